@@ -1,0 +1,325 @@
+"""The engine: tasks + candidate programs in, Results out, through a pool of warm sandboxes.
+
+    engine = Engine(workers=2)
+    result = engine.check(task, completion="    return sorted(x)\n")
+    results = engine.evaluate(tasks, samples)            # input order, one Result per sample
+
+The host process never runs task or candidate code: it builds payloads, ships them to sandboxes
+(sandbox/worker.py), and turns what comes back into verdicts (judge/verdict.py).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext as _nullcontext
+from dataclasses import dataclass
+
+from .errors import InfraError
+from .judge import payload as judge_payload
+from .judge.verdict import decide
+from .results import Result, Status
+from .rewards import RewardFn, apply_reward, get_reward
+from .sandbox.bwrap import SandboxSpec
+from .sandbox.worker import Worker
+from .tasks.model import CallSuite, Task
+from .tasks.samples import Sample
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class AutoTimeLimit:
+    """`--time-limit auto`: limit = max(floor, factor x the reference solution's own wall time).
+
+    The evalplus recipe (factor x reference time, with a floor), applied to the whole execution.
+    """
+
+    factor: float = 10.0
+    floor: float = 0.25
+    ceiling: float = 60.0
+
+
+class Engine:
+    """Runs candidate programs against tasks in sandboxes. Thread-safe; use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        isolation: str = "bwrap",
+        packages: Sequence[str] = ("numpy",),
+        reward: str | RewardFn = "binary",
+        time_limit: float | str | None = None,
+        auto: AutoTimeLimit = AutoTimeLimit(),
+        retries: int = 1,
+    ) -> None:
+        """
+        workers: concurrent sandboxes (default: CPU count); each runs one execution at a time.
+        isolation: "bwrap" (default; refuses to run if bubblewrap cannot) or "none" (trusted code only).
+        packages: third-party packages candidates may import besides the standard library.
+        reward: "binary", "fraction", or a function Result -> float.
+        time_limit: seconds per execution for every task, "auto" (calibrated per task from its reference
+            solution), or None for each task's own `limits.time`.
+        retries: how many times an execution is retried on a fresh sandbox after an infra failure.
+        """
+        if isolation == "none":
+            warnings.warn(
+                "isolation='none': candidate code runs WITHOUT a sandbox, with your user's rights. "
+                "Use it only for code you trust.", stacklevel=2)
+        if isinstance(time_limit, str) and time_limit != AUTO:
+            raise ValueError(f"time_limit must be seconds, 'auto' or None, not {time_limit!r}")
+        self.spec = SandboxSpec(isolation=isolation, packages=tuple(packages))
+        self.n_workers = max(1, workers or os.cpu_count() or 1)
+        self.reward_fn = get_reward(reward) if isinstance(reward, str) else reward
+        self.time_limit = time_limit
+        self.auto = auto
+        self.retries = retries
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._workers: list[Worker] = []
+        self._started = False
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        # Sandboxes are started from these long-lived threads only: bubblewrap's --die-with-parent is
+        # PR_SET_PDEATHSIG, which fires when the *thread* that spawned it exits, not the process.
+        self._spawner: ThreadPoolExecutor | None = None
+        self._payloads: dict[tuple, judge_payload.JudgePayload] = {}
+        self._expected: dict[str, list | Exception] = {}
+        self._auto_limits: dict[str, float | Exception] = {}
+        self._task_locks: dict[str, threading.Lock] = {}
+        self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0}
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> Engine:
+        """Start the sandboxes (done lazily by the first execution). Raises IsolationError if it cannot."""
+        with self._lock:
+            if self._started:
+                return self
+            ncpu = os.cpu_count() or 1
+            if self._spawner is None:
+                self._spawner = ThreadPoolExecutor(self.n_workers, thread_name_prefix="codereward-spawn")
+            futures = [self._spawner.submit(Worker, self.spec, i % ncpu) for i in range(self.n_workers)]
+            errors = []
+            for f in futures:
+                try:
+                    self._workers.append(f.result())
+                except Exception as e:  # noqa: BLE001 — report the first, close the rest
+                    errors.append(e)
+            if errors:
+                for w in self._workers:
+                    w.close()
+                self._workers.clear()
+                raise errors[0]
+            for w in self._workers:
+                self._idle.put(w)
+            self._pool = ThreadPoolExecutor(self.n_workers, thread_name_prefix="codereward")
+            self._started = True
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+            for w in self._workers:
+                w.close()
+            self._workers.clear()
+            self._idle = queue.Queue()
+            self._started = False
+            if self._spawner is not None:
+                self._spawner.shutdown(wait=True)
+                self._spawner = None
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public API -----------------------------------------------------------------------------------
+
+    def check(self, task: Task, *, completion: str | None = None, solution: str | None = None) -> Result:
+        """Run one candidate: a `completion` appended to the prompt, or a full `solution` program."""
+        return self.run(task, task.program(completion=completion, solution=solution))
+
+    def evaluate(
+        self,
+        tasks: Mapping[str, Task],
+        samples: Sequence[Sample],
+        *,
+        on_result: Callable[[int, Result], None] | None = None,
+    ) -> list[Result]:
+        """Run every sample against its task; results come back in input order.
+
+        `on_result(index, result)` is called as each finishes (from worker threads), so a caller can
+        stream results out and lose nothing if interrupted.
+        """
+        self.start()
+        assert self._pool is not None
+        results: list[Result | None] = [None] * len(samples)
+
+        def one(i: int, s: Sample) -> None:
+            task = tasks[s.task_id]
+            program = task.program(completion=s.completion, solution=s.solution)
+            r = self.run(task, program)
+            r.completion_id = s.completion_id
+            results[i] = r
+            if on_result is not None:
+                on_result(i, r)
+
+        futures = [self._pool.submit(one, i, s) for i, s in enumerate(samples)]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return results  # type: ignore[return-value]
+
+    def run(self, task: Task, program: str) -> Result:
+        """Run one program against one task and decide its verdict."""
+        try:
+            limit = self._time_limit(task)
+            payload = self._judge_payload(task)
+        except InfraError as e:
+            return Result(task_id=task.id, status=Status.ERROR, reason=str(e))
+        result = self._execute(task, program, payload, limit)
+        return apply_reward(result, self.reward_fn)
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float) -> Result:
+        self.start()
+        header = {
+            "kind": payload.kind, "time": limit, "grace": 1.0 + 0.1 * limit,
+            "limits": task.limits.model_dump(), "entry": task.entry_point or "", "module": "__candidate__",
+        }
+        code = program.encode("utf-8", errors="surrogatepass")
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            worker = self._idle.get()
+            try:
+                ex = worker.run(header, code, payload.key, payload.data)
+            except InfraError as e:
+                last_error = str(e)
+                self.stats["infra_retries"] += attempt < self.retries
+                worker = self._replace(worker)
+                continue
+            finally:
+                self._idle.put(worker)
+            self.stats["executions"] += 1
+            return decide(task.id, ex.records, ex.status, visible=list(payload.visible) if payload.visible else None)
+        return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {last_error}")
+
+    def _replace(self, worker: Worker) -> Worker:
+        """Swap a broken sandbox for a fresh one (same CPU)."""
+        cpu = self._workers.index(worker) % (os.cpu_count() or 1) if worker in self._workers else None
+        worker.close()
+        assert self._spawner is not None
+        fresh = self._spawner.submit(Worker, self.spec, cpu).result()
+        with self._lock:
+            if worker in self._workers:
+                self._workers[self._workers.index(worker)] = fresh
+            else:
+                self._workers.append(fresh)
+        self.stats["workers_restarted"] += 1
+        return fresh
+
+    def _task_lock(self, task: Task) -> threading.Lock:
+        with self._lock:
+            return self._task_locks.setdefault(task.id, threading.Lock())
+
+    def _judge_payload(self, task: Task, *, collect: bool = False) -> judge_payload.JudgePayload:
+        key = (task.id, id(task), collect)
+        p = self._payloads.get(key)
+        if p is not None:
+            return p
+        with self._task_lock(task) if not collect else _nullcontext():
+            p = self._payloads.get(key)
+            if p is not None:
+                return p
+            expected = None
+            if isinstance(task.tests, CallSuite) and not collect and any(
+                    not c.has_expected for c in task.tests.cases):
+                expected = self._reference_outputs(task)
+            p = judge_payload.build(task, expected=expected, collect=collect)
+            self._payloads[key] = p
+            return p
+
+    def _reference_outputs(self, task: Task) -> list:
+        """Expected outputs of call cases that have none: run the reference solution (evalplus style)."""
+        cached = self._expected.get(task.id)
+        if cached is None:
+            cached = self._run_reference(task)
+            self._expected[task.id] = cached
+        if isinstance(cached, Exception):
+            raise cached
+        assert isinstance(task.tests, CallSuite)
+        return [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, cached)]
+
+    def _run_reference(self, task: Task) -> list | Exception:
+        if not task.reference:
+            return InfraError(f"{task.id}: call cases without 'expected' and no reference solution")
+        payload = self._judge_payload(task, collect=True)
+        header_limit = max(task.limits.time, 1.0)
+        r = self._execute_collect(task, payload, header_limit)
+        return r
+
+    def _execute_collect(self, task: Task, payload: judge_payload.JudgePayload, limit: float) -> list | Exception:
+        self.start()
+        header = {"kind": payload.kind, "time": limit, "grace": 1.0 + 0.1 * limit,
+                  "limits": task.limits.model_dump(), "entry": task.entry_point or "", "module": "__candidate__"}
+        worker = self._idle.get()
+        try:
+            ex = worker.run(header, (task.reference or "").encode(), payload.key, payload.data)
+        except InfraError as e:
+            worker = self._replace(worker)
+            return InfraError(f"{task.id}: reference run failed: {e}")
+        finally:
+            self._idle.put(worker)
+        result = decide(task.id, ex.records, ex.status)
+        if result.status is not Status.PASSED:
+            bad = next((t for t in result.tests if t.outcome.value != "passed"), None)
+            why = result.reason or (f"{bad.name}: {bad.outcome.value} {bad.detail}" if bad else "failed")
+            return InfraError(f"{task.id}: the reference solution does not run cleanly ({why})")
+        by_index = {r["i"]: r.get("v") for r in ex.records if "i" in r}
+        return [by_index.get(i) for i in range(len(result.tests))]
+
+    def _time_limit(self, task: Task) -> float:
+        if self.time_limit is None:
+            return task.limits.time
+        if self.time_limit != AUTO:
+            return float(self.time_limit)
+        cached = self._auto_limits.get(task.id)
+        if cached is None:
+            with self._task_lock(task):
+                cached = self._auto_limits.get(task.id)
+                if cached is None:
+                    cached = self._calibrate(task)
+                    self._auto_limits[task.id] = cached
+        if isinstance(cached, Exception):
+            raise cached
+        return cached
+
+    def _calibrate(self, task: Task) -> float | Exception:
+        """Run the reference twice with a generous limit; take the slower wall time."""
+        if not task.reference:
+            return InfraError(f"{task.id}: --time-limit auto needs a reference solution")
+        payload = self._judge_payload(task)
+        generous = max(task.limits.time, self.auto.ceiling)
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            r = self._execute(task, task.reference, payload, generous)
+            if r.status is not Status.PASSED:
+                return InfraError(f"{task.id}: cannot calibrate the time limit, the reference solution "
+                                  f"{r.status.value}: {r.reason or [t.detail for t in r.tests if t.detail][:1]}")
+            times.append(max(r.time, time.perf_counter() - t0))
+        return min(self.auto.ceiling, max(self.auto.floor, self.auto.factor * max(times)))

@@ -1,0 +1,1 @@
+"""Host-side judging: building what the sandboxed judge receives, and deciding verdicts from its records."""

@@ -1,0 +1,57 @@
+"""Aggregates over many results: unbiased pass@k and the counts a summary table shows."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from .results import Result
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k for one task: 1 - comb(n - c, k) / comb(n, k) (Chen et al., 2021).
+
+    n samples of which c are correct. Computed as a product to stay exact for large n.
+    """
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elapsed: float | None = None) -> dict:
+    """pass@k over tasks (only k <= every task's sample count), status and outcome counts, throughput.
+
+    Infra errors are excluded from pass@k's n and c (they say nothing about the sample) and counted apart.
+    """
+    per_task: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    status: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    n_results = 0
+    for r in results:
+        n_results += 1
+        status[r.status.value] += 1
+        for t in r.tests:
+            outcomes[t.outcome.value] += 1
+        if r.status.value == "error":
+            continue
+        per_task[r.task_id][0] += 1
+        per_task[r.task_id][1] += r.passed
+    pass_k: dict[str, float] = {}
+    if per_task:
+        min_n = min(n for n, _ in per_task.values())
+        for k in ks:
+            if k <= min_n:
+                pass_k[f"pass@{k}"] = float(np.mean([pass_at_k(n, c, k) for n, c in per_task.values()]))
+    out = {
+        "samples": n_results,
+        "tasks": len(per_task),
+        "pass_at_k": pass_k,
+        "status": dict(status),
+        "outcomes": dict(outcomes),
+    }
+    if elapsed is not None:
+        out["elapsed_s"] = round(elapsed, 3)
+        out["samples_per_s"] = round(n_results / elapsed, 1) if elapsed > 0 else None
+    return out

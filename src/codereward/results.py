@@ -1,0 +1,81 @@
+"""What an execution produces: per-test outcomes, a sample status and a reward.
+
+A candidate's failure is data (an Outcome); an infrastructure failure is Status.ERROR with a reason and a
+reward of None, so it can never quietly become a 0 (DESIGN.md rule 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Outcome(str, Enum):
+    PASSED = "passed"
+    WRONG_ANSWER = "wrong_answer"
+    RUNTIME_ERROR = "runtime_error"
+    TIME_LIMIT = "time_limit"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    COMPILE_ERROR = "compile_error"
+    SKIPPED = "skipped"
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+@dataclass(slots=True)
+class TestResult:
+    name: str
+    outcome: Outcome
+    time: float = 0.0  # seconds spent in this test
+    memory_kb: int = 0  # peak resident memory of the candidate process after this test
+    detail: str = ""  # exception type and message, or expected vs got, truncated
+    visible: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["outcome"] = self.outcome.value
+        return d
+
+
+@dataclass(slots=True)
+class Result:
+    task_id: str
+    status: Status
+    tests: list[TestResult] = field(default_factory=list)
+    reward: float | None = None
+    reason: str = ""  # why status is error (infra), empty otherwise
+    time: float = 0.0  # wall seconds of the execution
+    memory_kb: int = 0  # peak resident memory of the candidate process
+    completion_id: int | None = None  # position of the sample among the task's samples
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    @property
+    def n_passed(self) -> int:
+        return sum(t.outcome is Outcome.PASSED for t in self.tests)
+
+    @property
+    def n_tests(self) -> int:
+        return len(self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "completion_id": self.completion_id,
+            "status": self.status.value,
+            "reward": self.reward,
+            "passed": self.n_passed,
+            "total": self.n_tests,
+            "reason": self.reason,
+            "time": round(self.time, 6),
+            "memory_kb": self.memory_kb,
+            "tests": [t.to_dict() for t in self.tests],
+        }

@@ -1,0 +1,1 @@
+"""Code that runs inside the sandbox: zygote, candidate, judge. Standard library only."""

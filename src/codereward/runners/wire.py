@@ -1,0 +1,152 @@
+"""The only data format that crosses a process boundary: plain values, framed.
+
+DESIGN.md rule 2: a value crosses only if its type is *exactly* one of None, bool, int, float, str, bytes,
+list, tuple, dict, set, frozenset (subclasses are rejected), within caps on size and depth. The encoder
+checks `type(v) is T`, never `isinstance`, so a `class Sneaky(int)` with a rigged `__eq__` cannot cross.
+
+The encoding is JSON with tags, because `json.loads` is fast, written in C, and can only ever build
+dicts, lists, str, int, float, bool and None — decoding hostile bytes cannot run code (unlike pickle) or
+build code objects (unlike marshal). Lists and scalars are JSON natives; every other container is a
+one-key object, so a JSON object is always a tag and never ambiguous:
+
+    {"t": [...]} tuple    {"s": [...]} set    {"f": [...]} frozenset
+    {"d": [[k, v], ...]} dict (any plain keys)    {"b": "hex"} bytes
+
+Framing: 4-byte big-endian length + payload. This module is imported inside the sandbox, so it uses
+the standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+
+# A candidate may legitimately return a 5,000-digit int (factorials); Python's default 4,300-digit cap on
+# int<->str conversion would turn that into a spurious decode error.
+sys.set_int_max_str_digits(0)
+
+MAX_DEPTH = 100
+MAX_ITEMS = 1_000_000  # containers + elements in one value
+MAX_FRAME = 64 * 1024 * 1024  # bytes in one frame
+
+_HEADER = struct.Struct(">I")
+
+
+class WireError(ValueError):
+    """A value cannot cross the boundary (wrong type, too deep, too big) or bytes do not decode."""
+
+
+def to_plain(value: object, _depth: int = 0, _budget: list[int] | None = None) -> object:
+    """Map a plain value to its JSON-able tagged form, rejecting anything that is not exactly plain."""
+    budget = _budget if _budget is not None else [MAX_ITEMS]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise WireError(f"value has more than {MAX_ITEMS} elements")
+    if _depth > MAX_DEPTH:
+        raise WireError(f"value is nested deeper than {MAX_DEPTH}")
+    t = type(value)
+    if value is None or t is bool or t is int or t is str or t is float:
+        return value
+    d = _depth + 1
+    if t is list:
+        return [to_plain(v, d, budget) for v in value]  # type: ignore[union-attr]
+    if t is tuple:
+        return {"t": [to_plain(v, d, budget) for v in value]}  # type: ignore[union-attr]
+    if t is dict:
+        return {"d": [[to_plain(k, d, budget), to_plain(v, d, budget)] for k, v in value.items()]}  # type: ignore[union-attr]
+    if t is set:
+        return {"s": [to_plain(v, d, budget) for v in value]}  # type: ignore[union-attr]
+    if t is frozenset:
+        return {"f": [to_plain(v, d, budget) for v in value]}  # type: ignore[union-attr]
+    if t is bytes:
+        return {"b": value.hex()}  # type: ignore[union-attr]
+    raise WireError(f"unserializable value of type {t.__module__}.{t.__qualname__}")
+
+
+def _untag(obj: dict) -> object:
+    if len(obj) != 1:
+        raise WireError("malformed tagged value")
+    (tag, body), = obj.items()
+    if tag == "b":
+        if type(body) is not str:
+            raise WireError("malformed bytes")
+        return bytes.fromhex(body)
+    if type(body) is not list:
+        raise WireError("malformed tagged value")
+    if tag == "t":
+        return tuple(body)
+    if tag == "s":
+        return set(body)
+    if tag == "f":
+        return frozenset(body)
+    if tag == "d":
+        out = {}
+        for pair in body:
+            if type(pair) is not list or len(pair) != 2:
+                raise WireError("malformed dict entry")
+            out[pair[0]] = pair[1]
+        return out
+    raise WireError(f"unknown tag {tag!r}")
+
+
+def _hook(obj: dict) -> object:
+    try:
+        return _untag(obj)
+    except TypeError as e:  # unhashable set element or dict key
+        raise WireError(str(e)) from None
+
+
+def dumps(value: object) -> bytes:
+    """Encode a plain value; raise WireError if it is not plain or too large."""
+    try:
+        return json.dumps(to_plain(value), separators=(",", ":")).encode()
+    except RecursionError:
+        raise WireError("value is nested too deeply") from None
+
+
+def loads(data: bytes) -> object:
+    """Decode bytes from an untrusted peer into plain values; raise WireError on anything malformed."""
+    if len(data) > MAX_FRAME:
+        raise WireError("frame too large")
+    try:
+        return json.loads(data, object_hook=_hook)
+    except WireError:
+        raise
+    except (ValueError, RecursionError, TypeError) as e:
+        raise WireError(f"undecodable value: {type(e).__name__}") from None
+
+
+def frame(payload: bytes) -> bytes:
+    return _HEADER.pack(len(payload)) + payload
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    data = memoryview(frame(payload))
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes | None:
+    """Read exactly n bytes from a blocking fd; None on EOF before n bytes."""
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, limit: int = MAX_FRAME) -> bytes | None:
+    """Read one frame; None on EOF; WireError if the announced length exceeds `limit`."""
+    head = read_exact(fd, 4)
+    if head is None:
+        return None
+    (n,) = _HEADER.unpack(head)
+    if n > limit:
+        raise WireError(f"frame of {n} bytes exceeds the {limit}-byte limit")
+    return read_exact(fd, n)

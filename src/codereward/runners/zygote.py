@@ -1,0 +1,216 @@
+"""The warm template inside each sandbox: forks a fresh candidate and judge per execution, then reaps them.
+
+Usage (by the host, inside bubblewrap):  python -I -S -B zygote.py CONFIG_JSON
+CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS], "imports": [...], "tmp": "/tmp", "path": [...],
+              "cpu": N | null}
+    CTRL     host -> zygote: one small header frame per execution {id, kind, time, limits, grace}
+    STATUS   zygote -> host: one frame per execution {id, c_exit, c_sig, j_exit, j_sig, killed, wall, ...}
+    CAND     host -> candidate: the candidate payload frame (read by the forked candidate, not by us)
+    JUDGE    host -> judge: the judge payload frame (read by the forked judge, not by us)
+    RECORDS  judge -> host: outcome records
+
+The zygote itself never reads a payload, so its memory — which every candidate inherits — holds no test,
+no expected value and no other candidate's code. It never runs untrusted code, so it stays clean.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+
+if __package__ in (None, ""):  # started as a script inside the sandbox
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = os.path.basename(os.path.dirname(os.path.abspath(__file__)))  # noqa: A001
+
+import importlib  # noqa: E402
+
+candidate = importlib.import_module(f"{__package__}.candidate")
+judge = importlib.import_module(f"{__package__}.judge")
+wire = importlib.import_module(f"{__package__}.wire")
+seccomp = importlib.import_module(f"{__package__}.seccomp")
+
+# Modules candidates and tests import most: importing them once here makes them free after fork
+# (`from typing import List` alone costs ~5 ms cold).
+PREIMPORT = (
+    "typing", "math", "re", "collections", "itertools", "functools", "string", "heapq", "bisect",
+    "hashlib", "json", "random", "copy", "fractions", "decimal", "statistics", "operator", "ast",
+    "dataclasses", "enum", "datetime", "ctypes", "traceback", "resource", "struct", "array",
+)
+TMP_ROOT = "/tmp"  # the sandbox's private tmpfs; replaced by argv when run without isolation
+
+
+def _preimport(extra: list[str]) -> None:
+    for name in (*PREIMPORT, *extra):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 — an optional package missing only slows its importers
+            pass
+
+
+def _wipe_tmp() -> str:
+    """Remove everything the last execution wrote, so no state carries over; return a fresh workdir."""
+    for entry in os.scandir(TMP_ROOT):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+    workdir = os.path.join(TMP_ROOT, "run")
+    os.mkdir(workdir, 0o700)
+    return workdir
+
+
+def _status(pid_status: int | None) -> tuple[int | None, int | None]:
+    if pid_status is None:
+        return None, None
+    if os.WIFSIGNALED(pid_status):
+        return None, os.WTERMSIG(pid_status)
+    return os.WEXITSTATUS(pid_status), None
+
+
+class _Template:
+    """A judge template process for one task (see judge.template_main) and our socket to it."""
+
+    def __init__(self, kind: str, fds: dict[str, int]) -> None:
+        ours, theirs = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            ours.close()
+            judge.template_main(kind, theirs, fds["judge"], fds["records"])
+        theirs.close()
+        self.sock = ours
+        self.buf = bytearray()
+
+    def read(self, deadline: float) -> dict | None:
+        """Next message from the template, or None at the deadline or if it died."""
+        while True:
+            if len(self.buf) >= 4:
+                n = int.from_bytes(self.buf[:4], "big")
+                if len(self.buf) >= 4 + n:
+                    msg = wire.loads(bytes(self.buf[4 : 4 + n]))
+                    del self.buf[: 4 + n]
+                    return msg
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                return None
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(self.pid, 0)
+
+
+_templates: dict[str, _Template] = {}
+
+
+def _execute(header: dict, fds: dict[str, int]) -> dict:
+    """Run one execution: fork a candidate, have the task's template fork a judge, reap both, report."""
+    for key in header.get("evict", []):
+        t = _templates.pop(key, None)
+        if t is not None:
+            t.close()
+    key = header["task"]
+    if header.get("new") or key not in _templates:
+        if key in _templates:
+            _templates.pop(key).close()
+        _templates[key] = _Template(header["kind"], fds)
+    template = _templates[key]
+    workdir = _wipe_tmp()
+    j_sock, c_sock = socket.socketpair()
+    t0 = time.monotonic()
+    deadline = t0 + float(header["time"]) + float(header.get("grace", 1.0))
+    c_pid = os.fork()
+    if c_pid == 0:
+        j_sock.close()
+        candidate.main(header, c_sock.detach(), fds["cand"], workdir)
+    c_sock.close()
+    try:
+        socket.send_fds(template.sock, [wire.dumps({"time": header["time"]})], [j_sock.fileno()])
+        done = template.read(deadline)
+    except OSError:
+        done = None
+    j_sock.close()
+    # No answer by the deadline: the test code itself hangs (candidate hangs are timed by the judge),
+    # or the judge died. Either way this template is finished.
+    killed = lost = done is None
+    if lost:
+        _templates.pop(key, None)
+        template.close()
+    ours = False
+    if os.waitid(os.P_PID, c_pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        os.kill(c_pid, signal.SIGKILL)
+        ours = True
+    _, c_status, c_ru = os.wait4(c_pid, 0)
+    if ours and os.WIFSIGNALED(c_status) and os.WTERMSIG(c_status) == signal.SIGKILL and not killed:
+        c_status = 0  # killed by us after the judge finished: the normal end, not a crash
+    c_exit, c_sig = _status(c_status)
+    return {
+        "id": header["id"], "c_exit": c_exit, "c_sig": c_sig,
+        "killed": killed, "lost": lost, "wall": time.monotonic() - t0,
+        "c_maxrss": c_ru.ru_maxrss if c_ru else 0,
+        "c_cpu": (c_ru.ru_utime + c_ru.ru_stime) if c_ru else 0.0,
+        "j_cpu": done.get("cpu", 0.0) if done else 0.0,
+        "faults": [c_ru.ru_minflt if c_ru else 0, done.get("faults", 0) if done else 0],
+    }
+
+
+def main(argv: list[str]) -> None:
+    global TMP_ROOT
+    import json
+
+    config = json.loads(argv[0])
+    ctrl, status_fd, cand, judge_fd, records = config["fds"]
+    TMP_ROOT = config.get("tmp", TMP_ROOT)
+    sys.path.extend(config.get("path", []))
+    if config.get("cpu") is not None:
+        # The candidate and the judge ping-pong on every call; on one CPU a round trip is a context
+        # switch (~20 µs), across CPUs an inter-processor wake-up (~70-350 µs on a VM).
+        os.sched_setaffinity(0, {int(config["cpu"])})
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: candidates cannot read our memory
+    # Candidates inherit this environment: nothing of the host's (bubblewrap already cleared it; without
+    # isolation we must), and no per-fork edits, which would cost page faults in every child.
+    keep = {k: os.environ[k] for k in config.get("env_keep", []) if k in os.environ}
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": TMP_ROOT, "TMPDIR": TMP_ROOT,
+                       "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **keep})
+    sys.argv = [""]
+    _preimport(config.get("imports", []))
+    seccomp.prepare()
+    gc.collect()
+    gc.freeze()  # keep the GC from touching (and so copying) the template's pages in every child
+    fds = {"cand": cand, "judge": judge_fd, "records": records}
+    wire.write_frame(status_fd, wire.dumps({"ready": os.getpid()}))
+    while True:
+        raw = wire.read_frame(ctrl)
+        if raw is None:
+            os._exit(0)
+        header = wire.loads(raw)
+        import resource
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
+        st = _execute(header, fds)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        st["z_cpu"] = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+        st["z_flt"] = r1.ru_minflt - r0.ru_minflt
+        wire.write_frame(status_fd, wire.dumps(st))
+        del header, raw
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,127 @@
+"""How a sandbox is started: the bubblewrap command line, and the check that it can run here.
+
+What the sandbox sees (DESIGN.md rule 4): /usr (and the merged-/usr symlinks), the Python installation
+that runs it with its site-packages hidden, the sandbox runner code, the few extra packages candidates may
+import (numpy by default, one directory each), /proc of its own pid namespace, a minimal /dev, and an
+empty size-bounded tmpfs at /tmp. Not the engine's venv, not the datasets, not the user's home, not the
+host's /tmp. Namespaces: user, pid, ipc, uts, net (loopback only), cgroup. As root the sandbox runs as
+uid/gid 65534 with every capability dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import IsolationError
+
+RUNNER_DIR = Path(__file__).resolve().parent.parent / "runners"
+SANDBOX_ROOT = "/opt/codereward"
+SITE_DIR = f"{SANDBOX_ROOT}/site"
+INSTALL_HINT = (
+    "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; the project's scripts/setup.sh does it) "
+    "and make sure unprivileged user namespaces are allowed (sysctl kernel.unprivileged_userns_clone=1; in "
+    "Docker, run with --security-opt seccomp=unconfined or use --privileged). To run WITHOUT isolation, "
+    "pass --isolation none (only for trusted code)."
+)
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """What one sandbox worker gets; the same spec is used for every worker of an engine."""
+
+    isolation: str = "bwrap"  # "bwrap" | "none"
+    packages: tuple[str, ...] = ("numpy",)  # importable by candidates, besides the standard library
+    tmp_mb: int = 256  # size of the sandbox's /tmp (tmpfs)
+    preimport: bool = False  # import `packages` in the zygote: free for candidates, slower forks for all
+
+
+def _package_dirs(name: str) -> list[Path]:
+    """The directory of an installed package plus its vendored shared libraries (`numpy.libs`)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = Path(next(iter(spec.submodule_search_locations)))
+    dirs = [root]
+    libs = root.parent / f"{name}.libs"
+    if libs.is_dir():
+        dirs.append(libs)
+    return dirs
+
+
+def _root_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for f in ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf"):
+        if os.path.exists(f):
+            args += ["--ro-bind", f, f]
+    return args
+
+
+def _python_binds() -> list[str]:
+    """The interpreter's own installation, read-only, with its site-packages masked by an empty dir."""
+    prefix = os.path.realpath(sys.base_prefix)
+    args: list[str] = []
+    if not prefix.startswith("/usr/"):
+        args += ["--ro-bind", prefix, prefix]
+    purelib = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]
+    if os.path.isdir(purelib):
+        args += ["--tmpfs", purelib, "--remount-ro", purelib]
+    return args
+
+
+def python_executable() -> str:
+    """The real interpreter (a venv's python is a symlink into the base installation)."""
+    return os.path.realpath(sys.executable)
+
+
+def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | None = None) -> list[str]:
+    """argv that starts a zygote, inside bubblewrap unless spec.isolation == 'none'."""
+    config = {"fds": fds, "imports": list(spec.packages) if spec.preimport else [], "tmp": tmp_root, "cpu": cpu}
+    if spec.isolation == "none":
+        config["path"] = sorted({str(d.parent) for n in spec.packages for d in _package_dirs(n)})
+        return [python_executable(), "-I", "-S", "-B", str(RUNNER_DIR / "zygote.py"), json.dumps(config)]
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    if os.geteuid() == 0:
+        args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+    args += _root_binds() + _python_binds()
+    args += ["--ro-bind", str(RUNNER_DIR), f"{SANDBOX_ROOT}/runners"]
+    site_args: list[str] = []
+    for name in spec.packages:
+        for d in _package_dirs(name):
+            site_args += ["--ro-bind", str(d), f"{SITE_DIR}/{d.name}"]
+    args += site_args
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
+             "--chdir", "/tmp"]
+    config.update(tmp="/tmp", path=[SITE_DIR] if site_args else [])
+    args += ["--", python_executable(), "-I", "-S", "-B", f"{SANDBOX_ROOT}/runners/zygote.py", json.dumps(config)]
+    return args
+
+
+@functools.cache
+def check_bwrap() -> None:
+    """Raise IsolationError, saying why and what to do, unless bubblewrap can start a sandbox here."""
+    if shutil.which("bwrap") is None:
+        raise IsolationError(f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}")
+    probe = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc",
+             "--dev", "/dev", "true"]
+    if os.geteuid() == 0:
+        probe[1:1] = ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+    try:
+        r = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise IsolationError(f"bubblewrap could not start: {e}. {INSTALL_HINT}") from None
+    if r.returncode != 0:
+        raise IsolationError(f"bubblewrap refused to start a sandbox ({r.stderr.strip()}): {INSTALL_HINT}")

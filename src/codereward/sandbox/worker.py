@@ -1,0 +1,236 @@
+"""Host side of one sandbox: start the zygote, feed it executions, collect the judge's records.
+
+One Worker runs one execution at a time. Its pipes (host view):
+    ctrl, cand, judge   written by us   -> read by the zygote, the candidate and the judge respectively
+    status, records     read by us      <- written by the zygote and the judge
+All I/O of an execution goes through one selector loop with non-blocking fds, so a child that dies before
+reading its payload, or a judge that writes many records, can never deadlock the host.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ..errors import InfraError, IsolationError
+from ..runners import wire
+from .bwrap import SandboxSpec, check_bwrap, zygote_command
+
+START_TIMEOUT = 60.0
+TEMPLATES_PER_WORKER = 256  # judge templates (prepared test suites) kept warm in each sandbox
+F_SETPIPE_SZ = 1031
+
+
+@dataclass
+class Execution:
+    """What came back from one execution: the judge's records and the zygote's account of the processes."""
+
+    records: list[dict]
+    status: dict
+    truncated: bool  # the record stream ended mid-frame (the judge was killed while writing)
+
+
+def _pipe(big: bool = False) -> tuple[int, int]:
+    r, w = os.pipe()
+    if big:
+        try:
+            fcntl.fcntl(w, F_SETPIPE_SZ, 1 << 20)
+        except OSError:
+            pass
+    return r, w
+
+
+class Worker:
+    """A warm sandbox (bubblewrap + zygote) and the pipes to it."""
+
+    def __init__(self, spec: SandboxSpec, cpu: int | None = None) -> None:
+        if spec.isolation == "bwrap":
+            check_bwrap()
+        elif spec.isolation != "none":
+            raise IsolationError(f"unknown isolation {spec.isolation!r}: use 'bwrap' or 'none'")
+        self.spec = spec
+        self._tmp_root = tempfile.mkdtemp(prefix="codereward-") if spec.isolation == "none" else None
+        ctrl_r, self.ctrl = _pipe()
+        self.status, status_w = _pipe()
+        cand_r, self.cand = _pipe(big=True)
+        judge_r, self.judge = _pipe(big=True)
+        self.records, records_w = _pipe(big=True)
+        self.errlog = tempfile.TemporaryFile()
+        child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w]
+        argv = zygote_command(spec, child_fds, self._tmp_root or "/tmp", cpu)
+        try:
+            self.proc = subprocess.Popen(argv, pass_fds=child_fds, stdin=subprocess.DEVNULL,
+                                         stdout=self.errlog, stderr=self.errlog, close_fds=True)
+        finally:
+            for fd in child_fds:
+                os.close(fd)
+        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records):
+            os.set_blocking(fd, False)
+        self._status_buf = bytearray()
+        self._next_id = 0
+        self._templates: OrderedDict[str, None] = OrderedDict()
+        ready = self._read_status(time.monotonic() + START_TIMEOUT)
+        if ready is None or "ready" not in ready:
+            err = self.stderr_tail()
+            self.close()
+            raise IsolationError(f"the sandbox did not start: {err or 'no output'}")
+        self.pid = ready["ready"]
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def stderr_tail(self, n: int = 2000) -> str:
+        self.errlog.seek(0)
+        return self.errlog.read()[-n:].decode(errors="replace").strip()
+
+    @staticmethod
+    def _take_frame(buf: bytearray) -> bytes | None:
+        if len(buf) < 4:
+            return None
+        n = int.from_bytes(buf[:4], "big")
+        if len(buf) < 4 + n:
+            return None
+        payload = bytes(buf[4 : 4 + n])
+        del buf[: 4 + n]
+        return payload
+
+    def _read_status(self, deadline: float) -> dict | None:
+        sel = selectors.DefaultSelector()
+        sel.register(self.status, selectors.EVENT_READ)
+        try:
+            while True:
+                frame = self._take_frame(self._status_buf)
+                if frame is not None:
+                    return wire.loads(frame)
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    return None
+                chunk = os.read(self.status, 65536)
+                if not chunk:
+                    return None
+                self._status_buf += chunk
+        finally:
+            sel.close()
+
+    # -- one execution ------------------------------------------------------------------------------
+
+    def run(self, header: dict, cand_payload: bytes, judge_key: str, judge_payload: bytes) -> Execution:
+        """Run one execution; raise InfraError if the sandbox broke (the caller restarts the worker).
+
+        `judge_key` names the prepared test suite (a content hash of `judge_payload`): the sandbox keeps
+        a judge template per key, so the payload crosses and is parsed only the first time.
+        """
+        self._next_id += 1
+        new = judge_key not in self._templates
+        evict: list[str] = []
+        if new:
+            self._templates[judge_key] = None
+            while len(self._templates) > TEMPLATES_PER_WORKER:
+                evict.append(self._templates.popitem(last=False)[0])
+        else:
+            self._templates.move_to_end(judge_key)
+        header = {**header, "id": self._next_id, "task": judge_key, "new": new, "evict": evict}
+        out = {self.ctrl: memoryview(wire.frame(wire.dumps(header))),
+               self.cand: memoryview(wire.frame(cand_payload))}
+        if new:
+            out[self.judge] = memoryview(wire.frame(judge_payload))
+        records = bytearray()
+        status = None
+        limit = time.monotonic() + float(header["time"]) + float(header.get("grace", 1.0)) + 10.0
+        sel = selectors.DefaultSelector()
+        try:
+            for fd in out:
+                sel.register(fd, selectors.EVENT_WRITE)
+            sel.register(self.status, selectors.EVENT_READ)
+            sel.register(self.records, selectors.EVENT_READ)
+            while status is None:
+                left = limit - time.monotonic()
+                if left <= 0:
+                    raise InfraError("sandbox worker stopped responding")
+                for key, _ in sel.select(left):
+                    fd = key.fd
+                    if fd in out:
+                        try:
+                            n = os.write(fd, out[fd])
+                        except BlockingIOError:
+                            continue
+                        except BrokenPipeError:
+                            # The reader died before taking its payload; the zygote's status will say so.
+                            n = len(out[fd])
+                        out[fd] = out[fd][n:]
+                        if not out[fd]:
+                            sel.unregister(fd)
+                            del out[fd]
+                    elif fd == self.records:
+                        chunk = os.read(fd, 1 << 20)
+                        if chunk:
+                            records += chunk
+                        else:
+                            sel.unregister(fd)
+                    else:
+                        chunk = os.read(fd, 65536)
+                        if not chunk:
+                            raise InfraError(f"sandbox worker exited: {self.stderr_tail(500) or 'no output'}")
+                        self._status_buf += chunk
+                        frame = self._take_frame(self._status_buf)
+                        if frame is not None:
+                            status = wire.loads(frame)
+            if out:
+                # A payload was never fully taken: its reader died early. The pipe now holds a partial
+                # frame that would poison the next execution, so this worker cannot be reused.
+                raise InfraError("a sandbox process died before reading its input")
+            while True:  # the judge is dead: everything it wrote is in the pipe now
+                try:
+                    chunk = os.read(self.records, 1 << 20)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    break
+                records += chunk
+        finally:
+            sel.close()
+        if status.get("id") != header["id"]:
+            raise InfraError("sandbox worker answered for another execution")
+        if status.get("lost"):
+            self._templates.pop(judge_key, None)
+        parsed: list[dict] = []
+        while True:
+            frame = self._take_frame(records)
+            if frame is None:
+                break
+            try:
+                rec = wire.loads(frame)
+            except wire.WireError:
+                break
+            if type(rec) is dict:
+                parsed.append(rec)
+        return Execution(parsed, status, truncated=bool(records))
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.errlog.close()
+        if self._tmp_root:
+            shutil.rmtree(self._tmp_root, ignore_errors=True)

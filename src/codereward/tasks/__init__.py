@@ -1,0 +1,36 @@
+"""Tasks and candidates: the task model, benchmark loaders, sample files and CodeT's truncation."""
+
+from __future__ import annotations
+
+from codereward.tasks.loaders import (
+    DATASETS,
+    load_dataset,
+    load_humaneval,
+    load_humanevalplus,
+    load_task_file,
+)
+from codereward.tasks.model import AssertSuite, CallCase, CallSuite, Limits, StdioCase, StdioSuite, Task
+from codereward.tasks.samples import Sample, read_jsonl, read_samples, write_jsonl
+from codereward.tasks.truncate import load_codet_samples, truncate_at_stops, truncate_codet
+
+__all__ = [
+    "DATASETS",
+    "AssertSuite",
+    "CallCase",
+    "CallSuite",
+    "Limits",
+    "Sample",
+    "StdioCase",
+    "StdioSuite",
+    "Task",
+    "load_codet_samples",
+    "load_dataset",
+    "load_humaneval",
+    "load_humanevalplus",
+    "load_task_file",
+    "read_jsonl",
+    "read_samples",
+    "truncate_at_stops",
+    "truncate_codet",
+    "write_jsonl",
+]

