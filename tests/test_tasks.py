@@ -189,8 +189,6 @@ def test_task_file_round_trip(tmp_path: Path, humaneval: dict[str, Task]) -> Non
     assert load_task_file(path) == {t.id: t for t in tasks}
 
 
-@pytest.mark.xfail(strict=True, reason="model.py: a CallCase without expected dumps 'expected': null, which "
-                   "reads back as an expected None (has_expected is excluded from the dump)")
 def test_task_file_round_trip_keeps_missing_expected(tmp_path: Path) -> None:
     task = Task.model_validate({"id": "c", "entry_point": "f", "reference": "def f(x): return x",
                                 "tests": {"kind": "call", "cases": [{"args": [1]}]}})

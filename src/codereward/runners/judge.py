@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import ctypes
 import os
 import resource
 import select

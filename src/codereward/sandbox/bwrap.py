@@ -11,8 +11,8 @@ uid/gid 65534 with every capability dropped.
 from __future__ import annotations
 
 import functools
-import json
 import importlib.util
+import json
 import os
 import shutil
 import subprocess

