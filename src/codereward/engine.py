@@ -88,10 +88,12 @@ class Engine:
         # Sandboxes are started from these long-lived threads only: bubblewrap's --die-with-parent is
         # PR_SET_PDEATHSIG, which fires when the *thread* that spawned it exits, not the process.
         self._spawner: ThreadPoolExecutor | None = None
-        self._payloads: dict[tuple, judge_payload.JudgePayload] = {}
-        self._expected: dict[str, list | Exception] = {}
-        self._auto_limits: dict[str, float | Exception] = {}
-        self._task_locks: dict[str, threading.Lock] = {}
+        # Per-task caches, keyed by the task object's identity (tasks are immutable; two tasks may share
+        # an id across files). Each entry keeps its task alive so an id() is never reused while cached.
+        self._payloads: dict[tuple[int, bool], tuple[Task, judge_payload.JudgePayload]] = {}
+        self._expected: dict[int, tuple[Task, list | Exception]] = {}
+        self._auto_limits: dict[int, tuple[Task, float | Exception]] = {}
+        self._task_locks: dict[int, threading.RLock] = {}
         self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -232,33 +234,34 @@ class Engine:
         self.stats["workers_restarted"] += 1
         return fresh
 
-    def _task_lock(self, task: Task) -> threading.Lock:
+    def _task_lock(self, task: Task) -> threading.RLock:
         with self._lock:
-            return self._task_locks.setdefault(task.id, threading.Lock())
+            return self._task_locks.setdefault(id(task), threading.RLock())
 
     def _judge_payload(self, task: Task, *, collect: bool = False) -> judge_payload.JudgePayload:
-        key = (task.id, id(task), collect)
-        p = self._payloads.get(key)
-        if p is not None:
-            return p
+        key = (id(task), collect)
+        hit = self._payloads.get(key)
+        if hit is not None:
+            return hit[1]
         with self._task_lock(task) if not collect else _nullcontext():
-            p = self._payloads.get(key)
-            if p is not None:
-                return p
+            hit = self._payloads.get(key)
+            if hit is not None:
+                return hit[1]
             expected = None
             if isinstance(task.tests, CallSuite) and not collect and any(
                     not c.has_expected for c in task.tests.cases):
                 expected = self._reference_outputs(task)
             p = judge_payload.build(task, expected=expected, collect=collect)
-            self._payloads[key] = p
+            self._payloads[key] = (task, p)
             return p
 
     def _reference_outputs(self, task: Task) -> list:
         """Expected outputs of call cases that have none: run the reference solution (evalplus style)."""
-        cached = self._expected.get(task.id)
-        if cached is None:
-            cached = self._run_reference(task)
-            self._expected[task.id] = cached
+        hit = self._expected.get(id(task))
+        if hit is None:
+            hit = (task, self._run_reference(task))
+            self._expected[id(task)] = hit
+        cached = hit[1]
         if isinstance(cached, Exception):
             raise cached
         assert isinstance(task.tests, CallSuite)
@@ -297,13 +300,14 @@ class Engine:
             return task.limits.time
         if self.time_limit != AUTO:
             return float(self.time_limit)
-        cached = self._auto_limits.get(task.id)
-        if cached is None:
+        hit = self._auto_limits.get(id(task))
+        if hit is None:
             with self._task_lock(task):
-                cached = self._auto_limits.get(task.id)
-                if cached is None:
-                    cached = self._calibrate(task)
-                    self._auto_limits[task.id] = cached
+                hit = self._auto_limits.get(id(task))
+                if hit is None:
+                    hit = (task, self._calibrate(task))
+                    self._auto_limits[id(task)] = hit
+        cached = hit[1]
         if isinstance(cached, Exception):
             raise cached
         return cached

@@ -1,0 +1,135 @@
+"""Rich renderings of results for the terminal: a check's tests, a run's summary, the demo's samples.
+
+Pure functions from library data (Result, `metrics.summarize` output) to rich renderables; the CLI decides
+where they are printed. Nothing here reads candidate output: only Result fields are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ..results import Outcome, Result, Status, TestResult
+
+OUTCOME_STYLE = {
+    Outcome.PASSED: "green",
+    Outcome.WRONG_ANSWER: "red",
+    Outcome.RUNTIME_ERROR: "magenta",
+    Outcome.TIME_LIMIT: "yellow",
+    Outcome.MEMORY_LIMIT: "yellow",
+    Outcome.OUTPUT_LIMIT: "yellow",
+    Outcome.COMPILE_ERROR: "bright_red",
+    Outcome.SKIPPED: "dim",
+}
+STATUS_STYLE = {Status.PASSED: "bold green", Status.FAILED: "bold red", Status.ERROR: "bold yellow on red"}
+
+
+def _outcome(outcome: Outcome | str) -> Text:
+    outcome = Outcome(outcome)
+    return Text(outcome.value, style=OUTCOME_STYLE[outcome])
+
+
+def _seconds(s: float) -> str:
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def first_failure(result: Result) -> TestResult | None:
+    """The first test that did not pass (what a reader looks at first), or None."""
+    return next((t for t in result.tests if t.outcome is not Outcome.PASSED), None)
+
+
+def tests_table(result: Result) -> Table:
+    """One row per test of one execution: name, coloured outcome, time, detail."""
+    table = Table(title=f"{escape(result.task_id)}: {result.n_passed}/{result.n_tests} tests passed",
+                  title_justify="left", expand=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("test", overflow="fold")
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for i, t in enumerate(result.tests, 1):
+        name = Text(t.name)
+        if not t.visible:
+            name.append(" (hidden)", style="dim")
+        table.add_row(str(i), name, _outcome(t.outcome), _seconds(t.time), Text(t.detail))
+    return table
+
+
+def status_line(result: Result) -> Text:
+    """`status: failed  reward 0.0  3/4 tests  12.3 ms  14 MB` (plus the reason of an infra error)."""
+    line = Text("status: ")
+    line.append(result.status.value, style=STATUS_STYLE[result.status])
+    reward = "None" if result.reward is None else f"{result.reward:g}"
+    line.append(f"  reward {reward}  {result.n_passed}/{result.n_tests} tests  {_seconds(result.time)}"
+                f"  {result.memory_kb / 1024:.0f} MB peak")
+    if result.reason:
+        line.append(f"\nreason: {result.reason}", style="yellow")
+    return line
+
+
+def summary_table(summary: dict, out: str | None = None) -> Table:
+    """pass@k, status counts, outcome counts and throughput of a `metrics.summarize(...)` dict."""
+    table = Table(title="Summary", title_justify="left", show_header=False, expand=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("samples", str(summary["samples"]))
+    table.add_row("tasks", str(summary["tasks"]))
+    table.add_section()
+    if summary["pass_at_k"]:
+        for name, value in summary["pass_at_k"].items():
+            table.add_row(name, Text(f"{value:.4f}", style="bold cyan"))
+    else:
+        table.add_row("pass@k", Text("n/a (no k <= samples per task)", style="dim"))
+    table.add_section()
+    for status in Status:
+        n = summary["status"].get(status.value, 0)
+        table.add_row(Text(status.value, style=STATUS_STYLE[status] if n else "dim"), str(n))
+    if summary["outcomes"]:
+        table.add_section()
+        for outcome in Outcome:
+            if outcome.value in summary["outcomes"]:
+                table.add_row(Text(f"tests {outcome.value}", style=OUTCOME_STYLE[outcome]),
+                              str(summary["outcomes"][outcome.value]))
+    if "elapsed_s" in summary:
+        table.add_section()
+        table.add_row("elapsed", f"{summary['elapsed_s']:.2f} s")
+        rate = summary.get("samples_per_s")
+        table.add_row("throughput", "n/a" if rate is None else f"{rate:.1f} samples/s")
+    if out is not None:
+        table.add_section()
+        table.add_row("results", Text(out, overflow="fold"))
+    return table
+
+
+def demo_table(rows: Sequence[tuple[str, Result]]) -> Table:
+    """The bundled bad samples: label, task, status and the first failing test's outcome and detail."""
+    table = Table(title="Bundled wrong and hacking samples", title_justify="left", expand=False)
+    table.add_column("sample", overflow="fold")
+    table.add_column("task", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("first failing test", overflow="fold")
+    for label, result in rows:
+        bad = first_failure(result)
+        if bad is None:
+            why = Text(result.reason or "-", style="yellow" if result.reason else "")
+        else:
+            why = Text.assemble(_outcome(bad.outcome), " ", Text(bad.detail))
+        table.add_row(escape(label), escape(result.task_id),
+                      Text(result.status.value, style=STATUS_STYLE[result.status]), why)
+    return table
+
+
+def demo_report(summary: dict, rows: Sequence[tuple[str, Result]], canonical: tuple[int, int],
+                out: str | None = None) -> Group:
+    """What `codereward demo` prints: the summary, the canonical pass count, then the bad samples."""
+    passed, total = canonical
+    style = "bold green" if passed == total else "bold red"
+    line = Text.assemble("canonical solutions passed: ", Text(f"{passed}/{total}", style=style))
+    caught = sum(not r.passed for _, r in rows)
+    style = "bold green" if caught == len(rows) else "bold red"
+    line2 = Text.assemble("bundled bad samples rejected: ", Text(f"{caught}/{len(rows)}", style=style))
+    return Group(summary_table(summary, out), line, line2, Text(""), demo_table(rows))

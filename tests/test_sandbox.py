@@ -1,0 +1,301 @@
+"""Integration tests of the sandbox and the three test kinds, on real bubblewrap sandboxes.
+
+Each isolation property is checked from inside: a probe program returns True only if the property holds,
+and the test asserts the probe passed. scripts/test-unprivileged.sh runs this file again as a normal user.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from codereward import (
+    AssertSuite,
+    CallCase,
+    CallSuite,
+    Engine,
+    Limits,
+    Outcome,
+    Status,
+    StdioCase,
+    StdioSuite,
+    Task,
+)
+from codereward.engine import AutoTimeLimit
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with Engine(workers=2) as e:
+        yield e
+
+
+def probe_task(limits: Limits | None = None) -> Task:
+    return Task(id="probe", entry_point="probe", limits=limits or Limits(time=10),
+                tests=CallSuite(cases=[CallCase(args=[], expected=True)]))
+
+
+def probe(engine: Engine, body: str, limits: Limits | None = None):
+    program = "import os, sys\n\ndef probe():\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    return engine.check(probe_task(limits), solution=program)
+
+
+def assert_holds(engine: Engine, body: str) -> None:
+    r = probe(engine, body)
+    assert r.status is Status.PASSED, (r.reason, [(t.outcome, t.detail) for t in r.tests])
+
+
+HOST_MARKER = Path("/tmp") / f"codereward-host-marker-{os.getpid()}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def host_marker():
+    HOST_MARKER.write_text("secret")
+    yield
+    HOST_MARKER.unlink(missing_ok=True)
+
+
+PROPERTIES = {
+    "not root": "return os.getuid() != 0 and os.geteuid() != 0",
+    "no capabilities": """
+        caps = [l for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm'))]
+        return all(int(l.split()[1], 16) == 0 for l in caps)""",
+    "host /tmp invisible": f"return not os.path.exists({str(HOST_MARKER)!r})",
+    "no home, no datasets, no engine venv": f"""
+        paths = ['/home', '/work', '/root/.cache', {str(Path(sys.prefix))!r}, {str(Path(__file__).parent)!r}]
+        return not any(os.path.exists(p) for p in paths)""",
+    "interpreter site-packages masked": """
+        import sysconfig
+        purelib = sysconfig.get_paths()['purelib']
+        return not os.path.isdir(purelib) or os.listdir(purelib) == []""",
+    "read-only system": """
+        try:
+            open('/usr/codereward-write-test', 'w')
+        except OSError:
+            return True
+        return False""",
+    "private writable cwd and tmp": """
+        open('x', 'w').write('1'); open('/tmp/y', 'w').write('2')
+        return open('x').read() == '1' and os.getcwd().startswith('/tmp')""",
+    "no network": """
+        import socket
+        try:
+            socket.create_connection(('127.0.0.1', 22), timeout=1)
+        except OSError:
+            pass
+        else:
+            return False
+        devs = [l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:]]
+        return devs == ['lo']""",
+    "own pid namespace": "return len([p for p in os.listdir('/proc') if p.isdigit()]) < 10",
+    "clean environment": """
+        allowed = {'PATH', 'LANG', 'HOME', 'TMPDIR', 'PYTHONHASHSEED', 'OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'}
+        return set(os.environ) <= allowed and '.venv' not in os.environ.get('PATH', '')""",
+    "numpy importable, other site-packages not": """
+        import numpy
+        try:
+            import pydantic
+        except ImportError:
+            return int(numpy.array([1, 2]).sum()) == 3
+        return False""",
+    "no process creation": """
+        try:
+            os.fork()
+        except PermissionError:
+            return True
+        os._exit(0)""",
+    "no ptrace": """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.ptrace(16, 1, 0, 0) == -1  # PTRACE_ATTACH to pid 1""",
+    "cannot signal others": """
+        import signal
+        for pid in (1, 2, 3, os.getppid(), 0, -1):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (PermissionError, ProcessLookupError):
+                continue
+            return False
+        return True""",
+    "resource limits in force": """
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        fsize, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        return soft == 2048 * 2**20 and fsize == 4096 * 1024""",
+    "threads allowed": """
+        import threading
+        out = []
+        t = threading.Thread(target=lambda: out.append(1)); t.start(); t.join()
+        return out == [1]""",
+}
+
+
+@pytest.mark.parametrize("body", list(PROPERTIES.values()), ids=list(PROPERTIES))
+def test_isolation_property(engine, body):
+    assert_holds(engine, body)
+
+
+def test_no_state_survives_between_executions(engine):
+    plant = "open('/tmp/planted', 'w').write('x'); open('planted', 'w').write('x'); os.environ['PLANTED'] = '1'\n" \
+            "return True"
+    assert probe(engine, plant).status is Status.PASSED
+    for _ in range(4):  # whichever worker it lands on
+        assert_holds(engine, "return not os.path.exists('/tmp/planted') and not os.path.exists('planted') "
+                             "and 'PLANTED' not in os.environ")
+
+
+def test_assert_suite_reports_each_assert(engine):
+    task = Task(id="t/assert", entry_point="add",
+                tests=AssertSuite(code="def check(candidate):\n    assert candidate(1, 2) == 3\n"
+                                       "    x = 5\n    assert candidate(x, x) == 10\n    assert candidate(0, 0) == 1\n"))
+    r = engine.check(task, solution="def add(a, b):\n    return a + b\n")
+    assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.PASSED, Outcome.WRONG_ANSWER]
+    assert r.status is Status.FAILED and r.reward == 0.0
+    assert "candidate returned 0" in r.tests[2].detail
+
+
+def test_fraction_reward():
+    task = Task(id="t/frac", entry_point="f",
+                tests=CallSuite(cases=[CallCase(args=[i], expected=i * 2) for i in range(4)]))
+    with Engine(workers=1, reward="fraction") as e:
+        r = e.check(task, solution="def f(x):\n    return x * 2 if x < 3 else 0\n")
+    assert r.reward == pytest.approx(0.75)
+
+
+def test_call_suite_types_and_tolerance(engine):
+    task = Task(id="t/call", entry_point="f", tests=CallSuite(atol=1e-6, cases=[
+        CallCase(args=[1], expected=0.3333333),
+        CallCase(args=[2], expected=[1, (2, 3)]),
+        CallCase(args=[3], expected={"a": {1, 2}}),
+    ]))
+    good = "def f(x):\n    return [0.3333333333, [1, (2, 3)], {'a': {1, 2}}][x - 1]\n"
+    assert engine.check(task, solution=good).status is Status.PASSED
+    # a list where a tuple is expected is a different value
+    bad = "def f(x):\n    return [0.3333333333, [1, [2, 3]], {'a': {1, 2}}][x - 1]\n"
+    r = engine.check(task, solution=bad)
+    assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.WRONG_ANSWER, Outcome.PASSED]
+
+
+def test_call_suite_expected_from_reference(engine):
+    task = Task(id="t/ref", entry_point="sq", reference="def sq(x):\n    return x * x\n",
+                tests=CallSuite(cases=[CallCase(args=[i]) for i in range(5)]))
+    assert engine.check(task, solution="def sq(x):\n    return x ** 2\n").status is Status.PASSED
+    r = engine.check(task, solution="def sq(x):\n    return x + x\n")
+    assert [t.outcome for t in r.tests].count(Outcome.PASSED) == 2  # 0 and 2 coincide
+
+
+@pytest.mark.parametrize("comparator,output,ok", [
+    ("exact", "3\n", True), ("exact", "3", False),
+    ("lines", "3   \n\n\n", True), ("lines", "3 \n4", False),
+    ("tokens", "  3 \n", True),
+    ("float", "3.0000001", True), ("float", "3.1", False),
+])
+def test_stdio_comparators(engine, comparator, output, ok):
+    task = Task(id="t/stdio", tests=StdioSuite(comparator=comparator, cases=[StdioCase(stdin="1 2\n", stdout="3\n")]))
+    program = f"import sys\na, b = map(int, sys.stdin.read().split())\nassert a + b == 3\nsys.stdout.write({output!r})\n"
+    r = engine.check(task, solution=program)
+    assert (r.status is Status.PASSED) == ok, r.tests
+
+
+def test_stdio_runtime_error_and_exit_status(engine):
+    task = Task(id="t/stdio2", tests=StdioSuite(cases=[StdioCase(stdin="", stdout="ok\n")] * 2))
+    r = engine.check(task, solution="print('ok')\nraise ValueError('boom')\n")
+    assert r.status is Status.FAILED
+    assert all(t.outcome is Outcome.RUNTIME_ERROR and "ValueError" in t.detail for t in r.tests)
+    r = engine.check(task, solution="import sys\nprint('ok')\nsys.exit(3)\n")
+    assert all(t.outcome is Outcome.RUNTIME_ERROR for t in r.tests)
+    assert engine.check(task, solution="print('ok')\n").status is Status.PASSED
+
+
+def test_limits_map_to_outcomes(engine):
+    fast = probe_task(Limits(time=0.5)).model_copy()
+    r = engine.check(fast, solution="def probe():\n    while True:\n        pass\n")
+    assert [t.outcome for t in r.tests] == [Outcome.TIME_LIMIT]
+    r = engine.check(fast, solution="def probe():\n    x = bytearray(8 * 2**30)\n    return True\n")
+    assert [t.outcome for t in r.tests] == [Outcome.MEMORY_LIMIT]
+    r = engine.check(fast, solution="def probe():\n    print('x' * 2**24)\n    return True\n")
+    assert [t.outcome for t in r.tests] == [Outcome.OUTPUT_LIMIT]
+    r = engine.check(fast, solution="def probe(:\n")
+    assert [t.outcome for t in r.tests] == [Outcome.COMPILE_ERROR]
+    r = engine.check(fast, solution="def probe():\n    import ctypes\n    ctypes.string_at(0)\n")
+    assert r.tests[0].outcome is Outcome.RUNTIME_ERROR and "SIGSEGV" in r.tests[0].detail
+
+
+def test_time_limit_skips_the_rest(engine):
+    task = Task(id="t/tle", entry_point="f", limits=Limits(time=0.5),
+                tests=CallSuite(cases=[CallCase(args=[i], expected=i) for i in range(3)]))
+    r = engine.check(task, solution="def f(x):\n    while x == 1:\n        pass\n    return x\n")
+    assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.TIME_LIMIT, Outcome.SKIPPED]
+    assert r.time < 3
+
+
+def test_broken_test_suite_is_an_error_not_a_failure(engine):
+    task = Task(id="t/broken", entry_point="f", tests=AssertSuite(code="import no_such_module\n"
+                                                                      "def check(candidate):\n    assert True\n"))
+    r = engine.check(task, solution="def f():\n    return 1\n")
+    assert r.status is Status.ERROR and r.reward is None and "no_such_module" in r.reason
+
+
+def test_auto_time_limit_is_calibrated_from_the_reference():
+    task = Task(id="t/auto", entry_point="f", reference="def f(x):\n    return x\n",
+                tests=CallSuite(cases=[CallCase(args=[1], expected=1)]))
+    with Engine(workers=1, time_limit="auto", auto=AutoTimeLimit(factor=10, floor=0.2)) as e:
+        t0 = time.monotonic()
+        r = e.check(task, solution="def f(x):\n    while True:\n        pass\n")
+        assert r.tests[0].outcome is Outcome.TIME_LIMIT
+        assert time.monotonic() - t0 < 2.5  # the 3 s default would not have been reached
+        assert e.check(task, solution="def f(x):\n    return x\n").status is Status.PASSED
+
+
+def test_isolation_none_still_judges(recwarn):
+    with Engine(workers=1, isolation="none") as e:
+        task = probe_task()
+        assert e.check(task, solution="def probe():\n    return True\n").status is Status.PASSED
+        assert e.check(task, solution="def probe():\n    return 1 == 2\n").status is Status.FAILED
+    assert any("WITHOUT a sandbox" in str(w.message) for w in recwarn)
+
+
+def _sandbox_processes() -> int:
+    """Processes under bubblewrap sandboxes started by this test process."""
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"zygote.py" in cmd and int(stat.rsplit(")", 1)[1].split()[1]) != os.getpid():
+            count += 1
+    return count
+
+
+@pytest.mark.slow
+def test_no_process_or_fd_leaks_over_10000_executions():
+    programs = [
+        "def probe():\n    return True\n",
+        "def probe():\n    import threading, time\n    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "    return True\n",
+        "import os\ndef probe():\n    try:\n        os.fork()\n    except OSError:\n        pass\n    return True\n",
+        "def probe():\n    open('f', 'w').write('x' * 10000)\n    return True\n",
+        "import os\ndef probe():\n    os._exit(0)\n",
+    ]
+    task = probe_task(Limits(time=2))
+    with Engine(workers=2) as e:
+        for p in programs:
+            e.check(task, solution=p)
+        fds0, procs0 = len(os.listdir("/proc/self/fd")), _sandbox_processes()
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        from codereward import Sample
+        samples = [Sample(task_id="probe", solution=programs[i % len(programs)]) for i in range(10_000)]
+        results = e.evaluate({"probe": task}, samples)
+        assert sum(r.status is Status.ERROR for r in results) == 0
+        assert sum(r.passed for r in results) == 8_000
+        assert len(os.listdir("/proc/self/fd")) == fds0
+        assert _sandbox_processes() == procs0
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200_000  # KiB
