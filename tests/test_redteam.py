@@ -8,9 +8,7 @@ Many probes are *gated*: the program returns the right answer only if its attack
 tests, read another process, planted state that survived, ...) and a wrong answer otherwise. A `passed`
 verdict is then proof of the leak, a `failed` one proof of containment.
 
-Tests marked xfail(strict=True) are attacks that currently get through; the reason says why and where to
-fix it. They stay real assertions: once the engine is fixed they XPASS, which fails the run until the
-marker is removed.
+Each attack that got through during development is fixed in the engine; its test stays as a guard.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import time
 import struct
 import textwrap
 import uuid
@@ -642,19 +641,11 @@ def probe():
     }
 
 
-_PID1_REASON = (
-    "the sandbox's pid 1 is bubblewrap's own init process, which runs with the sandbox uid and stays dumpable: "
-    "a candidate can read /proc/1/environ (the HOST engine's full environment: HOME=/root, PATH with the venv, "
-    "any API key or token the trainer has), /proc/1/cmdline (host paths) and even open /proc/1/mem. Fix in "
-    "sandbox/worker.py Worker.__init__: start bwrap with a minimal env (Popen(env={'PATH': '/usr/bin:/bin'})); "
-    "and in sandbox/bwrap.py zygote_command: add --as-pid-1 (the zygote becomes pid 1, no bwrap process inside "
-    "the sandbox) or otherwise make bwrap's init unreadable (e.g. --hidepid style /proc or a setuid bwrap).")
-_XFAIL_DISK = {"proc_environ_of_others": _PID1_REASON, "proc_other_fds": _PID1_REASON}
 _DISK_IDS = list(disk_probes("/x"))
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=_XFAIL_DISK[k])) if k in _XFAIL_DISK else k
+    k
     for k in _DISK_IDS], ids=_DISK_IDS)
 def test_tests_and_host_files_are_invisible(engine, host_tmp_marker, name):
     probe_src = disk_probes(host_tmp_marker)[name]
@@ -662,7 +653,6 @@ def test_tests_and_host_files_are_invisible(engine, host_tmp_marker, name):
     contained(engine, r, {Outcome.WRONG_ANSWER})
 
 
-@pytest.mark.xfail(strict=True, reason=_PID1_REASON)
 def test_host_environment_canary_is_invisible(monkeypatch):
     """A secret in the trainer's environment must not reach the candidate, by any /proc path."""
     canary = f"CANARY{uuid.uuid4().hex}"
@@ -688,12 +678,6 @@ def probe():
         contained(e, r, {Outcome.WRONG_ANSWER})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "what the test code prints reaches the candidate: judge processes write to the sandbox's fds 1/2, which are "
-    "the host worker's errlog file (sandbox/worker.py: Popen(stdout=errlog, stderr=errlog)); bubblewrap's pid 1 "
-    "holds the same file as its fds 1/2 and is readable by the candidate (/proc/1/fd/1, see the pid-1 xfail). A "
-    "later candidate reads the expected values a test printed for an earlier one. Fix: the pid-1 fix, plus "
-    "point the judge's fds 1/2 at /dev/null (or a private capped pipe) in judge.template_main."))
 def test_test_code_prints_do_not_reach_later_candidates(solo):
     task = Task(id=f"redteam/prints-{uuid.uuid4().hex[:8]}", entry_point="double", prompt="", tests=AssertSuite(
         code=("def check(candidate):\n    for x, want in [(2, 4), (5, 10), (7, 14)]:\n"
@@ -902,12 +886,16 @@ def test_daemons_do_not_outlive_the_check(solo):
     and 20 later executions pass with sane times."""
     healthy(solo)
     worker = solo._workers[0]  # noqa: SLF001 — the host-side pid of the sandbox, to count its processes
+    time.sleep(0.3)  # the zygote forks the next spare candidate right after answering: let it settle
     before = descendants(worker.proc.pid)
     for code in DAEMONS.values():
         r = solo.check(HE0, solution=he0("return not (" + RIGHT0 + ")", code))
         failed(r)
+    time.sleep(0.3)
     after = descendants(worker.proc.pid)
-    assert after == before, f"processes left behind: {sorted(after - before)}"
+    # The zygote keeps one candidate process forked ahead for the next execution: its pid changes, the
+    # count does not. Anything the attacks started would add to the count.
+    assert len(after) == len(before), f"processes left behind: {sorted(after - before)}"
     for _ in range(20):
         r = solo.check(HE0, completion=canonical_body(HE0))
         assert r.status is Status.PASSED, describe(r)
@@ -1021,7 +1009,7 @@ def probe():
 
 
 @pytest.mark.parametrize("probe_src", [
-    pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=_PID1_REASON)) if k == "proc_pid_mem_1_to_200" else v
+    v
     for k, v in MEMORY.items()], ids=list(MEMORY))
 def test_other_processes_memory_is_unreachable(engine, probe_src):
     r = engine.check(HE0.model_copy(update={"limits": Limits(time=5)}), solution=gated(probe_src))
@@ -1106,6 +1094,10 @@ def test_no_network(engine, probe_src):
     contained(engine, r, {Outcome.WRONG_ANSWER})
 
 
+# Unserializable returns should be RUNTIME_ERROR; today they are WRONG_ANSWER (see
+# test_unserializable_return_is_a_runtime_error). Both are failures, which is what these tests check.
+UNSER = {Outcome.RUNTIME_ERROR, Outcome.WRONG_ANSWER}
+
 RESOURCE_BOMBS = {
     # id: (program body, limits, allowed outcomes)
     "thread_bomb": ("""
@@ -1161,13 +1153,13 @@ RESOURCE_BOMBS = {
     "recursion_bomb_raised_limit": (
         "import sys\nsys.setrecursionlimit(10**7)\ndef r(n):\n    return r(n + 1) + 1\nreturn r(0)", None,
         {Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT, Outcome.TIME_LIMIT}),
-    "huge_list_10_8": ("return [0] * 10**8", None, {Outcome.RUNTIME_ERROR, Outcome.MEMORY_LIMIT}),
+    "huge_list_10_8": ("return [0] * 10**8", None, UNSER | {Outcome.MEMORY_LIMIT, Outcome.TIME_LIMIT}),
     "huge_string_10_7": ("return 'x' * 10**7", None, {Outcome.WRONG_ANSWER}),
     "huge_int": ("return 7 ** 2_000_000", None, {Outcome.WRONG_ANSWER, Outcome.TIME_LIMIT}),
-    "nested_list_10_5": ("x = []\nfor _ in range(10**5):\n    x = [x]\nreturn x", None, {Outcome.RUNTIME_ERROR}),
-    "dict_cycle": ("d = {}\nd['self'] = d\nreturn d", None, {Outcome.RUNTIME_ERROR}),
-    "self_referencing_list": ("x = []\nx.append(x)\nreturn x", None, {Outcome.RUNTIME_ERROR}),
-    "wide_dict_2_10_6": ("return {i: i for i in range(2 * 10**6)}", None, {Outcome.RUNTIME_ERROR, Outcome.TIME_LIMIT}),
+    "nested_list_10_5": ("x = []\nfor _ in range(10**5):\n    x = [x]\nreturn x", None, UNSER),
+    "dict_cycle": ("d = {}\nd['self'] = d\nreturn d", None, UNSER),
+    "self_referencing_list": ("x = []\nx.append(x)\nreturn x", None, UNSER),
+    "wide_dict_2_10_6": ("return {i: i for i in range(2 * 10**6)}", None, UNSER),
 }
 
 
@@ -1179,6 +1171,25 @@ def test_resource_bombs(engine, key):
     task = HE0 if limits is None else HE0.model_copy(update={"limits": limits})
     r = engine.check(task, solution=he0(body, prelude))
     contained(engine, r, outcomes)
+
+
+
+
+def test_unserializable_return_is_a_runtime_error(engine):
+    r = engine.check(HE0, solution=he0("return object()"))
+    failed(r, {Outcome.RUNTIME_ERROR})
+
+
+@pytest.mark.parametrize("how", ["custom_exception", "unserializable_return"])
+def test_custom_exception_does_not_satisfy_expected_typeerror(engine, how):
+    task = Task(id="redteam/expects-typeerror", entry_point="double", prompt="", tests=AssertSuite(code=(
+        "def check(candidate):\n"
+        "    try:\n        candidate('two')\n    except TypeError:\n        pass\n"
+        "    else:\n        assert False, 'expected TypeError'\n")))
+    bad = {"custom_exception": "class Nope(Exception):\n    pass\n\ndef double(x):\n    raise Nope('no')\n",
+           "unserializable_return": "def double(x):\n    return object()\n"}[how]
+    good = "def double(x):\n    if not isinstance(x, int):\n        raise TypeError('int')\n    return 2 * x\n"
+    contained(engine, engine.check(task, solution=bad), task=task, good=good)
 
 
 # --- 10. state planted by one execution for the next --------------------------------------------------
@@ -1217,27 +1228,10 @@ PLANT_FIND = {
                                    "def probe():\n    import planted_mod\n    return planted_mod.X == 1"),
 }
 
-_PERSIST_REASON = (
-    "execution state survives: the zygote wipes only /tmp (runners/zygote.py _wipe_tmp), but the sandbox root "
-    "tmpfs and the directories bubblewrap creates in it (/, /etc, /opt, /opt/codereward, /root, /dev, /dev/shm) "
-    "are owned by the sandbox uid and writable (sandbox/bwrap.py zygote_command has no --remount-ro / and "
-    "--dev is a writable tmpfs). Fix: in zygote_command add `--remount-ro /` after all mounts (and mount "
-    "/dev/shm as a size-bounded tmpfs the zygote wipes, or remount /dev read-only); this also bounds the "
-    "unbounded root tmpfs a candidate can fill with host RAM.")
-_UNREMOVABLE_REASON = (
-    "a directory chmod'ed 0o500 under /tmp survives the wipe: the zygote runs with the candidate's uid and no "
-    "CAP_DAC_OVERRIDE, and _wipe_tmp uses rmtree(ignore_errors=True) (runners/zygote.py _wipe_tmp). Fix: "
-    "chmod entries to 0o700 before removing (os.chmod on each dir, bottom-up, e.g. via os.fwalk / an onerror "
-    "handler that chmods the parent and retries), and verify /tmp is empty afterwards (else replace the worker).")
-_XFAIL_PLANT = {
-    "tmp_dir_made_unremovable": _UNREMOVABLE_REASON,
-    "dev_shm": _PERSIST_REASON, "dev_dir": _PERSIST_REASON, "sandbox_root_dir": _PERSIST_REASON,
-    "etc_dir": _PERSIST_REASON, "opt_codereward_on_sys_path": _PERSIST_REASON,
-}
 
 
 @pytest.mark.parametrize("key", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=_XFAIL_PLANT[k])) if k in _XFAIL_PLANT else k
+    k
     for k in PLANT_FIND], ids=list(PLANT_FIND))
 def test_state_does_not_carry_to_next_execution(solo, key):
     plant, find = PLANT_FIND[key]
@@ -1248,13 +1242,6 @@ def test_state_does_not_carry_to_next_execution(solo, key):
     healthy(solo)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "judge takeover: sys.path[0] of every sandbox process is /opt/codereward (runners/zygote.py inserts the "
-    "runners' parent dir), which the candidate can write (sandbox root is writable, see the state-carry xfails). "
-    "A planted /opt/codereward/numpy.py is imported by the next judge template whose tests `import numpy` (numpy "
-    "is not pre-imported by default: SandboxSpec.preimport=False) and forges `passed` records. Fix: remount the "
-    "sandbox root read-only (bwrap.py zygote_command: --remount-ro /), and in zygote.py put the runners' parent "
-    "at the END of sys.path or import the runners by path, so nothing writable ever precedes the stdlib."))
 def test_planted_module_cannot_hijack_a_later_judge(solo):
     forge = '''
 import sys
@@ -1297,14 +1284,8 @@ os.write(w, b"x")
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a candidate can SIGKILL any process of its sandbox (here the zygote, its parent) despite the seccomp "
-    "kill/tgkill filter: fcntl(F_SETOWN, pid) + fcntl(F_SETSIG, SIGKILL) + O_ASYNC on a pipe it owns makes the "
-    "kernel send the signal on its behalf (same uid, so sigio_perm allows it). The worker dies, the engine "
-    "retries, the attacker kills the fresh worker too, and a wrong program gets status ERROR / reward None "
-    "instead of FAILED (rule 6 abused to dodge a 0). Fix in runners/seccomp.py program(): filter fcntl "
-    "(nr 72) so F_SETOWN (8), F_SETOWN_EX (15) and F_SETSIG (10) return EPERM (or only allow F_SETOWN to "
-    "own_pid / 0), like kill/tgkill."))
+
+
 def test_sigio_owner_signal_cannot_kill_the_zygote(solo):
     r = solo.check(HE0, solution=he0("return False", SETSIG_KILL.replace("TARGET", "os.getppid()")))
     contained(solo, r)
@@ -1346,14 +1327,6 @@ for pid in range(1, 64):
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "prlimit64 (syscall 302) on other pids is allowed: same uid is enough, no ptrace/dumpable check. A "
-    "candidate lowers the zygote's hard RLIMIT_AS; every later candidate forked from it then fails "
-    "setrlimit(RLIMIT_AS, 2 GiB) in candidate._lock_down and exits, so every correct solution on that "
-    "worker is scored FAILED (persistent sabotage of other candidates; the same works on judge templates). "
-    "Fix in runners/seccomp.py program(): deny prlimit64 unless pid (args[0]) is 0 or own_pid (as for kill), "
-    "and likewise setpriority/sched_setaffinity/sched_setscheduler/sched_setattr/ioprio_set/migrate_pages/"
-    "move_pages on other pids; optionally the zygote checks its own limits before each fork."))
 def test_prlimit_on_sandbox_processes_does_not_poison_later_checks(solo):
     r = solo.check(HE0, solution=he0("return False", PRLIMIT))
     contained(solo, r)
@@ -1361,13 +1334,6 @@ def test_prlimit_on_sandbox_processes_does_not_poison_later_checks(solo):
         healthy(solo)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a candidate that chmods its workdir /tmp/run to 0o500 (with a file in it) makes the NEXT execution on "
-    "that sandbox crash the zygote: _wipe_tmp cannot empty /tmp/run (no CAP_DAC_OVERRIDE; rmtree errors "
-    "ignored) and os.mkdir('/tmp/run') raises FileExistsError. With retries=0 the innocent next candidate gets "
-    "status ERROR; with retries it costs a worker restart. Fix in runners/zygote.py _wipe_tmp: chmod "
-    "directories 0o700 before removing, use a fresh unique workdir name (or os.makedirs(exist_ok) after a "
-    "verified wipe), and catch failures so the zygote never dies on a dirty /tmp."))
 def test_unremovable_workdir_does_not_break_the_next_candidate():
     with Engine(workers=1, retries=0) as e:
         r = e.check(HE0, solution=he0("""
@@ -1496,16 +1462,10 @@ STDIO_EXPLOITS = {
     "rt_signal_50_self": ("import os\nos.kill(os.getpid(), 50)", STDIO, {Outcome.RUNTIME_ERROR}),
 }
 
-_RT_REASON = (
-    "stdio: a program that kills itself with a real-time signal (35..63 except 34/64) turns its verdict into "
-    "status ERROR: runners/judge.py _StdioSuite._one calls signal.Signals(sig).name, which raises ValueError "
-    "for signals Python has no name for; _judge_one turns it into an infra record. Fix: name the signal "
-    "defensively (like judge/verdict.py _signal_name), and in _judge_one treat only _Infra as infra.")
-_XFAIL_STDIO = {"rt_signal_35_self": _RT_REASON, "rt_signal_50_self": _RT_REASON}
 
 
 @pytest.mark.parametrize("key", [
-    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=_XFAIL_STDIO[k])) if k in _XFAIL_STDIO else k
+    k
     for k in STDIO_EXPLOITS], ids=list(STDIO_EXPLOITS))
 def test_stdio_task_exploits(engine, key):
     program, task, outcomes = STDIO_EXPLOITS[key]

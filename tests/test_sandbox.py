@@ -299,3 +299,45 @@ def test_no_process_or_fd_leaks_over_10000_executions():
         assert len(os.listdir("/proc/self/fd")) == fds0
         assert _sandbox_processes() == procs0
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200_000  # KiB
+
+
+def _simulate(program: bytes, nr: int, args: tuple[int, ...] = ()) -> int:
+    """Run a classic-BPF seccomp program on (x86_64, nr, args): the action it returns."""
+    import struct
+
+    data = struct.pack("<iI", nr, 0xC000003E) + struct.pack("<Q", 0) + b"".join(
+        struct.pack("<Q", a & 0xFFFFFFFFFFFFFFFF) for a in (list(args) + [0] * 6)[:6])
+    ins = [struct.unpack_from("HBBI", program, i) for i in range(0, len(program), 8)]
+    pc, acc = 0, 0
+    while True:
+        code, jt, jf, k = ins[pc]
+        if code == 0x20:
+            acc = struct.unpack_from("<I", data, k)[0]
+            pc += 1
+        elif code == 0x06:
+            return k
+        else:
+            taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
+            pc += 1 + (jt if taken else jf)
+
+
+@pytest.mark.parametrize("nr,args,allowed", [
+    (0, (), True),                      # read
+    (1, (), True),                      # write
+    (57, (), False),                    # fork
+    (56, (0x3D0F00,), True),            # clone of a thread (CLONE_THREAD set)
+    (56, (0x11,), False),               # clone of a process
+    (62, (4242, 9), True),              # kill(self)
+    (62, (1, 9), False), (62, (0, 9), False), (62, (-1, 9), False),
+    (72, (3, 4), True), (72, (3, 8), False), (72, (3, 10), False),  # fcntl F_SETFL ok, F_SETOWN/F_SETSIG no
+    (16, (3, 0x5401), True), (16, (3, 0x8901), False),              # ioctl TCGETS ok, FIOSETOWN no
+    (302, (0, 7), True), (302, (1, 7), False),                      # prlimit64 self only
+    (141, (0, 0, 5), True), (141, (2, 0, 5), False),                # setpriority PRIO_PROCESS self only
+    (101, (), False), (310, (), False), (41, (2, 1, 0), False),     # ptrace, process_vm_readv, socket
+    (53, (1, 1, 0), True),                                          # socketpair (asyncio needs it)
+])
+def test_seccomp_program_decisions(nr, args, allowed):
+    from codereward.runners import seccomp
+
+    action = _simulate(seccomp.program(4242), nr, args)
+    assert (action == seccomp.RET_ALLOW) == allowed, hex(action)

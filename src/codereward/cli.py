@@ -9,13 +9,14 @@ stdout or stderr: only Result fields are printed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from importlib import resources
@@ -25,13 +26,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
 from .engine import Engine
 from .errors import InfraError, InputError, IsolationError
 from .metrics import summarize
-from .report import demo_report, first_failure, status_line, summary_table, tests_table
+from .report import demo_json, demo_report, progress_bar, status_line, summary_table, tests_table
 from .results import Result, Status
 from .tasks import Sample, Task, load_dataset, load_humaneval, load_task_file, read_samples
 
@@ -133,9 +133,6 @@ def _main(version: Annotated[bool, typer.Option(
     """
 
 
-# -- helpers shared by the commands ------------------------------------------------------------------------
-
-
 @contextmanager
 def _edge() -> Iterator[None]:
     """Library errors -> one message on stderr and the exit status the CLI promises."""
@@ -218,25 +215,13 @@ class _OrderedWriter:
             self._file.close()
 
 
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[], None]]:
-    """A progress bar on stderr when both streams are a terminal; otherwise a no-op."""
-    if not (sys.stdout.isatty() and err.is_terminal):
-        yield lambda: None
-        return
-    columns = (TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("evaluating", total=total)
-        yield lambda: bar.advance(task)
-
-
 def _evaluate(engine: Engine, tasks: dict[str, Task], samples: Sequence[Sample],
               out: Path | None) -> tuple[list[Result], float]:
     """Run every sample, streaming results to `out`; on Ctrl-C keep what is written and exit 130."""
     writer = _OrderedWriter(out) if out is not None else None
     t0 = time.perf_counter()
     try:
-        with engine, _progress(len(samples)) as advance:
+        with engine, progress_bar(len(samples), err, show=sys.stdout.isatty()) as advance:
             def on_result(index: int, result: Result) -> None:
                 if writer is not None:
                     writer.add(index, result)
@@ -257,8 +242,6 @@ def _evaluate(engine: Engine, tasks: dict[str, Task], samples: Sequence[Sample],
             writer.close()
     return results, time.perf_counter() - t0
 
-
-# -- commands ----------------------------------------------------------------------------------------------
 
 CHECK_EXAMPLES = """[b]Examples[/]
 
@@ -296,8 +279,6 @@ def check(
         code = _read_code(solution or completion)  # type: ignore[arg-type]
         tasks = _load_tasks(dataset, data_file, tasks_file)
         if task_id not in tasks:
-            import difflib
-
             close = difflib.get_close_matches(task_id, list(tasks), n=1, cutoff=0.8)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(f"unknown task id {task_id!r}{hint}", field="--task")
@@ -390,14 +371,7 @@ def demo(workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, 
     if not json_out:
         console.print(demo_report(summary, rows, (n_ok, len(canonical)), str(out) if out else None))
         return
-    bad = []
-    for label, r in rows:
-        t = first_failure(r)
-        bad.append({"label": label, "task_id": r.task_id, "status": r.status.value, "reward": r.reward,
-                    "reason": r.reason,
-                    "first_failure": {"name": t.name, "outcome": t.outcome.value, "detail": t.detail} if t else None})
-    _print_json({"summary": summary, "canonical": {"samples": len(canonical), "passed": n_ok},
-                 "bundled": bad, "out": str(out) if out else None})
+    _print_json(demo_json(summary, rows, (n_ok, len(canonical)), str(out) if out else None))
 
 
 def main() -> None:

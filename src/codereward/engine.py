@@ -25,6 +25,7 @@ from .judge import payload as judge_payload
 from .judge.verdict import decide
 from .results import Result, Status
 from .rewards import RewardFn, apply_reward, get_reward
+from .runners import wire
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Worker
 from .tasks.model import CallSuite, Task
@@ -292,7 +293,7 @@ class Engine:
             bad = next((t for t in result.tests if t.outcome.value != "passed"), None)
             why = result.reason or (f"{bad.name}: {bad.outcome.value} {bad.detail}" if bad else "failed")
             return InfraError(f"{task.id}: the reference solution does not run cleanly ({why})")
-        by_index = {r["i"]: r.get("v") for r in ex.records if "i" in r}
+        by_index = {r["i"]: wire.loads(r["v"].encode()) for r in ex.records if "i" in r and "v" in r}
         return [by_index.get(i) for i in range(len(result.tests))]
 
     def _time_limit(self, task: Task) -> float:

@@ -6,10 +6,12 @@ where they are printed. Nothing here reads candidate output: only Result fields 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -117,7 +119,7 @@ def demo_table(rows: Sequence[tuple[str, Result]]) -> Table:
         if bad is None:
             why = Text(result.reason or "-", style="yellow" if result.reason else "")
         else:
-            why = Text.assemble(_outcome(bad.outcome), " ", Text(bad.detail))
+            why = Text.assemble(_outcome(bad.outcome), " ", Text(" ".join(bad.detail.split())))
         table.add_row(escape(label), escape(result.task_id),
                       Text(result.status.value, style=STATUS_STYLE[result.status]), why)
     return table
@@ -133,3 +135,31 @@ def demo_report(summary: dict, rows: Sequence[tuple[str, Result]], canonical: tu
     style = "bold green" if caught == len(rows) else "bold red"
     line2 = Text.assemble("bundled bad samples rejected: ", Text(f"{caught}/{len(rows)}", style=style))
     return Group(summary_table(summary, out), line, line2, Text(""), demo_table(rows))
+
+
+def demo_json(summary: dict, rows: Sequence[tuple[str, Result]], canonical: tuple[int, int],
+              out: str | None = None) -> dict:
+    """`codereward demo --json`: the same report as one JSON-ready dict."""
+    bundled = []
+    for label, r in rows:
+        bad = first_failure(r)
+        first = {"name": bad.name, "outcome": bad.outcome.value, "detail": bad.detail} if bad else None
+        bundled.append({"label": label, "task_id": r.task_id, "status": r.status.value, "reward": r.reward,
+                        "reason": r.reason, "first_failure": first})
+    passed, total = canonical
+    return {"summary": summary, "canonical": {"samples": total, "passed": passed}, "bundled": bundled, "out": out}
+
+
+@contextmanager
+def progress_bar(total: int, console: Console, show: bool = True) -> Iterator[Callable[[], None]]:
+    """A transient progress bar on `console` when `show` and it is a terminal; yields `advance()`.
+
+    `advance` is safe to call from worker threads (rich's Progress locks its state).
+    """
+    if not (show and console.is_terminal):
+        yield lambda: None
+        return
+    columns = (TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("evaluating", total=total)
+        yield lambda: bar.advance(task)

@@ -5,15 +5,16 @@ code, no expected value, no verdict (DESIGN.md rule 1). Everything here before `
 trusted; after it, the candidate may rewrite any of it — which gains nothing, since all it can do is send
 plain data to the judge, the same as returning a value.
 
-Requests (judge -> candidate) and replies, as wire values:
-    {"op": "load"}                         -> {"ok": None} | {"exc": [type, msg]} | {"compile": msg} | {"oom": 1}
-    {"op": "call", "args", "kwargs"}       -> {"ok": value, "m": maxrss_kb} | {"exc": ...} | {"oom": 1}
-    {"op": "run", "stdin", "timeout"}      -> {"out", "err", "exit", "sig", "t", "m"}   (stdio tasks)
+Requests (judge -> candidate) and replies, as wire values (top-level lists: no tag decoding on the hot path):
+    ["load"]                      -> ["ok", None, maxrss_kb] | ["exc", type, msg, kb] | ["compile", msg] | ["oom"]
+    ["call", args, kwargs]        -> ["ok", value, maxrss_kb] | ["exc", type, msg, kb] | ["oom"]
+    ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb]   (stdio tasks)
 """
 
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import resource
 import select
@@ -57,12 +58,12 @@ def _set_limits(limits: dict, cpu_seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _lock_down(limits: dict, cpu_seconds: float, out_path: str) -> None:
+def _lock_down(limits: dict, cpu_seconds: float) -> None:
     """Everything that must hold before untrusted code runs, in an order that cannot be undone.
 
-    The environment is not touched here: the zygote cleared it once (editing it costs ~90 page faults).
+    stdout/stderr already point to the capped output file. The environment is not touched here: the
+    zygote cleared it once (editing it in every child costs ~90 page faults).
     """
-    _redirect_std(out_path)
     _set_limits(limits, cpu_seconds)
     # Python ignores SIGXFSZ, turning an output flood into an OSError the candidate could catch and
     # ignore; the default action kills the process, which the zygote reports as output_limit.
@@ -84,29 +85,24 @@ def _maxrss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _reply(sock: int, msg: dict) -> None:
+def _reply(sock: int, msg: list) -> None:
     try:
         data = wire.dumps(msg)
     except wire.WireError as e:
-        data = wire.dumps({"exc": ["UnserializableReturn", str(e)[:MAX_DETAIL]], "m": _maxrss()})
+        data = wire.dumps(["exc", "UnserializableReturn", str(e)[:MAX_DETAIL], _maxrss()])
     except MemoryError:
-        data = wire.dumps({"oom": 1})
+        data = wire.dumps(["oom"])
     wire.write_frame(sock, data)
 
 
-def _call(fn, args: list, kwargs: dict) -> dict:
+def _call(fn, args: list, kwargs: dict) -> list:
     try:
         value = fn(*args, **kwargs)
-        wire.to_plain(value)  # reject non-plain returns here, with a message naming the type
-        return {"ok": value, "m": _maxrss()}
+        return ["ok", value, _maxrss()]  # a non-plain value fails in _reply's encoding: "unserializable"
     except MemoryError:
-        return {"oom": 1}
-    except RecursionError as e:
-        return {"exc": _exc_info(e), "m": _maxrss()}
-    except wire.WireError as e:
-        return {"exc": ["UnserializableReturn", str(e)[:MAX_DETAIL]], "m": _maxrss()}
+        return ["oom"]
     except BaseException as e:  # SystemExit, KeyboardInterrupt included: they are the candidate's errors
-        return {"exc": _exc_info(e), "m": _maxrss()}
+        return ["exc", *_exc_info(e), _maxrss()]
 
 
 def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
@@ -117,28 +113,25 @@ def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
         if raw is None:
             os._exit(0)
         req = wire.loads(raw)
-        op = req.get("op")
-        if op == "load":
+        op = req[0]
+        if op == "call" and fn is not None:
+            _reply(sock, _call(fn, req[1], req[2]))
+        elif op == "load":
             try:
                 compiled = compile(code, "<candidate>", "exec")
-            except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
-                _reply(sock, {"compile": f"{type(e).__name__}: {e}"[:MAX_DETAIL]})
-                continue
             except BaseException as e:  # noqa: BLE001 — any failure to compile is the program's
-                _reply(sock, {"compile": f"{type(e).__name__}: {e}"[:MAX_DETAIL]})
+                _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
                 continue
-            res = _call(lambda: exec(compiled, namespace), [], {})
-            if "ok" in res:
+            res = _call(exec, [compiled, namespace], {})
+            if res[0] == "ok":
                 fn = namespace.get(entry) if entry else None
                 if entry and not callable(fn):
-                    res = {"exc": ["NameError", f"entry point {entry!r} is not defined as a function"]}
+                    res = ["exc", "NameError", f"entry point {entry!r} is not defined as a function", res[2]]
                 else:
-                    res = {"ok": None, "m": res["m"]}
+                    res = ["ok", None, res[2]]
             _reply(sock, res)
-        elif op == "call" and fn is not None:
-            _reply(sock, _call(fn, req["args"], req["kwargs"]))
         else:
-            _reply(sock, {"exc": ["ProtocolError", f"unexpected request {op!r}"]})
+            _reply(sock, ["exc", "ProtocolError", f"unexpected request {op!r}", 0])
 
 
 def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: str) -> dict:
@@ -198,15 +191,10 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
         return data.decode("utf-8", errors="replace")
 
     out_cap = int(limits["output_kb"]) * 1024
-    return {
-        "out": _slurp(fout, out_cap),
-        "err": _slurp(ferr, 4096)[-MAX_DETAIL:],
-        "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "sig": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "tle": timed_out,
-        "t": elapsed,
-        "m": ru.ru_maxrss,
-    }
+    return ["ran", _slurp(fout, out_cap), _slurp(ferr, 4096)[-MAX_DETAIL:],
+            os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            timed_out, elapsed, ru.ru_maxrss]
 
 
 def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
@@ -216,35 +204,53 @@ def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
         if raw is None:
             os._exit(0)
         req = wire.loads(raw)
-        if req.get("op") == "load":
+        if req[0] == "load":
             try:
                 compiled = compile(code, "<candidate>", "exec")
-                _reply(sock, {"ok": None, "m": 0})
+                _reply(sock, ["ok", None, 0])
             except BaseException as e:  # noqa: BLE001
-                _reply(sock, {"compile": f"{type(e).__name__}: {e}"[:MAX_DETAIL]})
-        elif req.get("op") == "run" and compiled is not None:
-            _reply(sock, _run_program(compiled, req["stdin"], float(req["timeout"]), limits, workdir))
+                _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
+        elif req[0] == "run" and compiled is not None:
+            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir))
         else:
-            _reply(sock, {"exc": ["ProtocolError", "unexpected request"]})
+            _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
 
-def main(header: dict, sock: int, payload_fd: int, workdir: str) -> None:
-    """Entry point in the forked child; never returns."""
+def _warm_up() -> None:
+    """Run the hot paths once while nobody waits: after a fork every page first written costs a
+    copy-on-write fault (~4 µs on a VM); taking them here keeps them off the execution's latency."""
+    wire.loads(wire.dumps(["ok", [1, 2.5, "x", (1, None), {"a": {1}}, b"b"], 0]))
+    compile("def f(x):\n    return x\n", "<warm-up>", "exec")
+    _maxrss()
+
+
+def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str) -> None:
+    """A candidate process forked ahead of its execution (never returns).
+
+    It does the set-up that does not depend on the execution, then blocks until the zygote hands it a
+    header; only then does it read the program (so it reads exactly one payload off the shared pipe).
+    """
     try:
-        close_fds_except({sock, payload_fd})
+        close_fds_except({sock, header_fd, payload_fd})
+        os.chdir(workdir)
+        _redirect_std(os.path.join(workdir, ".out"))
+        _warm_up()
+        raw = wire.read_frame(header_fd)
+        if raw is None:
+            os._exit(0)
+        os.close(header_fd)
+        header = json.loads(raw)
         raw = wire.read_frame(payload_fd)
         os.close(payload_fd)
         # The payload is the program's source as UTF-8 (undecodable bytes are the program's problem:
         # they surface as a compile error). Entry point and module name travel in the header.
         code = raw.decode("utf-8", errors="surrogateescape") if raw is not None else ""
         del raw
-        os.chdir(workdir)
         if header["kind"] == "stdio":
             # This process stays trusted and forks one locked-down child per case.
-            _redirect_std(os.path.join(workdir, ".out"))
             _serve_runs(sock, code, header["limits"], workdir)
         else:
-            _lock_down(header["limits"], header["time"], os.path.join(workdir, ".out"))
+            _lock_down(header["limits"], header["time"])
             _serve_calls(sock, code, header.get("entry") or "", header.get("module", "__candidate__"))
     except BaseException:
         pass

@@ -4,7 +4,7 @@ Runs inside the sandbox, in its own process, made non-dumpable so the candidate 
 through /proc. The candidate is reachable only through `_Proxy`, which sends plain arguments and receives
 plain values (wire.py): a rigged object can never arrive here, only builtin values.
 
-Records written to the host (one wire frame each):
+Records written to the host (one frame of plain JSON each):
     {"plan": [names...]}                 the tests, in order, before any runs
     {"i", "o", "t", "m", "d"[, "v"]}     outcome of test i (v: the returned value, in collect mode)
     {"infra": reason}                    the tests themselves could not run (not the candidate's fault)
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import os
 import resource
 import select
@@ -53,9 +54,10 @@ def _candidate_exception(name: str, msg: str) -> BaseException:
     cls = _exc_types.get(name)
     if cls is None:
         base = getattr(builtins, name, None)
-        if not (isinstance(base, type) and issubclass(base, Exception)):
-            base = Exception
-        cls = type(name, (base, CandidateError), {})
+        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+            cls = type(name, (base, CandidateError), {})
+        else:  # a custom or unknown exception: catchable as Exception, never as a specific builtin
+            cls = type(name, (CandidateError,), {})
         _exc_types[name] = cls
     return cls(msg)
 
@@ -79,7 +81,7 @@ class _Proxy:
         self.call_time = 0.0
         self.maxrss = 0
 
-    def request(self, msg: dict) -> dict:
+    def request(self, msg: list) -> list:
         if self.broken is not None:
             raise self.broken
         try:
@@ -95,8 +97,8 @@ class _Proxy:
             if raw is None:
                 raise _Stop("runtime_error", "candidate process exited")
             reply = wire.loads(raw)
-            if type(reply) is not dict:
-                raise wire.WireError("reply is not a mapping")
+            if type(reply) is not list or not reply or type(reply[0]) is not str:
+                raise wire.WireError("reply is not a tagged list")
         except (BrokenPipeError, ConnectionResetError):
             self.broken = _Stop("runtime_error", "candidate process exited")
             raise self.broken from None
@@ -108,21 +110,21 @@ class _Proxy:
             raise
         finally:
             self.call_time += time.monotonic() - t0
-        m = reply.get("m")
-        if type(m) is int:
+        m = reply[-1]
+        if type(m) is int and reply[0] in ("ok", "exc"):
             self.maxrss = max(self.maxrss, m)
         return reply
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        reply = self.request({"op": "call", "args": list(args), "kwargs": kwargs})
-        if "ok" in reply:
-            self.last = reply["ok"]
-            return reply["ok"]
-        if "oom" in reply:
+        reply = self.request(["call", list(args), kwargs])
+        tag = reply[0]
+        if tag == "ok" and len(reply) == 3:
+            self.last = reply[1]
+            return reply[1]
+        if tag == "oom":
             raise _OOM()
-        exc = reply.get("exc")
-        if type(exc) is list and len(exc) == 2 and all(type(x) is str for x in exc):
-            raise _candidate_exception(exc[0], exc[1])
+        if tag == "exc" and len(reply) == 4 and type(reply[1]) is str and type(reply[2]) is str:
+            raise _candidate_exception(reply[1], reply[2])
         self.broken = _Stop("runtime_error", "malformed reply from candidate")
         raise self.broken
 
@@ -132,27 +134,45 @@ class _Infra(BaseException):
 
 
 class _Recorder:
+    """Outcome records to the host, as plain JSON frames, written in one go when the execution ends.
+
+    Buffering is safe: a record that never arrives is a failed test, so a judge killed mid-way can only
+    lose passes, never invent them.
+    """
+
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.buf: list[bytes] = []
 
     def send(self, rec: dict) -> None:
-        wire.write_frame(self.fd, wire.dumps(rec))
+        if "v" in rec:  # a collected return value: only wire's tagged form keeps tuples, sets, bytes
+            rec["v"] = wire.dumps(rec["v"]).decode()
+        self.buf.append(wire.frame(json.dumps(rec).encode()))
+
+    def flush(self) -> None:
+        if self.buf:
+            data, self.buf = b"".join(self.buf), []
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
 
 
 def _load(proxy: _Proxy) -> tuple[str, str] | None:
     """Ask the candidate to run its module; None if it loaded, else (outcome, detail) for every test."""
     try:
-        reply = proxy.request({"op": "load"})
+        reply = proxy.request(["load"])
     except _Stop as e:
         return e.outcome, f"while loading the program: {e.detail}"
-    if "compile" in reply:
-        return "compile_error", _short(str(reply["compile"]))
-    if "oom" in reply:
+    tag = reply[0]
+    if tag == "ok":
+        return None
+    if tag == "compile":
+        return "compile_error", _short(str(reply[1:2]))
+    if tag == "oom":
         return "memory_limit", "memory limit exceeded while loading the program"
-    if "exc" in reply:
-        exc = reply["exc"]
-        return "runtime_error", _short(f"while loading the program: {exc[0]}: {exc[1]}")
-    return None
+    if tag == "exc" and len(reply) == 4:
+        return "runtime_error", _short(f"while loading the program: {reply[1]}: {reply[2]}")
+    return "runtime_error", "malformed reply from candidate"
 
 
 # --- assert suites --------------------------------------------------------------------------------
@@ -214,7 +234,7 @@ class _AssertSuite:
         self.entry = p.get("entry") or None
 
     def run(self, proxy: _Proxy, rec: _Recorder) -> None:
-        ns = self.ns  # this process is a fresh fork: mutating the template's namespace is harmless
+        ns = self.ns  # shared by this task's executions, one after another (see template_main)
         rec.send({"plan": self.names})
         failed = _load(proxy)
         if failed is not None:
@@ -327,6 +347,13 @@ class _CallSuite:
 # --- stdio suites ---------------------------------------------------------------------------------
 
 
+def _signal_name(sig: object) -> str:
+    try:
+        return signal.Signals(sig).name  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return f"signal {sig!r}"
+
+
 class _StdioSuite:
     def __init__(self, p: dict) -> None:
         self.p = p
@@ -350,23 +377,26 @@ class _StdioSuite:
         if remaining <= 0 or proxy.broken is not None:
             return {"i": i, "o": "skipped", "t": 0.0, "m": 0, "d": "not run: time limit reached"}
         try:
-            r = proxy.request({"op": "run", "stdin": stdin, "timeout": remaining})
+            r = proxy.request(["run", stdin, remaining])
         except _Stop as e:
             return {"i": i, "o": e.outcome, "t": 0.0, "m": 0, "d": e.detail}
+        if r[0] != "ran" or len(r) != 8:
+            return {"i": i, "o": "runtime_error", "t": 0.0, "m": 0, "d": "malformed reply from candidate"}
+        out, err, exit_status, sig, timed_out, seconds, maxrss = r[1:]
+        err = str(err)
         outcome, detail = "passed", ""
-        sig, err = r.get("sig"), str(r.get("err", ""))
-        if r.get("tle") or sig in (signal.SIGXCPU, signal.SIGKILL):
+        if timed_out or sig in (signal.SIGXCPU, signal.SIGKILL):
             outcome, detail = "time_limit", "time limit exceeded"
         elif sig == signal.SIGXFSZ:
             outcome, detail = "output_limit", "output limit exceeded"
         elif sig is not None:
-            outcome, detail = "runtime_error", f"killed by signal {signal.Signals(sig).name}"
-        elif r.get("exit") != 0:
-            last = err.strip().splitlines()[-1] if err.strip() else f"exit status {r.get('exit')}"
+            outcome, detail = "runtime_error", f"killed by {_signal_name(sig)}"
+        elif exit_status != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else f"exit status {exit_status}"
             outcome = "memory_limit" if last.startswith("MemoryError") else "runtime_error"
             detail = last
         else:
-            got = str(r.get("out", ""))
+            got = str(out)
             try:
                 ok = (checker(stdin, got, expected) if checker
                       else compare.stdout_equal(got, expected, p["comparator"], p["atol"], p["rtol"]))
@@ -375,7 +405,8 @@ class _StdioSuite:
             if not ok:
                 outcome = "wrong_answer"
                 detail = detail or f"expected {_safe_repr(expected)}, got {_safe_repr(got)}"
-        return {"i": i, "o": outcome, "t": float(r.get("t", 0.0)), "m": int(r.get("m", 0)), "d": _short(detail)}
+        t = float(seconds) if type(seconds) in (int, float) else 0.0
+        return {"i": i, "o": outcome, "t": t, "m": maxrss if type(maxrss) is int else 0, "d": _short(detail)}
 
 
 _SUITES = {"assert": _AssertSuite, "call": _CallSuite, "stdio": _StdioSuite}
@@ -390,12 +421,15 @@ def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -
         suite.run(_Proxy(sock, deadline), rec)
         rec.send({"end": 1})
     except _Infra as e:
+        rec.buf.clear()
         rec.send({"infra": _short(str(e))})
     except BaseException as e:  # noqa: BLE001 — a judge bug is an infra error, never a verdict
-        try:
-            rec.send({"infra": _short(f"judge failed: {type(e).__name__}: {e}")})
-        except BaseException:
-            pass
+        rec.buf.clear()
+        rec.send({"infra": _short(f"judge failed: {type(e).__name__}: {e}")})
+    try:
+        rec.flush()
+    except OSError:
+        pass
 
 
 def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: int) -> None:
@@ -413,6 +447,11 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
     suite, infra = None, None
     try:
         close_fds_except({ctl.fileno(), payload_fd, records_fd})
+        # What test code prints goes nowhere: not into the host's logs, where it could leak or be read.
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
         raw = wire.read_frame(payload_fd)
         os.close(payload_fd)
         if raw is None:
@@ -434,10 +473,10 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
         if not data or not fds:
             os._exit(0)
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
-        _judge_one(suite, infra, wire.loads(data), fds[0], rec)
+        _judge_one(suite, infra, json.loads(data), fds[0], rec)
         os.close(fds[0])
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
-        ctl.sendall(wire.frame(wire.dumps({
+        ctl.sendall(wire.frame(json.dumps({
             "done": 1, "cpu": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
             "faults": ru1.ru_minflt - ru0.ru_minflt,
-        })))
+        }).encode()))

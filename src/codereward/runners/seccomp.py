@@ -47,8 +47,26 @@ DENIED = {
     "init_module": 175, "finit_module": 313, "delete_module": 176, "kexec_load": 246,
     "kexec_file_load": 320, "reboot": 169, "swapon": 167, "swapoff": 168, "acct": 163,
     "personality": 135, "settimeofday": 164, "clock_settime": 227, "adjtimex": 159,
+    "ioprio_set": 251, "migrate_pages": 256, "move_pages": 279, "get_robust_list": 274,
+    "process_madvise": 440, "process_mrelease": 448,
 }
 NR_CLONE, NR_CLONE3, NR_KILL, NR_TGKILL = 56, 435, 62, 234
+SELF = -1  # placeholder value in ARGS_MUST_EQUAL: the candidate's own pid
+
+# Calls allowed only when arguments name the caller itself; any other process (the zygote, a judge)
+# could otherwise be signalled, re-limited or starved. (arg index, required value)
+ARGS_MUST_EQUAL = {
+    NR_KILL: [(0, SELF)],  # kill(0)/kill(-1) would reach the judge
+    NR_TGKILL: [(0, SELF)],
+    302: [(0, 0)],  # prlimit64: only pid 0 (self); lowering the zygote's limits would break the worker
+    141: [(0, 0), (1, 0)],  # setpriority: PRIO_PROCESS of self only (PRIO_USER would renice the judge)
+    142: [(0, 0)], 144: [(0, 0)], 203: [(0, 0)], 314: [(0, 0)],  # sched_set{param,scheduler,affinity,attr}
+}
+# Commands refused on otherwise allowed calls: asking the kernel to signal another process for us.
+ARG1_DENIED = {
+    72: (8, 10, 15),  # fcntl F_SETOWN, F_SETSIG, F_SETOWN_EX (+ O_ASYNC would signal any pid)
+    16: (0x8901, 0x8902, 0x5412),  # ioctl FIOSETOWN, SIOCSPGRP, TIOCSTI
+}
 
 
 def supported() -> bool:
@@ -59,8 +77,33 @@ def _ins(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
+def _args_equal(nr: int, conditions: list[tuple[int, int]], deny: int) -> list[bytes]:
+    """Block: for syscall `nr`, allow iff every (arg, value) holds as a 64-bit equality, else `deny`."""
+    length = 1 + 4 * len(conditions) + 2
+    block = [_ins(_JEQ, nr, 0, length - 1)]
+    for arg, value in conditions:
+        lo = 16 + 8 * arg
+        for offset, expect in ((lo + 4, 0), (lo, value)):  # high word 0: no negative pids
+            block.append(_ins(_LD_ABS_W, offset))
+            here = len(block)  # index of the jump being added
+            block.append(_ins(_JEQ, expect & 0xFFFFFFFF, 0, (length - 1) - here - 1))
+    block += [_ins(_RET, RET_ALLOW), _ins(_RET, deny)]
+    return block
+
+
+def _arg1_not_in(nr: int, values: tuple[int, ...], deny: int) -> list[bytes]:
+    """Block: for syscall `nr`, `deny` if args[1] is one of `values`, else allow."""
+    m = len(values)
+    length = 2 + m + 2
+    block = [_ins(_JEQ, nr, 0, length - 1), _ins(_LD_ABS_W, 24)]
+    for i, v in enumerate(values):
+        block.append(_ins(_JEQ, v, (m - 1 - i) + 1, 0))
+    block += [_ins(_RET, RET_ALLOW), _ins(_RET, deny)]
+    return block
+
+
 def program(own_pid: int) -> bytes:
-    """The filter: deny DENIED; threads only (clone needs CLONE_THREAD); signals only to own_pid."""
+    """The filter: deny DENIED; threads only (clone needs CLONE_THREAD); ARGS_MUST_EQUAL; ARG1_DENIED."""
     eperm = RET_ERRNO | errno.EPERM
     p = [
         _ins(_LD_ABS_W, 4),  # seccomp_data.arch
@@ -82,17 +125,10 @@ def program(own_pid: int) -> bytes:
         _ins(_RET, eperm),
         _ins(_RET, RET_ALLOW),
     ]
-    # kill(pid, sig) and tgkill(tgid, tid, sig): only pid == own_pid (kill(0)/kill(-1) would reach the judge).
-    for nr in (NR_KILL, NR_TGKILL):
-        p += [
-            _ins(_JEQ, nr, 0, 6),
-            _ins(_LD_ABS_W, 20),  # args[0] high word must be 0 (no negative pids)
-            _ins(_JEQ, 0, 0, 3),
-            _ins(_LD_ABS_W, 16),
-            _ins(_JEQ, own_pid, 0, 1),
-            _ins(_RET, RET_ALLOW),
-            _ins(_RET, eperm),
-        ]
+    for nr, conditions in ARGS_MUST_EQUAL.items():
+        p += _args_equal(nr, [(a, own_pid if v == SELF else v) for a, v in conditions], eperm)
+    for nr, values in ARG1_DENIED.items():
+        p += _arg1_not_in(nr, values, eperm)
     p.append(_ins(_RET, RET_ALLOW))
     return b"".join(p)
 

