@@ -116,6 +116,33 @@ def test_check_usage_and_input_errors_exit_2(tmp_path: Path) -> None:
         assert stdout == ""
 
 
+def test_check_own_task_file_and_status_error_exits_1(tmp_path: Path) -> None:
+    add = "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+    broken = "def check(candidate):\n    x = undefined_name\n    assert candidate(1, 2) == 3\n"
+    tasks = write_jsonl(tmp_path / "tasks.jsonl", [
+        {"id": "my/add", "entry_point": "add", "tests": {"kind": "assert", "code": add}},
+        {"id": "my/broken", "entry_point": "add", "tests": {"kind": "assert", "code": broken}},
+    ])
+    sol = write(tmp_path / "add.py", "def add(a, b):\n    return a + b\n")
+    p = run("check", "--tasks", tasks, "--task", "my/add", "--solution", sol, "--json")
+    assert p.returncode == 0, p.stderr
+    assert one_json(p.stdout)["status"] == "passed"
+    # The test suite itself is broken: an infra error, not the candidate's failure.
+    p = run("check", "--tasks", tasks, "--task", "my/broken", "--solution", sol, "--json")
+    assert p.returncode == 1, p.stderr
+    result = one_json(p.stdout)
+    assert (result["status"], result["reward"]) == ("error", None) and "undefined_name" in result["reason"]
+
+
+def test_sandbox_that_cannot_start_exits_1_with_advice(tmp_path: Path) -> None:
+    sol = write(tmp_path / "sol.py", GCD)
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}  # no bwrap on PATH
+    p = run("check", "--task", "HumanEval/13", "--solution", sol, "--json", env=env)
+    assert p.returncode == 1
+    assert "bubblewrap" in p.stderr and "--isolation none" in p.stderr
+    assert p.stdout == ""
+
+
 def test_candidate_output_never_reaches_the_cli(tmp_path: Path) -> None:
     sol = write(tmp_path / "noisy.py", NOISY_GCD)
     for extra in ([], ["--json"]):

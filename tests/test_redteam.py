@@ -16,9 +16,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import time
 import struct
 import textwrap
+import time
 import uuid
 from pathlib import Path
 

@@ -151,9 +151,9 @@ def test_no_state_survives_between_executions(engine):
 
 
 def test_assert_suite_reports_each_assert(engine):
-    task = Task(id="t/assert", entry_point="add",
-                tests=AssertSuite(code="def check(candidate):\n    assert candidate(1, 2) == 3\n"
-                                       "    x = 5\n    assert candidate(x, x) == 10\n    assert candidate(0, 0) == 1\n"))
+    code = ("def check(candidate):\n    assert candidate(1, 2) == 3\n"
+            "    x = 5\n    assert candidate(x, x) == 10\n    assert candidate(0, 0) == 1\n")
+    task = Task(id="t/assert", entry_point="add", tests=AssertSuite(code=code))
     r = engine.check(task, solution="def add(a, b):\n    return a + b\n")
     assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.PASSED, Outcome.WRONG_ANSWER]
     assert r.status is Status.FAILED and r.reward == 0.0
@@ -198,7 +198,8 @@ def test_call_suite_expected_from_reference(engine):
 ])
 def test_stdio_comparators(engine, comparator, output, ok):
     task = Task(id="t/stdio", tests=StdioSuite(comparator=comparator, cases=[StdioCase(stdin="1 2\n", stdout="3\n")]))
-    program = f"import sys\na, b = map(int, sys.stdin.read().split())\nassert a + b == 3\nsys.stdout.write({output!r})\n"
+    program = (f"import sys\na, b = map(int, sys.stdin.read().split())\nassert a + b == 3\n"
+               f"sys.stdout.write({output!r})\n")
     r = engine.check(task, solution=program)
     assert (r.status is Status.PASSED) == ok, r.tests
 
@@ -279,8 +280,8 @@ def _sandbox_processes() -> int:
 def test_no_process_or_fd_leaks_over_10000_executions():
     programs = [
         "def probe():\n    return True\n",
-        "def probe():\n    import threading, time\n    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
-        "    return True\n",
+        "def probe():\n    import threading, time\n"
+        "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n    return True\n",
         "import os\ndef probe():\n    try:\n        os.fork()\n    except OSError:\n        pass\n    return True\n",
         "def probe():\n    open('f', 'w').write('x' * 10000)\n    return True\n",
         "import os\ndef probe():\n    os._exit(0)\n",

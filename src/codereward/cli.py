@@ -288,7 +288,8 @@ def check(
     if json_out:
         _print_json(result.to_dict())
     else:
-        console.print(tests_table(result))
+        if result.tests:
+            console.print(tests_table(result))
         console.print(status_line(result))
     raise typer.Exit(1 if result.status is Status.ERROR else 0)
 

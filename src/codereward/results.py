@@ -7,11 +7,11 @@ reward of None, so it can never quietly become a 0 (DESIGN.md rule 6).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     PASSED = "passed"
     WRONG_ANSWER = "wrong_answer"
     RUNTIME_ERROR = "runtime_error"
@@ -22,7 +22,7 @@ class Outcome(str, Enum):
     SKIPPED = "skipped"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"

@@ -361,7 +361,7 @@ class _StdioSuite:
         self.checker = _load_checker(p.get("checker"))
 
     def run(self, proxy: _Proxy, rec: _Recorder) -> None:
-        p, cases, checker = self.p, self.cases, self.checker
+        cases = self.cases
         rec.send({"plan": [f"case {i}" for i in range(len(cases))]})
         failed = _load(proxy)
         if failed is not None:
