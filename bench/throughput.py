@@ -180,7 +180,13 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
                                 he_rate, dis, "wall incl. start-up"))
                 log(f"  {s:.1f} s")
         log(f"[{workload}] codereward in-process Engine(workers=2) ({tag}) ...")
-        s, startup, results, auto_limits = run_engine(tasks, samples, limit)
+        try:
+            s, startup, results, auto_limits = run_engine(tasks, samples, limit)
+        except Exception as e:  # noqa: BLE001 — keep the figures measured so far
+            log(f"  in-process run failed: {type(e).__name__}: {e}")
+            rows.append(row(workload, f"codereward in-process ({tag})", n, float("nan"), None, None,
+                            note=f"FAILED: {type(e).__name__}: {e}"))
+            continue
         ours = [r.passed for r in results]
         errors = sum(r.status.value == "error" for r in results)
         note = f"start-up {startup:.2f} s" + (f"; {errors} infra errors" if errors else "")

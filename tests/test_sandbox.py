@@ -262,17 +262,22 @@ def test_isolation_none_still_judges(recwarn):
     assert any("WITHOUT a sandbox" in str(w.message) for w in recwarn)
 
 
-def _sandbox_processes() -> int:
-    """Processes under bubblewrap sandboxes started by this test process."""
-    count = 0
+def _sandbox_processes(engine: Engine) -> int:
+    """Processes inside this engine's sandboxes (host view: descendants of each bubblewrap process)."""
+    time.sleep(0.3)  # each zygote forks its next spare candidate right after answering: let it settle
+    children: dict[int, list[int]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"zygote.py" in cmd and int(stat.rsplit(")", 1)[1].split()[1]) != os.getpid():
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
+    todo = [w.proc.pid for w in engine._workers]  # noqa: SLF001 — the host-side pids of the sandboxes
+    count = 0
+    while todo:
+        for child in children.get(todo.pop(), []):
             count += 1
+            todo.append(child)
     return count
 
 
@@ -290,7 +295,7 @@ def test_no_process_or_fd_leaks_over_10000_executions():
     with Engine(workers=2) as e:
         for p in programs:
             e.check(task, solution=p)
-        fds0, procs0 = len(os.listdir("/proc/self/fd")), _sandbox_processes()
+        fds0, procs0 = len(os.listdir("/proc/self/fd")), _sandbox_processes(e)
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         from codereward import Sample
         samples = [Sample(task_id="probe", solution=programs[i % len(programs)]) for i in range(10_000)]
@@ -298,7 +303,7 @@ def test_no_process_or_fd_leaks_over_10000_executions():
         assert sum(r.status is Status.ERROR for r in results) == 0
         assert sum(r.passed for r in results) == 8_000
         assert len(os.listdir("/proc/self/fd")) == fds0
-        assert _sandbox_processes() == procs0
+        assert _sandbox_processes(e) == procs0
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200_000  # KiB
 
 

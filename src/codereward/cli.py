@@ -339,6 +339,8 @@ def eval_(
         if not samples:
             raise InputError("no samples in the file", source=str(samples_file))
         out = out or Path(f"{samples_file}_results.jsonl")
+        if out.resolve() == samples_file.resolve():
+            raise typer.BadParameter("would overwrite the samples file", param_hint="'--out'")
         engine = _engine(workers, isolation, reward, time_limit)
         results, elapsed = _evaluate(engine, tasks, samples, out)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks

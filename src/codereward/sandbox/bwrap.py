@@ -70,15 +70,28 @@ def _root_binds() -> list[str]:
     return args
 
 
+@functools.cache
+def _interpreter_site_dirs() -> tuple[str, ...]:
+    """Site-packages directories of the sandbox's interpreter (not of the engine's venv), asked of it."""
+    probe = "import json, site, sysconfig; print(json.dumps(site.getsitepackages() + [sysconfig.get_paths()['purelib']]))"
+    try:
+        out = subprocess.run([python_executable(), "-I", "-c", probe], capture_output=True, text=True, timeout=30)
+        dirs = json.loads(out.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        prefix = os.path.realpath(sys.base_prefix)
+        dirs = [sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]]
+    return tuple(sorted({os.path.realpath(d) for d in dirs if os.path.isdir(d)}))
+
+
 def _python_binds() -> list[str]:
-    """The interpreter's own installation, read-only, with its site-packages masked by an empty dir."""
+    """The interpreter's own installation, read-only, with its site-packages masked by empty dirs:
+    candidates get the standard library and the packages the spec allows, nothing else installed."""
     prefix = os.path.realpath(sys.base_prefix)
     args: list[str] = []
     if not prefix.startswith("/usr/"):
         args += ["--ro-bind", prefix, prefix]
-    purelib = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]
-    if os.path.isdir(purelib):
-        args += ["--tmpfs", purelib, "--remount-ro", purelib]
+    for d in _interpreter_site_dirs():
+        args += ["--tmpfs", d, "--remount-ro", d]
     return args
 
 
