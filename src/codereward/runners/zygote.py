@@ -174,7 +174,8 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
         pass  # it died: the judge will find it gone
     os.close(spare.header_w)
     try:
-        socket.send_fds(template.sock, [json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False)}).encode()], [j_sock.fileno()])
+        msg = json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False)}).encode()
+        socket.send_fds(template.sock, [msg], [j_sock.fileno()])
         done = template.read(deadline)
     except OSError:
         done = None

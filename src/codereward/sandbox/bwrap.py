@@ -73,7 +73,8 @@ def _root_binds() -> list[str]:
 @functools.cache
 def _interpreter_site_dirs() -> tuple[str, ...]:
     """Site-packages directories of the sandbox's interpreter (not of the engine's venv), asked of it."""
-    probe = "import json, site, sysconfig; print(json.dumps(site.getsitepackages() + [sysconfig.get_paths()['purelib']]))"
+    probe = ("import json, site, sysconfig; "
+             "print(json.dumps(site.getsitepackages() + [sysconfig.get_paths()['purelib']]))")
     try:
         out = subprocess.run([python_executable(), "-I", "-c", probe], capture_output=True, text=True, timeout=30)
         dirs = json.loads(out.stdout)
