@@ -240,7 +240,7 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str) -> None
             os._exit(0)
         os.close(header_fd)
         header = json.loads(raw)
-        raw = wire.read_frame(payload_fd)
+        raw = wire.read_frame(payload_fd, wire.TRUSTED_FRAME)
         os.close(payload_fd)
         # The payload is the program's source as UTF-8 (undecodable bytes are the program's problem:
         # they surface as a compile error). Entry point and module name travel in the header.

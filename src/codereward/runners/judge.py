@@ -467,7 +467,7 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         os.close(null)
-        raw = wire.read_frame(payload_fd)
+        raw = wire.read_frame(payload_fd, wire.TRUSTED_FRAME)
         os.close(payload_fd)
         if raw is None:
             raise _Infra("judge payload missing")
