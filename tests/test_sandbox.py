@@ -322,6 +322,8 @@ def _simulate(program: bytes, nr: int, args: tuple[int, ...] = ()) -> int:
             pc += 1
         elif code == 0x06:
             return k
+        elif code == 0x05:
+            pc += 1 + k
         else:
             taken = {0x15: acc == k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
             pc += 1 + (jt if taken else jf)
@@ -340,6 +342,7 @@ def _simulate(program: bytes, nr: int, args: tuple[int, ...] = ()) -> int:
     (302, (0, 7), True), (302, (1, 7), False),                      # prlimit64 self only
     (141, (0, 0, 5), True), (141, (2, 0, 5), False),                # setpriority PRIO_PROCESS self only
     (101, (), False), (310, (), False), (41, (2, 1, 0), False),     # ptrace, process_vm_readv, socket
+    (29, (), False), (448, (), False), (0x40000001, (), False),     # first and last denied, x32 ABI
     (53, (1, 1, 0), True),                                          # socketpair (asyncio needs it)
 ])
 def test_seccomp_program_decisions(nr, args, allowed):

@@ -27,6 +27,7 @@ _JEQ = 0x15
 _JGE = 0x35
 _JSET = 0x45
 _RET = 0x06
+_JA = 0x05
 
 # x86_64 syscall numbers denied with EPERM: process creation and exec, tracing and cross-process memory,
 # namespaces and mounts, SysV/POSIX IPC that would outlive the process, kernel attack surface.
@@ -105,16 +106,19 @@ def _arg1_not_in(nr: int, values: tuple[int, ...], deny: int) -> list[bytes]:
 def program(own_pid: int) -> bytes:
     """The filter: deny DENIED; threads only (clone needs CLONE_THREAD); ARGS_MUST_EQUAL; ARG1_DENIED."""
     eperm = RET_ERRNO | errno.EPERM
+    # One compare per denied call, all jumping to a shared "return EPERM": the kernel JIT-compiles the
+    # filter at every install (once per candidate), so its length is paid on every execution.
+    denied = sorted(set(DENIED.values()))
+    m = len(denied)
     p = [
         _ins(_LD_ABS_W, 4),  # seccomp_data.arch
         _ins(_JEQ, AUDIT_ARCH_X86_64, 1, 0),
         _ins(_RET, RET_KILL_PROCESS),
         _ins(_LD_ABS_W, 0),  # seccomp_data.nr
-        _ins(_JGE, 0x40000000, 0, 1),  # the x32 ABI would bypass the numbers below
-        _ins(_RET, eperm),
+        _ins(_JGE, 0x40000000, m + 1, 0),  # the x32 ABI would bypass the numbers below
     ]
-    for nr in sorted(set(DENIED.values())):
-        p += [_ins(_JEQ, nr, 0, 1), _ins(_RET, eperm)]
+    p += [_ins(_JEQ, nr, m - i, 0) for i, nr in enumerate(denied)]
+    p += [_ins(_JA, 1), _ins(_RET, eperm)]
     # clone3 passes flags in memory BPF cannot read: ENOSYS makes glibc fall back to clone().
     p += [_ins(_JEQ, NR_CLONE3, 0, 1), _ins(_RET, RET_ERRNO | errno.ENOSYS)]
     # clone: threads yes (they die with the process), new processes no.
