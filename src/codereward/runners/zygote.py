@@ -199,6 +199,7 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
         "killed": killed, "lost": lost, "wall": time.monotonic() - t0,
         "c_maxrss": c_ru.ru_maxrss if c_ru else 0,
         "c_cpu": (c_ru.ru_utime + c_ru.ru_stime) if c_ru else 0.0,
+        "c_user": c_ru.ru_utime if c_ru else 0.0,
         "j_cpu": done.get("cpu", 0.0) if done else 0.0,
         "faults": [c_ru.ru_minflt if c_ru else 0, done.get("faults", 0) if done else 0],
     }
