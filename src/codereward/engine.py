@@ -17,8 +17,8 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext as _nullcontext
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from .errors import InfraError
 from .judge import payload as judge_payload
@@ -27,11 +27,44 @@ from .results import Result, Status
 from .rewards import RewardFn, apply_reward, get_reward
 from .runners import wire
 from .sandbox.bwrap import SandboxSpec
-from .sandbox.worker import Worker
+from .sandbox.worker import Execution, Worker
 from .tasks.model import CallSuite, Task
 from .tasks.samples import Sample
 
 AUTO = "auto"
+# How long past its time limit an execution may take before the zygote stops its judge: only a test suite
+# that itself hangs needs it (candidate hangs are timed by the judge), so it can be generous.
+GRACE = 2.0
+T = TypeVar("T")
+
+
+class _PerTask(Generic[T]):
+    """A value computed once per task and cached, keyed by the task object's identity (tasks are
+    immutable, and two tasks may share an id across files). Each entry keeps its task alive, so an id() is
+    never reused while cached. A failure (InfraError) is cached too: it is the task's, not the sample's."""
+
+    def __init__(self) -> None:
+        self._values: dict[int, tuple[Task, T | InfraError]] = {}
+        self._locks: dict[int, threading.RLock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, task: Task, compute: Callable[[], T]) -> T:
+        hit = self._values.get(id(task))
+        if hit is None:
+            with self._lock:
+                lock = self._locks.setdefault(id(task), threading.RLock())
+            with lock:
+                hit = self._values.get(id(task))
+                if hit is None:
+                    try:
+                        value: T | InfraError = compute()
+                    except InfraError as e:
+                        value = e
+                    hit = (task, value)
+                    self._values[id(task)] = hit
+        if isinstance(hit[1], InfraError):
+            raise hit[1]
+        return hit[1]
 
 
 @dataclass(frozen=True)
@@ -94,12 +127,10 @@ class Engine:
         # Sandboxes are started from these long-lived threads only: bubblewrap's --die-with-parent is
         # PR_SET_PDEATHSIG, which fires when the *thread* that spawned it exits, not the process.
         self._spawner: ThreadPoolExecutor | None = None
-        # Per-task caches, keyed by the task object's identity (tasks are immutable; two tasks may share
-        # an id across files). Each entry keeps its task alive so an id() is never reused while cached.
-        self._payloads: dict[tuple[int, bool], tuple[Task, judge_payload.JudgePayload]] = {}
-        self._expected: dict[int, tuple[Task, list | Exception]] = {}
-        self._auto_limits: dict[int, tuple[Task, float | Exception]] = {}
-        self._task_locks: dict[int, threading.RLock] = {}
+        self._payloads: _PerTask[judge_payload.JudgePayload] = _PerTask()
+        self._reference_outputs: _PerTask[list] = _PerTask()
+        self._auto_limits: _PerTask[float] = _PerTask()
+        self._limits: _PerTask[dict] = _PerTask()
         self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -204,27 +235,37 @@ class Engine:
     # -- internals -----------------------------------------------------------------------------------
 
     def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float) -> Result:
+        try:
+            ex = self._run_in_sandbox(task, program, payload, limit)
+        except InfraError as e:
+            return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {e}")
+        return decide(task.id, ex.records, ex.status, visible=list(payload.visible) if payload.visible else None)
+
+    def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload,
+                        limit: float) -> Execution:
+        """One execution on an idle sandbox; a broken sandbox is replaced and the execution retried."""
         self.start()
         header = {
-            "kind": payload.kind, "time": limit, "grace": 1.0 + 0.1 * limit, "fail_fast": self.fail_fast,
-            "limits": task.limits.model_dump(), "entry": task.entry_point or "", "module": "__candidate__",
+            "kind": payload.kind, "time": limit, "grace": GRACE + 0.5 * limit, "fail_fast": self.fail_fast,
+            "limits": self._limits.get(task, lambda: task.limits.model_dump()),
+            "entry": task.entry_point or "", "module": "__candidate__",
         }
         code = program.encode("utf-8", errors="surrogatepass")
-        last_error = ""
         for attempt in range(self.retries + 1):
             worker = self._idle.get()
             try:
                 ex = worker.run(header, code, payload.key, payload.data)
-            except InfraError as e:
-                last_error = str(e)
-                self.stats["infra_retries"] += attempt < self.retries
+            except InfraError:
                 worker = self._replace(worker)
+                if attempt == self.retries:
+                    raise
+                self.stats["infra_retries"] += 1
                 continue
             finally:
                 self._idle.put(worker)
             self.stats["executions"] += 1
-            return decide(task.id, ex.records, ex.status, visible=list(payload.visible) if payload.visible else None)
-        return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {last_error}")
+            return ex
+        raise AssertionError("unreachable")
 
     def _replace(self, worker: Worker) -> Worker:
         """Swap a broken sandbox for a fresh one (same CPU)."""
@@ -240,64 +281,30 @@ class Engine:
         self.stats["workers_restarted"] += 1
         return fresh
 
-    def _task_lock(self, task: Task) -> threading.RLock:
-        with self._lock:
-            return self._task_locks.setdefault(id(task), threading.RLock())
-
-    def _judge_payload(self, task: Task, *, collect: bool = False) -> judge_payload.JudgePayload:
-        key = (id(task), collect)
-        hit = self._payloads.get(key)
-        if hit is not None:
-            return hit[1]
-        with self._task_lock(task) if not collect else _nullcontext():
-            hit = self._payloads.get(key)
-            if hit is not None:
-                return hit[1]
+    def _judge_payload(self, task: Task) -> judge_payload.JudgePayload:
+        def build() -> judge_payload.JudgePayload:
             expected = None
-            if isinstance(task.tests, CallSuite) and not collect and any(
-                    not c.has_expected for c in task.tests.cases):
-                expected = self._reference_outputs(task)
-            p = judge_payload.build(task, expected=expected, collect=collect)
-            self._payloads[key] = (task, p)
-            return p
+            if isinstance(task.tests, CallSuite) and any(not c.has_expected for c in task.tests.cases):
+                outputs = self._reference_outputs.get(task, lambda: self._run_reference(task))
+                expected = [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, outputs)]
+            return judge_payload.build(task, expected=expected)
 
-    def _reference_outputs(self, task: Task) -> list:
-        """Expected outputs of call cases that have none: run the reference solution (evalplus style)."""
-        hit = self._expected.get(id(task))
-        if hit is None:
-            hit = (task, self._run_reference(task))
-            self._expected[id(task)] = hit
-        cached = hit[1]
-        if isinstance(cached, Exception):
-            raise cached
-        assert isinstance(task.tests, CallSuite)
-        return [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, cached)]
+        return self._payloads.get(task, build)
 
-    def _run_reference(self, task: Task) -> list | Exception:
+    def _run_reference(self, task: Task) -> list:
+        """Expected outputs of call cases that have none: the reference solution's (evalplus style)."""
         if not task.reference:
-            return InfraError(f"{task.id}: call cases without 'expected' and no reference solution")
-        payload = self._judge_payload(task, collect=True)
-        header_limit = max(task.limits.time, 1.0)
-        r = self._execute_collect(task, payload, header_limit)
-        return r
-
-    def _execute_collect(self, task: Task, payload: judge_payload.JudgePayload, limit: float) -> list | Exception:
-        self.start()
-        header = {"kind": payload.kind, "time": limit, "grace": 1.0 + 0.1 * limit,
-                  "limits": task.limits.model_dump(), "entry": task.entry_point or "", "module": "__candidate__"}
-        worker = self._idle.get()
+            raise InfraError(f"{task.id}: call cases without 'expected' and no reference solution")
+        payload = judge_payload.build(task, collect=True)
         try:
-            ex = worker.run(header, (task.reference or "").encode(), payload.key, payload.data)
+            ex = self._run_in_sandbox(task, task.reference, payload, max(task.limits.time, 1.0))
         except InfraError as e:
-            worker = self._replace(worker)
-            return InfraError(f"{task.id}: reference run failed: {e}")
-        finally:
-            self._idle.put(worker)
+            raise InfraError(f"{task.id}: reference run failed: {e}") from None
         result = decide(task.id, ex.records, ex.status)
         if result.status is not Status.PASSED:
             bad = next((t for t in result.tests if t.outcome.value != "passed"), None)
             why = result.reason or (f"{bad.name}: {bad.outcome.value} {bad.detail}" if bad else "failed")
-            return InfraError(f"{task.id}: the reference solution does not run cleanly ({why})")
+            raise InfraError(f"{task.id}: the reference solution does not run cleanly ({why})")
         by_index = {r["i"]: wire.loads(r["v"].encode()) for r in ex.records if "i" in r and "v" in r}
         return [by_index.get(i) for i in range(len(result.tests))]
 
@@ -306,22 +313,12 @@ class Engine:
             return task.limits.time
         if self.time_limit != AUTO:
             return float(self.time_limit)
-        hit = self._auto_limits.get(id(task))
-        if hit is None:
-            with self._task_lock(task):
-                hit = self._auto_limits.get(id(task))
-                if hit is None:
-                    hit = (task, self._calibrate(task))
-                    self._auto_limits[id(task)] = hit
-        cached = hit[1]
-        if isinstance(cached, Exception):
-            raise cached
-        return cached
+        return self._auto_limits.get(task, lambda: self._calibrate(task))
 
-    def _calibrate(self, task: Task) -> float | Exception:
+    def _calibrate(self, task: Task) -> float:
         """Run the reference twice with a generous limit; take the slower wall time."""
         if not task.reference:
-            return InfraError(f"{task.id}: --time-limit auto needs a reference solution")
+            raise InfraError(f"{task.id}: --time-limit auto needs a reference solution")
         payload = self._judge_payload(task)
         generous = max(task.limits.time, self.auto.ceiling)
         times = []
@@ -329,7 +326,7 @@ class Engine:
             t0 = time.perf_counter()
             r = self._execute(task, task.reference, payload, generous)
             if r.status is not Status.PASSED:
-                return InfraError(f"{task.id}: cannot calibrate the time limit, the reference solution "
+                raise InfraError(f"{task.id}: cannot calibrate the time limit, the reference solution "
                                   f"{r.status.value}: {r.reason or [t.detail for t in r.tests if t.detail][:1]}")
             times.append(max(r.time, time.perf_counter() - t0))
         return min(self.auto.ceiling, max(self.auto.floor, self.auto.factor * max(times)))

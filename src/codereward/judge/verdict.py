@@ -34,7 +34,7 @@ def decide(task_id: str, records: list[dict], status: dict, *, visible: list[boo
         return Result(status=Status.ERROR, reason=str(infra), **base)
     plan = next((r["plan"] for r in records if "plan" in r), None)
     if plan is None:
-        why = "the test suite did not start within the time limit" if status.get("killed") else (
+        why = "the judge did not start the tests within the time limit" if status.get("killed") else (
             "the judge stopped before announcing its tests")
         return Result(status=Status.ERROR, reason=why, **base)
     if not plan:

@@ -150,6 +150,8 @@ class _Recorder:
         if "v" in rec:  # a collected return value: only wire's tagged form keeps tuples, sets, bytes
             rec["v"] = wire.dumps(rec["v"]).decode()
         self.buf.append(wire.frame(json.dumps(rec).encode()))
+        if "plan" in rec:  # the plan goes out at once: if this judge is stopped later, the host still
+            self.flush()  # knows which tests never reported (time_limit / skipped, not "no tests")
 
     def flush(self) -> None:
         if self.buf:
