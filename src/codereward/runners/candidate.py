@@ -8,6 +8,7 @@ plain data to the judge, the same as returning a value.
 Requests (judge -> candidate) and replies, as wire values (top-level lists: no tag decoding on the hot path):
     ["load"]                      -> ["ok", None, maxrss_kb] | ["exc", type, msg, kb] | ["compile", msg] | ["oom"]
     ["call", args, kwargs]        -> ["ok", value, maxrss_kb] | ["exc", type, msg, kb] | ["oom"]
+    ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
     ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb]   (stdio tasks)
 """
 
@@ -116,6 +117,9 @@ def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
         op = req[0]
         if op == "call" and fn is not None:
             _reply(sock, _call(fn, req[1], req[2]))
+        elif op == "calls" and fn is not None:  # a batch: one reply per call, each as soon as it returns
+            for args, kwargs in req[1]:
+                _reply(sock, _call(fn, args, kwargs))
         elif op == "load":
             try:
                 compiled = compile(code, "<candidate>", "exec")

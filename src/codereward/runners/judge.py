@@ -30,6 +30,7 @@ from .candidate import close_fds_except
 MAX_DETAIL = 300
 STOPPED = "not run: the candidate stopped answering"
 FAIL_FAST = "not run: stopped at the first failure (fail-fast)"
+BATCH = 64  # call cases sent to the candidate per message
 
 
 class _Stop(BaseException):
@@ -83,16 +84,24 @@ class _Proxy:
         self.call_time = 0.0
         self.maxrss = 0
 
-    def request(self, msg: list) -> list:
+    def send(self, msg: list) -> None:
         if self.broken is not None:
             raise self.broken
         try:
             data = wire.dumps(msg)
         except wire.WireError as e:
             raise _Infra(f"test passes a value the candidate cannot receive: {e}") from None
-        t0 = time.monotonic()
         try:
             wire.write_frame(self.sock, data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.broken = _Stop("runtime_error", "candidate process exited")
+            raise self.broken from None
+
+    def receive(self) -> list:
+        if self.broken is not None:
+            raise self.broken
+        t0 = time.monotonic()
+        try:
             if not select.select([self.sock], [], [], max(0.0, self.deadline - t0))[0]:
                 raise _Stop("time_limit", "time limit exceeded")
             raw = wire.read_frame(self.sock)
@@ -117,8 +126,12 @@ class _Proxy:
             self.maxrss = max(self.maxrss, m)
         return reply
 
-    def __call__(self, *args: object, **kwargs: object) -> object:
-        reply = self.request(["call", list(args), kwargs])
+    def request(self, msg: list) -> list:
+        self.send(msg)
+        return self.receive()
+
+    def result(self, reply: list) -> object:
+        """The value a call reply carries, or the candidate's exception raised here."""
         tag = reply[0]
         if tag == "ok" and len(reply) == 3:
             self.last = reply[1]
@@ -129,6 +142,9 @@ class _Proxy:
             raise _candidate_exception(reply[1], reply[2])
         self.broken = _Stop("runtime_error", "malformed reply from candidate")
         raise self.broken
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return self.result(self.request(["call", list(args), kwargs]))
 
 
 class _Infra(BaseException):
@@ -313,24 +329,34 @@ class _CallSuite:
             for i in range(len(self.cases)):
                 rec.send({"i": i, "o": failed[0], "t": 0.0, "m": proxy.maxrss, "d": failed[1]})
             return
+        # Cases are independent calls, so they go in batches: the candidate answers each call of a batch
+        # as soon as it returns, and one round trip between the processes serves BATCH cases.
         stop = ""
+        t_prev = time.monotonic()
         for i, case in enumerate(self.cases):
             if not stop and proxy.broken is not None:
                 stop = STOPPED
             if stop:
                 rec.send({"i": i, "o": "skipped", "t": 0.0, "m": proxy.maxrss, "d": stop})
                 continue
-            out = self._one(i, case, proxy)
+            if i % BATCH == 0:
+                try:
+                    proxy.send(["calls", [[c[0], c[1]] for c in self.cases[i : i + BATCH]]])
+                except _Stop:
+                    stop = STOPPED
+                    rec.send({"i": i, "o": "runtime_error", "t": 0.0, "m": proxy.maxrss, "d": STOPPED})
+                    continue
+            out = self._one(i, case, proxy, t_prev)
+            t_prev = time.monotonic()
             rec.send(out)
             if out["o"] != "passed" and proxy.fail_fast and not self.collect:
                 stop = FAIL_FAST
 
-    def _one(self, i: int, case: list, proxy: _Proxy) -> dict:
+    def _one(self, i: int, case: list, proxy: _Proxy, t0: float) -> dict:
         args, kwargs = case[0], case[1]
-        t0 = time.monotonic()
         out: dict = {"i": i, "o": "passed", "d": ""}
         try:
-            got = proxy(*args, **kwargs)
+            got = proxy.result(proxy.receive())
             if self.collect:
                 out["v"] = got
             else:
