@@ -1,8 +1,9 @@
 """The judge process: holds the tests, calls the candidate through a proxy, decides each test's outcome.
 
-Runs inside the sandbox, in its own process, made non-dumpable so the candidate cannot read its memory
-through /proc. The candidate is reachable only through `_Proxy`, which sends plain arguments and receives
-plain values (wire.py): a rigged object can never arrive here, only builtin values.
+Runs inside the sandbox, one process per task (see template_main), made non-dumpable so the candidate
+cannot read its memory through /proc, and filtered by seccomp like the candidate. The candidate is
+reachable only through `_Proxy`, which sends plain arguments and receives plain values (wire.py): a rigged
+object can never arrive here, only builtin values.
 
 Records written to the host (one frame of plain JSON each):
     {"plan": [names...]}                 the tests, in order, before any runs

@@ -1,13 +1,19 @@
-"""The warm template inside each sandbox: forks a fresh candidate and judge per execution, then reaps them.
+"""The warm template inside each sandbox (its pid 1): forks a fresh candidate per execution, keeps one
+judge process per task, reaps, reports.
 
 Usage (by the host, inside bubblewrap):  python -I -S -B zygote.py CONFIG_JSON
 CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS], "imports": [...], "tmp": "/tmp", "path": [...],
               "cpu": N | null}
-    CTRL     host -> zygote: one small header frame per execution {id, kind, time, limits, grace}
-    STATUS   zygote -> host: one frame per execution {id, c_exit, c_sig, j_exit, j_sig, killed, wall, ...}
-    CAND     host -> candidate: the candidate payload frame (read by the forked candidate, not by us)
-    JUDGE    host -> judge: the judge payload frame (read by the forked judge, not by us)
+    CTRL     host -> zygote: one JSON header per execution {id, kind, time, grace, limits, entry, module,
+             fail_fast, task (judge key), new (send its tests), evict (judge keys to drop)}
+    STATUS   zygote -> host: one JSON frame per execution {id, c_exit, c_sig, killed, lost, wall, ...}
+    CAND     host -> candidate: the program (read by the candidate process, never by us)
+    JUDGE    host -> judge: a task's tests, once per judge (read by the judge process, never by us)
     RECORDS  judge -> host: outcome records
+
+Per execution: the spare candidate forked after the previous one gets the header and reads its program;
+the task's judge (forked from here the first time the task is seen) gets a socket to it and judges; then
+the candidate is killed and reaped, /tmp wiped, and the next spare forked.
 
 The zygote itself never reads a payload, so its memory — which every candidate inherits — holds no test,
 no expected value and no other candidate's code. It never runs untrusted code, so it stays clean.
