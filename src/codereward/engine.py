@@ -244,7 +244,8 @@ class Engine:
     def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload,
                         limit: float) -> Execution:
         """One execution on an idle sandbox; a broken sandbox is replaced and the execution retried."""
-        self.start()
+        if not self._started:  # hot path: no lock once the sandboxes are up
+            self.start()
         header = {
             "kind": payload.kind, "time": limit, "grace": GRACE + 0.5 * limit, "fail_fast": self.fail_fast,
             "limits": self._limits.get(task, lambda: task.limits.model_dump()),
