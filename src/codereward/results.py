@@ -44,6 +44,11 @@ class TestResult:
         d["outcome"] = self.outcome.value
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TestResult:
+        return cls(name=d["name"], outcome=Outcome(d["outcome"]), time=d.get("time", 0.0),
+                   memory_kb=d.get("memory_kb", 0), detail=d.get("detail", ""), visible=d.get("visible", True))
+
 
 @dataclass(slots=True)
 class Result:
@@ -81,3 +86,11 @@ class Result:
             "memory_kb": self.memory_kb,
             "tests": [t.to_dict() for t in self.tests],
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Result:
+        """Inverse of to_dict (result lines, cache rows); `passed`/`total` are derived, not read."""
+        return cls(task_id=d["task_id"], status=Status(d["status"]),
+                   tests=[TestResult.from_dict(t) for t in d.get("tests", [])], reward=d.get("reward"),
+                   reason=d.get("reason", ""), time=d.get("time", 0.0), memory_kb=d.get("memory_kb", 0),
+                   completion_id=d.get("completion_id"))
