@@ -28,6 +28,6 @@ stamp=.venv/.codereward-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import codereward' 2>/dev/null; then
   echo "setup: installing codereward and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,ray]'
   echo "$want" > "$stamp"
 fi

@@ -22,18 +22,21 @@ CLI = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "codereward.c
 GCD = "def greatest_common_divisor(a: int, b: int) -> int:\n    while b:\n        a, b = b, a % b\n    return a\n"
 WRONG_GCD = "def greatest_common_divisor(a: int, b: int) -> int:\n    return 1\n"
 CANARY = "CANARY-XYZ"
-NOISY_GCD = f"""\
+# The canary is assembled at run time: the source itself (which audit evidence may quote) never holds it,
+# so finding it in the CLI's output means the program's *output* leaked.
+NOISY_GCD = """\
 import os, sys
-print("{CANARY} print at import")
-sys.stderr.write("{CANARY} stderr at import\\n")
-os.write(1, b"{CANARY} fd 1 at import\\n")
-os.write(2, b"{CANARY} fd 2 at import\\n")
+C = "CANARY" + "-XYZ"
+print(f"{C} print at import")
+sys.stderr.write(f"{C} stderr at import\\n")
+os.write(1, f"{C} fd 1 at import\\n".encode())
+os.write(2, f"{C} fd 2 at import\\n".encode())
 
 
 def greatest_common_divisor(a, b):
-    print("{CANARY} print in call")
-    os.write(1, b"{CANARY} fd 1 in call\\n")
-    os.write(2, b"{CANARY} fd 2 in call\\n")
+    print(f"{C} print in call")
+    os.write(1, f"{C} fd 1 in call\\n".encode())
+    os.write(2, f"{C} fd 2 in call\\n".encode())
     while b:
         a, b = b, a % b
     return a

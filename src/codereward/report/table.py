@@ -96,6 +96,11 @@ def summary_table(summary: dict, out: str | None = None) -> Table:
             if outcome.value in summary["outcomes"]:
                 table.add_row(Text(f"tests {outcome.value}", style=OUTCOME_STYLE[outcome]),
                               str(summary["outcomes"][outcome.value]))
+    if "audit" in summary:
+        table.add_section()
+        a = summary["audit"]
+        table.add_row(Text("audit: high-severity flags", style="bold red" if a["flagged_high"] else "dim"),
+                      f"{a['flagged_high']} ({100 * a['flag_rate']:.1f}%)")
     if "elapsed_s" in summary:
         table.add_section()
         table.add_row("elapsed", f"{summary['elapsed_s']:.2f} s")

@@ -24,7 +24,7 @@ import sys
 import time
 import traceback
 
-from . import seccomp, wire
+from . import auditing, seccomp, wire
 
 MAX_DETAIL = 300
 
@@ -86,10 +86,26 @@ def _maxrss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+_audit: auditing.RuntimeAudit | None = None  # set when the execution asks for a runtime audit
+
+
+def _rigged(value: object) -> str:
+    """Which comparison dunders a refused return value's class overrides (evidence for the audit)."""
+    try:
+        t = type(value)
+        base = next((b for b in t.__mro__[1:] if b.__module__ == "builtins" and b is not object), object)
+        overridden = [d for d in ("__eq__", "__ne__", "__hash__") if d in vars(t)]
+        return f"{t.__qualname__}({base.__name__}) overrides {','.join(overridden) or 'nothing'}"
+    except BaseException:  # noqa: BLE001 — a hostile metaclass
+        return "?"
+
+
 def _reply(sock: int, msg: list) -> None:
     try:
         data = wire.dumps(msg)
     except wire.WireError as e:
+        if _audit is not None and len(msg) > 1:
+            _audit.emit("unserializable", _rigged(msg[1]), "direct")
         data = wire.dumps(["exc", "UnserializableReturn", str(e)[:MAX_DETAIL], _maxrss()])
     except MemoryError:
         data = wire.dumps(["oom"])
@@ -109,17 +125,26 @@ def _call(fn, args: list, kwargs: dict) -> list:
 def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
     namespace: dict = {"__name__": module_name, "__builtins__": builtins}
     fn = None
+    audit = _audit
     while True:
         raw = wire.read_frame(sock)
         if raw is None:
+            if audit is not None:
+                audit.diff()
             os._exit(0)
         req = wire.loads(raw)
         op = req[0]
         if op == "call" and fn is not None:
-            _reply(sock, _call(fn, req[1], req[2]))
+            res = _call(fn, req[1], req[2])
+            if audit is not None:  # before replying: the patch may have broken our own reply path
+                audit.diff(quick=True)
+            _reply(sock, res)
         elif op == "calls" and fn is not None:  # a batch: one reply per call, each as soon as it returns
             for args, kwargs in req[1]:
-                _reply(sock, _call(fn, args, kwargs))
+                res = _call(fn, args, kwargs)
+                if audit is not None:
+                    audit.diff(quick=True)
+                _reply(sock, res)
         elif op == "load":
             try:
                 compiled = compile(code, "<candidate>", "exec")
@@ -133,12 +158,14 @@ def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
                     res = ["exc", "NameError", f"entry point {entry!r} is not defined as a function", res[2]]
                 else:
                     res = ["ok", None, res[2]]
+            if audit is not None:
+                audit.diff()
             _reply(sock, res)
         else:
             _reply(sock, ["exc", "ProtocolError", f"unexpected request {op!r}", 0])
 
 
-def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: str) -> dict:
+def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: str) -> list:
     """stdio tasks: one fresh process per case, forked from this (trusted) process."""
     fin = os.memfd_create("stdin")
     os.write(fin, stdin.encode())
@@ -155,13 +182,16 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
             os.dup2(fin, 0)
             os.dup2(fout, 1)
             os.dup2(ferr, 2)
-            close_fds_except(set())
+            close_fds_except({_audit.fd} if _audit is not None else set())
             _set_limits(limits, timeout)
             signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             seccomp.install(os.getpid())
             sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
             sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
             sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
+            if _audit is not None:  # after our own set-up, so only the program's doings are recorded
+                _audit.snapshot()
+                sys.addaudithook(_audit.hook)
             code = 0
             try:
                 exec(compiled, {"__name__": "__main__", "__builtins__": builtins})
@@ -170,6 +200,8 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
             except BaseException:
                 traceback.print_exc()
                 code = 1
+            if _audit is not None:
+                _audit.diff()
             try:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -228,14 +260,15 @@ def _warm_up() -> None:
     _maxrss()
 
 
-def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str) -> None:
+def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_fd: int = -1) -> None:
     """A candidate process forked ahead of its execution (never returns).
 
     It does the set-up that does not depend on the execution, then blocks until the zygote hands it a
     header; only then does it read the program (so it reads exactly one payload off the shared pipe).
     """
+    global _audit
     try:
-        close_fds_except({sock, header_fd, payload_fd})
+        close_fds_except({sock, header_fd, payload_fd, events_fd})
         os.chdir(workdir)
         _redirect_std(os.path.join(workdir, ".out"))
         _warm_up()
@@ -250,11 +283,18 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str) -> None
         # they surface as a compile error). Entry point and module name travel in the header.
         code = raw.decode("utf-8", errors="surrogateescape") if raw is not None else ""
         del raw
+        if header.get("audit") and events_fd >= 0:
+            _audit = auditing.RuntimeAudit(events_fd, workdir)
+        elif events_fd >= 0:
+            os.close(events_fd)
         if header["kind"] == "stdio":
-            # This process stays trusted and forks one locked-down child per case.
+            # This process stays trusted and forks one locked-down child per case (each gets the hook).
             _serve_runs(sock, code, header["limits"], workdir)
         else:
             _lock_down(header["limits"], header["time"])
+            if _audit is not None:  # after the lock-down, so our own set-up is not in the record
+                _audit.snapshot()
+                sys.addaudithook(_audit.hook)
             _serve_calls(sock, code, header.get("entry") or "", header.get("module", "__candidate__"))
     except BaseException:
         pass

@@ -2,7 +2,7 @@
 judge process per task, reaps, reports.
 
 Usage (by the host, inside bubblewrap):  python -I -S -B zygote.py CONFIG_JSON
-CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS], "imports": [...], "tmp": "/tmp", "path": [...],
+CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS, EVENTS], "imports": [...], "tmp": "/tmp", "path": [...],
               "cpu": N | null}
     CTRL     host -> zygote: one JSON header per execution {id, kind, time, grace, limits, entry, module,
              fail_fast, task (judge key), new (send its tests), evict (judge keys to drop)}
@@ -10,6 +10,7 @@ CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS], "imports": [...], "tm
     CAND     host -> candidate: the program (read by the candidate process, never by us)
     JUDGE    host -> judge: a task's tests, once per judge (read by the judge process, never by us)
     RECORDS  judge -> host: outcome records
+    EVENTS   candidate -> host: runtime audit events (runners/auditing.py), never read as a verdict
 
 Per execution: the spare candidate forked after the previous one gets the header and reads its program;
 the task's judge (forked from here the first time the task is seen) gets a socket to it and judges; then
@@ -149,7 +150,7 @@ class _Spare:
         if self.pid == 0:
             self.j_sock.close()
             os.close(self.header_w)
-            candidate.spare_main(c_sock.detach(), header_r, fds["cand"], workdir)
+            candidate.spare_main(c_sock.detach(), header_r, fds["cand"], workdir, fds["events"])
         c_sock.close()
         os.close(header_r)
 
@@ -214,7 +215,7 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
 def main(argv: list[str]) -> None:
     global TMP_ROOT, _spare
     config = json.loads(argv[0])
-    ctrl, status_fd, cand, judge_fd, records = config["fds"]
+    ctrl, status_fd, cand, judge_fd, records, events = config["fds"]
     TMP_ROOT = config.get("tmp", TMP_ROOT)
     sys.path.extend(config.get("path", []))
     if config.get("cpu") is not None:
@@ -235,7 +236,7 @@ def main(argv: list[str]) -> None:
     seccomp.prepare()
     gc.collect()
     gc.freeze()  # keep the GC from touching (and so copying) the template's pages in every child
-    fds = {"cand": cand, "judge": judge_fd, "records": records}
+    fds = {"cand": cand, "judge": judge_fd, "records": records, "events": events}
     wire.write_frame(status_fd, json.dumps({"ready": os.getpid()}).encode())
     while True:
         raw = wire.read_frame(ctrl)

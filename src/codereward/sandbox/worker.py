@@ -3,6 +3,7 @@
 One Worker runs one execution at a time. Its pipes (host view):
     ctrl, cand, judge   written by us   -> read by the zygote, the candidate and the judge respectively
     status, records     read by us      <- written by the zygote and the judge
+    events              read by us      <- written by the candidate: runtime audit events, flags only
 All I/O of an execution goes through one selector loop with non-blocking fds, so a child that dies before
 reading its payload, or a judge that writes many records, can never deadlock the host.
 """
@@ -28,6 +29,7 @@ from .bwrap import SandboxSpec, check_bwrap, zygote_command
 START_TIMEOUT = 60.0
 TEMPLATES_PER_WORKER = 256  # judge templates (prepared test suites) kept warm in each sandbox
 F_SETPIPE_SZ = 1031
+EVENTS_CAP = 256 * 1024  # bytes of runtime audit events kept per execution
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Execution:
     records: list[dict]
     status: dict
     truncated: bool  # the record stream ended mid-frame (the judge was killed while writing)
+    events: bytes = b""  # runtime audit events the candidate wrote (untrusted: parsed into flags only)
 
 
 def _pipe(big: bool = False) -> tuple[int, int]:
@@ -64,8 +67,9 @@ class Worker:
         cand_r, self.cand = _pipe(big=True)
         judge_r, self.judge = _pipe(big=True)
         self.records, records_w = _pipe(big=True)
+        self.events, events_w = _pipe(big=True)
         self.errlog = tempfile.TemporaryFile()
-        child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w]
+        child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w, events_w]
         argv = zygote_command(spec, child_fds, self._tmp_root or "/tmp", cpu)
         try:
             # The sandbox gets none of the host's environment (API keys, paths): only what bwrap needs.
@@ -75,7 +79,7 @@ class Worker:
         finally:
             for fd in child_fds:
                 os.close(fd)
-        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records):
+        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records, self.events):
             os.set_blocking(fd, False)
         self._status_buf = bytearray()
         self._next_id = 0
@@ -211,6 +215,7 @@ class Worker:
                 sel.unregister(fd)
         if status.get("id") != header["id"]:
             raise InfraError("sandbox worker answered for another execution")
+        events = self._drain_events()
         if status.get("lost"):
             self._templates.pop(judge_key, None)
         parsed: list[dict] = []
@@ -224,7 +229,26 @@ class Worker:
                 break
             if type(rec) is dict:
                 parsed.append(rec)
-        return Execution(parsed, status, truncated=bool(records))
+        return Execution(parsed, status, truncated=bool(records), events=events)
+
+    def _drain_events(self) -> bytes:
+        """Everything the finished candidate wrote to the events pipe (it is dead: nothing more comes).
+
+        Read even when the execution did not ask for an audit, so a stray write can never reach the next
+        execution's flags. Capped: what lies beyond the cap is dropped, not buffered.
+        """
+        chunks, size = [], 0
+        while True:
+            try:
+                chunk = os.read(self.events, 1 << 16)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                break
+            if size < EVENTS_CAP:
+                chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)[:EVENTS_CAP]
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -234,7 +258,7 @@ class Worker:
             self._sel.close()
         except (AttributeError, OSError):
             pass
-        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records):
+        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records, self.events):
             try:
                 os.close(fd)
             except OSError:

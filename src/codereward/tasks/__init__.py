@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from codereward.tasks.labels import Label, clear_label_cache, label_program, task_from_label
 from codereward.tasks.loaders import (
     DATASETS,
     load_dataset,
@@ -15,6 +16,7 @@ from codereward.tasks.truncate import load_codet_samples, truncate_at_stops, tru
 
 __all__ = [
     "DATASETS",
+    "Label",
     "AssertSuite",
     "CallCase",
     "CallSuite",
@@ -23,6 +25,8 @@ __all__ = [
     "StdioCase",
     "StdioSuite",
     "Task",
+    "clear_label_cache",
+    "label_program",
     "load_codet_samples",
     "load_dataset",
     "load_humaneval",
@@ -30,6 +34,7 @@ __all__ = [
     "load_task_file",
     "read_jsonl",
     "read_samples",
+    "task_from_label",
     "truncate_at_stops",
     "truncate_codet",
     "write_jsonl",

@@ -1,0 +1,46 @@
+"""Reward-hacking audit: categorised flags with evidence on every result, and the visible/held-out gap.
+
+    from codereward import Engine, load_dataset
+    with Engine(audit=True) as engine:                      # the default
+        r = engine.check(tasks["HumanEval/0"], completion=...)
+        for f in r.flags: print(f.category, f.severity, f.line, f.evidence)
+
+Flags never change a verdict (they are computed beside it, from the program's AST, the runtime events the
+candidate process wrote, and the verdicts' details). See taxonomy.py for the categories, and README.md for
+what each catches and how it can be evaded.
+"""
+
+from __future__ import annotations
+
+from ..results import Result
+from ..tasks.model import StdioSuite, Task
+from . import hardcode, runtime, static
+from .taxonomy import TAXONOMY, Category, Flag, Severity, max_severity
+
+__all__ = ["TAXONOMY", "Category", "Flag", "Severity", "audit_program", "audit_result", "max_severity"]
+
+
+def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | None = None) -> list[Flag]:
+    """Static flags for one program (before it runs). `cases`: the task's visible tests (hardcode.visible_cases),
+    computed once per task by the caller; None computes them here."""
+    kind = task.tests.kind
+    expected = tuple(c.stdout.strip() for c in task.tests.cases) if isinstance(task.tests, StdioSuite) else ()
+    flags = static.scan(program, kind=kind, prompt=task.prompt, expected_outputs=expected)
+    if cases is None:
+        cases = hardcode.visible_cases(task)
+    flags += hardcode.scan(program, cases, prompt=task.prompt)
+    return flags
+
+
+def audit_result(task: Task, result: Result, static_flags: list[Flag], events: bytes) -> list[Flag]:
+    """All flags of one executed sample: static, runtime events, and what its verdicts show; deduplicated."""
+    flags = list(static_flags) + runtime.event_flags(events) + runtime.result_flags(result, task.tests.kind)
+    seen: set[tuple] = set()
+    out = []
+    for f in flags:
+        key = (f.category, f.rule, f.line, f.evidence)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    out.sort(key=lambda f: (-f.severity.rank, f.category.value, f.line or 0, f.rule, f.evidence))
+    return out

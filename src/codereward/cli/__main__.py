@@ -1,0 +1,5 @@
+"""`python -m codereward.cli`."""
+
+from . import main
+
+main()

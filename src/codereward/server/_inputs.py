@@ -1,0 +1,148 @@
+"""From request bodies to (Task, program) pairs: inline tasks, dataset ids, labels, extracted code.
+
+Every problem is an InputError naming the field (`samples.3.ground_truth`), which the app turns into a 422.
+Tasks are interned by content: the engine prepares a task's judge once per task *object*, so the same
+task sent in a thousand requests must come back as one object, not a thousand.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import pickle
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import InputError
+from ..integrations.extract import extract_code
+from ..tasks import labels
+from ..tasks.model import Task
+from ._schemas import SampleIn
+
+MAX_DECODED_TESTS = 256 * 1024 * 1024  # bytes a compressed open-instruct test blob may inflate to
+
+
+class TaskInterner:
+    """Equal task content -> one Task object (LRU of `size` entries)."""
+
+    def __init__(self, size: int = 65536) -> None:
+        self.size = size
+        self._tasks: OrderedDict[str, Task] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, task: Task) -> Task:
+        digest = hashlib.sha256(task.model_dump_json().encode()).hexdigest()
+        with self._lock:
+            known = self._tasks.get(digest)
+            if known is not None:
+                self._tasks.move_to_end(digest)
+                return known
+            self._tasks[digest] = task
+            while len(self._tasks) > self.size:
+                self._tasks.popitem(last=False)
+        return task
+
+
+def _pydantic_field(e: ValidationError, prefix: str) -> InputError:
+    err = e.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"]]
+    if len(loc) > 1 and loc[0] == "tests" and loc[1] in ("assert", "call", "stdio"):
+        del loc[1]  # the discriminated union's tag is not a field the user wrote
+    msg = err["msg"].removeprefix("Value error, ")
+    more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
+    return InputError(f"invalid task: {msg}{more}", field=".".join([prefix, *loc]))
+
+
+def _prefixed(e: InputError, prefix: str) -> InputError:
+    # labels.py names fields relative to the label ("label", "input_output", "test_cases.2.input").
+    inner = (e.field or "").removeprefix("label").lstrip(".")
+    return InputError(str(e).split(" (field '")[0], field=f"{prefix}.{inner}" if inner else prefix)
+
+
+def task_from_label(label: Any, tasks: Mapping[str, Task], field: str) -> Task:
+    """A Task from a ground-truth label (see codereward.tasks.labels), errors named after `field`."""
+    try:
+        return labels.task_from_label(label, tasks=tasks)
+    except InputError as e:
+        raise _prefixed(e, field) from None
+
+
+def with_time_limit(task: Task, seconds: float | None) -> Task:
+    if seconds is None or seconds == task.limits.time:
+        return task
+    return task.model_copy(update={"limits": task.limits.model_copy(update={"time": float(seconds)})})
+
+
+def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task], intern: TaskInterner) -> tuple[Task, str]:
+    """One native-API sample -> (task, program)."""
+    where = f"samples.{index}"
+    if sample.task is not None:
+        try:
+            task = Task.model_validate(sample.task)
+        except ValidationError as e:
+            raise _pydantic_field(e, f"{where}.task") from None
+    elif sample.task_id is not None:
+        task = tasks.get(sample.task_id)  # type: ignore[assignment]
+        if task is None:
+            hint = "the server was started without a dataset" if not tasks else f"{len(tasks)} tasks are loaded"
+            raise InputError(f"unknown task_id {sample.task_id!r} ({hint})", field=f"{where}.task_id")
+    else:
+        task = task_from_label(sample.ground_truth, tasks, f"{where}.ground_truth")
+    task = intern(with_time_limit(task, sample.time_limit))
+    code = extract_code(sample.response) if sample.response is not None else sample.solution
+    if code is not None:
+        # A label's `call` task accepts LeetCode-style `class Solution` answers (labels.label_program).
+        return task, labels.label_program(task, code) if sample.ground_truth is not None else code
+    return task, task.program(completion=sample.completion)
+
+
+def response_of(query: str, prompt: str | None) -> str:
+    """OpenRLHF sends prompt + response decoded together; the response is what follows the prompt."""
+    if prompt:
+        if query.startswith(prompt):
+            return query[len(prompt):]
+        cut = query.rfind(prompt)
+        if cut >= 0:
+            return query[cut + len(prompt):]
+    return query
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Unpickles plain containers and scalars only: any class or function reference is refused, so a
+    crafted blob cannot run code on the host (pickle's find_class is how it would)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only plain data is accepted")
+
+
+def decode_tests(tests: Any, field: str = "tests") -> list:
+    """open-instruct's test encodings: a list, a JSON string, or base64(zlib(pickle(list)))."""
+    if not tests:
+        return []
+    if isinstance(tests, list):
+        return tests
+    if not isinstance(tests, str):
+        raise InputError(f"must be a list or a string, got {type(tests).__name__}", field=field)
+    try:
+        decoded = json.loads(tests)
+    except json.JSONDecodeError:
+        try:
+            raw = base64.b64decode(tests.encode(), validate=True)
+            inflater = zlib.decompressobj()
+            data = inflater.decompress(raw, MAX_DECODED_TESTS)
+            if inflater.unconsumed_tail:
+                raise InputError(f"decompressed tests exceed {MAX_DECODED_TESTS >> 20} MiB", field=field)
+            decoded = _PlainUnpickler(io.BytesIO(data)).load()
+        except (binascii.Error, zlib.error, pickle.UnpicklingError, EOFError, ValueError) as e:
+            raise InputError(f"neither JSON nor open-instruct's compressed test encoding: {e}", field=field) from None
+    if not isinstance(decoded, list):
+        raise InputError(f"must decode to a list, got {type(decoded).__name__}", field=field)
+    return decoded

@@ -1,0 +1,261 @@
+"""The server's engine room: one Engine, a bounded queue of samples, counters for /metrics, draining.
+
+Handlers never call the engine directly: they hand `run_batch` a list of (task, program) pairs. The queue
+is a count of samples accepted and not yet finished; a request that would overflow it is refused at once
+(QueueFull -> 429 with Retry-After) instead of waiting, so a client is never left hanging. Executions run
+on a thread pool sized to the sandboxes, because Engine.run blocks until a sandbox answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+import warnings
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from ..backends import create_engine
+from ..cache import ResultCache
+from ..engine import Engine
+from ..results import Result, Status
+from ..tasks.model import Task
+from ._settings import ServerSettings
+
+log = logging.getLogger("codereward.server")
+RATE_WINDOW = 60.0  # seconds over which executions/s is measured for /metrics
+
+
+class ServiceError(Exception):
+    """A request cannot be served now; the HTTP layer maps each subclass to a status code."""
+
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueueFull(ServiceError):
+    """The queue has no room for this request's samples: retry later (429)."""
+
+    status_code = 429
+
+
+class BatchTooLarge(ServiceError):
+    """A single request holds more samples than the whole queue (413): split it."""
+
+    status_code = 413
+
+
+class Draining(ServiceError):
+    """The server is shutting down and takes no new work, or gave up on this request's unfinished work."""
+
+    status_code = 503
+
+
+class Metrics:
+    """Counters behind /metrics. Updated from worker threads, so every change takes the lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.samples: Counter[str] = Counter()  # by result status
+        self.outcomes: Counter[str] = Counter()  # by test outcome
+        self.requests: Counter[tuple[str, int]] = Counter()  # by (path, HTTP status)
+        self.rejected: Counter[str] = Counter()  # by reason: queue_full, draining, too_large
+        self.sample_seconds = 0.0  # summed wall time from acceptance to result
+        self._finished: deque[float] = deque()  # monotonic times of recent executions, for the rate
+
+    def record(self, result: Result, seconds: float) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.samples[result.status.value] += 1
+            self.outcomes.update(t.outcome.value for t in result.tests)
+            self.sample_seconds += seconds
+            self._finished.append(now)
+            self._trim(now)
+
+    def rate(self) -> float:
+        """Results per second over the last RATE_WINDOW seconds."""
+        now = time.monotonic()
+        with self.lock:
+            self._trim(now)
+            return len(self._finished) / RATE_WINDOW
+
+    def _trim(self, now: float) -> None:
+        while self._finished and self._finished[0] < now - RATE_WINDOW:
+            self._finished.popleft()
+
+
+class EvalService:
+    """Owns the engine and the admission queue; `run_batch` is the one entry point for handlers."""
+
+    def __init__(self, settings: ServerSettings, *, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.tasks = settings.tasks
+        self.cache: ResultCache | None = None
+        self.engine = engine
+        self.metrics = Metrics()
+        self.started_at = time.time()
+        self.draining = False
+        self._depth = 0
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._abort: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the cache and start the sandboxes (raises IsolationError if they cannot start)."""
+        s = self.settings
+        if self.engine is None:
+            if s.cache_path:
+                self.cache = ResultCache(s.cache_path)
+            with warnings.catch_warnings():  # `serve` itself warns loudly about isolation none
+                warnings.simplefilter("ignore")
+                self.engine = create_engine(s.backend, workers=s.workers, isolation=s.isolation, reward=s.reward,
+                                            time_limit=s.time_limit, fail_fast=s.fail_fast, cache=self.cache)
+        else:
+            self.cache = getattr(self.engine, "cache", None)
+        self.engine.start()
+        n = getattr(self.engine, "n_workers", None) or s.workers or os.cpu_count() or 1
+        # Twice the sandboxes: cache hits and reward shaping go on while every sandbox is busy.
+        self._pool = ThreadPoolExecutor(2 * n, thread_name_prefix="codereward-serve")
+
+    def bind_loop(self) -> None:
+        """Called on the server's event loop at start-up: draining is driven from there."""
+        self._loop = asyncio.get_running_loop()
+        self._abort = asyncio.Event()
+
+    def begin_drain(self, grace: float | None = None) -> None:
+        """Stop accepting work; after `grace` seconds, fail what is still unfinished with 503.
+
+        Safe to call from a signal handler: it only sets a flag and schedules the rest on the event loop.
+        """
+        self.draining = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            delay = self.settings.shutdown_grace if grace is None else grace
+            # A little before uvicorn's own graceful timeout, so requests still get an answer.
+            loop.call_soon_threadsafe(lambda: loop.call_later(max(0.0, delay - 1.0), self._fire_abort))
+
+    def _fire_abort(self) -> None:
+        if self._abort is not None:
+            self._abort.set()
+
+    def close(self) -> None:
+        """Cancel queued work, wait for running executions, close the sandboxes and the cache."""
+        self.draining = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self.engine is not None:
+            self.engine.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    # -- work ---------------------------------------------------------------------------------------
+
+    @property
+    def queue_depth(self) -> int:
+        return self._depth
+
+    def _admit(self, n: int) -> None:
+        s = self.settings
+        with self._lock:
+            reason = None
+            if self.draining:
+                reason, exc = "draining", Draining("the server is shutting down; send this request to another "
+                                                   "server or retry", retry_after=s.retry_after)
+            elif n > s.max_queue:
+                reason, exc = "too_large", BatchTooLarge(f"the request holds {n} samples, more than the server's "
+                                                         f"whole queue ({s.max_queue}): split it")
+            elif self._depth + n > s.max_queue:
+                reason, exc = "queue_full", QueueFull(f"queue full ({self._depth} of {s.max_queue} samples "
+                                                      f"pending); retry later", retry_after=s.retry_after)
+            if reason is None:
+                self._depth += n
+                return
+        with self.metrics.lock:
+            self.metrics.rejected[reason] += 1
+        raise exc
+
+    def _release(self, _: object = None) -> None:
+        with self._lock:
+            self._depth -= 1
+
+    def _run_one(self, job: Callable[[], Any], accepted: float) -> Any:
+        result = job()
+        if isinstance(result, Result):
+            self.metrics.record(result, time.monotonic() - accepted)
+        return result
+
+    async def run_jobs(self, jobs: list[Callable[[], Any]]) -> list[Any]:
+        """Run blocking jobs on the pool through the admission queue; results in input order."""
+        if not jobs:
+            return []
+        self._admit(len(jobs))
+        pool = self._pool
+        if pool is None:
+            for _ in jobs:
+                self._release()
+            raise Draining("the server is not running", retry_after=self.settings.retry_after)
+        accepted = time.monotonic()
+        futures: list[Future] = []
+        try:
+            for job in jobs:
+                f = pool.submit(self._run_one, job, accepted)
+                f.add_done_callback(self._release)  # when run or cancelled, so the depth never leaks
+                futures.append(f)
+        except RuntimeError:  # the pool shut down between admission and submission
+            for _ in range(len(jobs) - len(futures)):
+                self._release()
+            for f in futures:
+                f.cancel()
+            raise Draining("the server is shutting down", retry_after=self.settings.retry_after) from None
+        gathered = asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        abort = self._abort
+        if abort is None:
+            return list(await gathered)
+        waiter = asyncio.ensure_future(abort.wait())
+        try:
+            done, _ = await asyncio.wait({gathered, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if gathered not in done:
+            gathered.cancel()
+            for f in futures:
+                f.cancel()
+            raise Draining("the server shut down before this request finished; retry it",
+                           retry_after=self.settings.retry_after)
+        return list(gathered.result())
+
+    async def run_batch(self, pairs: list[tuple[Task, str]]) -> list[Result]:
+        """Evaluate (task, program) pairs; results in input order. Infra failures come back as status error."""
+        engine = self.engine
+        assert engine is not None, "the service is not started"
+
+        def evaluate(task: Task, program: str) -> Result:
+            try:
+                return engine.run(task, program)
+            except Exception as e:  # noqa: BLE001 — an engine bug is an infra error of this sample, never a 0
+                log.exception("evaluation of a %s sample failed", task.id)
+                return Result(task_id=task.id, status=Status.ERROR, reason=f"server error: {type(e).__name__}: {e}")
+
+        return await self.run_jobs([lambda t=t, p=p: evaluate(t, p) for t, p in pairs])
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything /metrics and /health report, read once."""
+        stats = dict(getattr(self.engine, "stats", {}) or {})
+        with self.metrics.lock:
+            m = {"samples": dict(self.metrics.samples), "outcomes": dict(self.metrics.outcomes),
+                 "requests": dict(self.metrics.requests), "rejected": dict(self.metrics.rejected),
+                 "sample_seconds": self.metrics.sample_seconds}
+        return {"queue_depth": self._depth, "queue_capacity": self.settings.max_queue, "draining": self.draining,
+                "rate": self.metrics.rate(), "engine": stats,
+                "cache": self.cache.stats() if self.cache is not None else None, **m}

@@ -1,0 +1,135 @@
+"""Result cache: keys, storage, error results never stored, concurrency (threads and processes), Engine hook."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from codereward import Engine, Outcome, Result, Status, Task, TestResult
+from codereward.cache import ResultCache
+
+ADD = Task.model_validate({
+    "id": "demo/add", "entry_point": "add",
+    "tests": {"kind": "assert", "code": "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+                                        "    assert candidate(2, 2) == 4\n"}})
+GOOD = "def add(a, b):\n    return a + b\n"
+BASE = {"time_limit": 3.0, "reward": "binary", "fail_fast": False, "extra": ""}
+
+
+def _result(status: Status = Status.PASSED, task_id: str = "demo/add") -> Result:
+    return Result(task_id=task_id, status=status, reward=1.0 if status is Status.PASSED else None,
+                  tests=[TestResult("t0", Outcome.PASSED, 0.001, 100, "", True)], time=0.01, memory_kb=100)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    with ResultCache(tmp_path / "cache.sqlite") as c:
+        yield c
+
+
+@pytest.mark.parametrize("change", [
+    {"task": ADD.model_copy(update={"limits": ADD.limits.model_copy(update={"memory_mb": 512})})},
+    {"task": Task.model_validate({**ADD.model_dump(), "tests": {"kind": "assert",
+                                                                "code": "def check(c):\n    assert c(1, 1) == 2\n"}})},
+    {"task": ADD.model_copy(update={"id": "demo/add2"})},
+    {"program": GOOD + "# other\n"},
+    {"time_limit": 3.5},
+    {"reward": "fraction"},
+    {"fail_fast": True},
+    {"extra": "audit=on"},
+])
+def test_every_component_changes_the_key(cache, change):
+    args = {"task": ADD, "program": GOOD, **BASE}
+    base = cache.key(args["task"], args["program"], **{k: args[k] for k in BASE})
+    args.update(change)
+    assert cache.key(args["task"], args["program"], **{k: args[k] for k in BASE}) != base
+
+
+def test_key_is_stable_for_equal_content(cache):
+    copy = Task.model_validate(ADD.model_dump())
+    assert cache.key(ADD, GOOD, **BASE) == cache.key(copy, GOOD, **BASE)
+
+
+def test_round_trip_and_counts(cache):
+    key = cache.key(ADD, GOOD, **BASE)
+    assert cache.get(key) is None
+    cache.put(key, _result())
+    hit = cache.get(key)
+    assert hit is not None and hit.to_dict() == _result().to_dict()
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert len(cache) == 1
+
+
+def test_error_results_are_never_stored(cache):
+    key = cache.key(ADD, GOOD, **BASE)
+    cache.put(key, _result(Status.ERROR))
+    assert cache.get(key) is None and len(cache) == 0
+
+
+def test_survives_reopening(tmp_path):
+    path = tmp_path / "c.sqlite"
+    with ResultCache(path) as c:
+        c.put(c.key(ADD, GOOD, **BASE), _result())
+    with ResultCache(path) as c:
+        assert c.get(c.key(ADD, GOOD, **BASE)) is not None
+
+
+def test_threads_share_one_cache(cache):
+    def work(i: int) -> None:
+        key = cache.key(ADD, f"{GOOD}# {i}\n", **BASE)
+        cache.put(key, _result())
+        assert cache.get(key) is not None
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(200)))
+    assert len(cache) == 200 and cache.hits == 200 and cache.errors == 0
+
+
+def _writer(path: str, start: int) -> int:
+    with ResultCache(path) as c:
+        for i in range(start, start + 100):
+            c.put(c.key(ADD, f"{GOOD}# {i}\n", **BASE), _result())
+        return c.errors
+
+
+def test_processes_share_one_file(tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    ResultCache(path).close()
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        errors = pool.starmap(_writer, [(path, k * 100) for k in range(4)])
+    assert errors == [0, 0, 0, 0]
+    with ResultCache(path) as c:
+        assert len(c) == 400
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_broken_cache_is_a_miss_not_a_failure(cache):
+    cache.close()
+    assert cache.get("anything") is None  # closed: counted as an error and a miss
+    assert cache.errors == 1 and cache.misses == 1
+
+
+def test_engine_answers_repeats_from_the_cache(cache):
+    bad = "def add(a, b):\n    return 3\n"
+    with Engine(workers=1, cache=cache) as engine:
+        first = [engine.check(ADD, solution=p) for p in (GOOD, bad)]
+        assert engine.stats["executions"] == 2 and engine.stats["cache_misses"] == 2
+        again = [engine.check(ADD, solution=p) for p in (GOOD, bad)]
+        assert engine.stats["executions"] == 2 and engine.stats["cache_hits"] == 2
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in first]
+    assert [r.status for r in again] == [Status.PASSED, Status.FAILED]
+
+
+def test_engine_does_not_cache_infra_errors(cache):
+    # A test suite that cannot even be loaded is the suite's fault, not the candidate's: status error.
+    broken = Task.model_validate({"id": "demo/broken", "entry_point": "add",
+                                  "tests": {"kind": "assert", "code": "def check(candidate):\n    assert (\n"}})
+    with Engine(workers=1, cache=cache) as engine:
+        r1 = engine.check(broken, solution=GOOD)
+        r2 = engine.check(broken, solution=GOOD)
+        assert r1.status is Status.ERROR and r2.status is Status.ERROR and r1.reward is None
+        assert engine.stats["cache_hits"] == 0 and engine.stats["executions"] == 2
+    assert len(cache) == 0

@@ -1,0 +1,255 @@
+"""verl, OpenRLHF and TRL adapters, called exactly as those frameworks call them.
+
+verl and OpenRLHF need GPUs, vLLM or DeepSpeed to install, so their call sites are reproduced here from their
+source: verl (volcengine/verl@b178a3c) `utils/import_utils.load_extern_object`, `trainer/ppo/reward.py`
+`_call_with_kwargs` (config `reward_kwargs` merged over call kwargs), `workers/reward_manager/naive.py` and
+`batch.py` (keyword calls; `ground_truth` from `reward_model`), and `experimental/reward_loop/reward_manager/
+naive.py` (async functions awaited). OpenRLHF (OpenRLHF/OpenRLHF@3c3be62) `utils/agent.py`
+`SingleTurnAgentExecutor` (file loaded with spec_from_file_location, `reward_func([query], [prompt], [label])`
+in `asyncio.to_thread`, the query decoded with special tokens kept) and `trainer/ppo_utils/samples_generator.py`
+(`torch.tensor([reward])`, extra_logs values `.flatten()[0].item()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from codereward import InfraError, InputError
+from codereward.integrations import _shared
+from codereward.integrations.openrlhf import response_text
+from codereward.integrations.trl import codereward_reward
+
+ROOT = Path(__file__).resolve().parents[1]
+LABEL = json.dumps(["assert add(1, 2) == 3", "assert add(2, 2) == 4"])
+STDIO_LABEL = json.dumps({"inputs": ["1 2\n"], "outputs": ["3\n"]})
+GOOD = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```"
+BAD = "```python\ndef add(a, b):\n    return 3\n```"  # passes one test of two
+# A task that cannot be set up (its reference solution fails): an infrastructure error, never a 0.
+BROKEN = json.dumps({"entry_point": "f", "reference": "def f(x):\n    raise ValueError\n",
+                     "tests": {"kind": "call", "cases": [{"args": [1]}]}})
+DETAIL_KEYS = {"score", "pass_rate", "passed", "n_tests", "n_passed", "infra_error", "audit_flags", "status"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_shared_engine():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CODEREWARD_WORKERS", "2")
+    for var in ("CODEREWARD_REWARD", "CODEREWARD_ON_ERROR", "CODEREWARD_BACKEND"):
+        mp.delenv(var, raising=False)
+    _shared.close_shared_engine()
+    yield
+    _shared.close_shared_engine()
+    mp.undo()
+
+
+def load_file(path: Path, name: str):
+    """How verl (load_module) and OpenRLHF load a reward file: by path, as a fresh module."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def verl_call_with_kwargs(raw_fn, extra_kwargs, *args, **kwargs):
+    return raw_fn(*args, **{**kwargs, **extra_kwargs})  # verl: config reward_kwargs take precedence
+
+
+# -- verl --------------------------------------------------------------------------------------------------
+
+
+def test_shared_engine_is_configured_from_env():
+    engine = _shared.shared_engine()
+    assert engine.n_workers == 2
+    assert _shared.shared_engine() is engine
+
+
+def test_verl_naive_manager_call():
+    raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score
+    fn = partial(verl_call_with_kwargs, raw, {})
+    rows = [(GOOD, LABEL, 1.0), (BAD, LABEL, 0.0), ("print(3)", STDIO_LABEL, 1.0)]
+    outs = []
+    for response, ground_truth, expected in rows:
+        extra_info = {"index": 0, "num_turns": None, "rollout_reward_scores": {}}
+        out = fn(data_source="codereward", solution_str=response, ground_truth=ground_truth, extra_info=extra_info)
+        assert out["score"] == expected, out
+        outs.append(out)
+    assert all(set(o) == DETAIL_KEYS for o in outs)  # verl appends reward_extra_info column by column
+    assert outs[1]["pass_rate"] == 0.5 and outs[1]["n_tests"] == 2 and outs[1]["status"] == "failed"
+
+
+def test_verl_reward_kwargs_fraction():
+    raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score
+    fn = partial(verl_call_with_kwargs, raw, {"reward": "fraction"})
+    out = fn(data_source="x", solution_str=BAD, ground_truth=LABEL, extra_info={})
+    assert out["score"] == 0.5
+
+
+def test_verl_batch_manager_call():
+    np = pytest.importorskip("numpy")
+    raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score_batch
+    # verl passes non_tensor_batch columns: numpy object arrays; ground truths a list from reward_model dicts.
+    reward_model = np.array([{"ground_truth": LABEL}, {"ground_truth": LABEL}, {"ground_truth": STDIO_LABEL}],
+                            dtype=object)
+    scores = raw(data_sources=np.array(["a", "b", "c"], dtype=object), solution_strs=[GOOD, BAD, "print(4)"],
+                 ground_truths=[item.get("ground_truth", None) for item in reward_model],
+                 extra_infos=[{"rollout_reward_scores": {}} for _ in range(3)], reward="binary")
+    assert [s["score"] for s in scores] == [1.0, 0.0, 0.0]
+
+
+def test_verl_async_reward_loop_call():
+    raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score_async
+    assert asyncio.iscoroutinefunction(raw)
+
+    async def run():
+        return await asyncio.gather(*[
+            raw(data_source="x", solution_str=GOOD, ground_truth=LABEL, extra_info={}) for _ in range(4)])
+
+    assert [o["score"] for o in asyncio.run(run())] == [1.0] * 4
+
+
+def test_verl_label_from_parquet_numpy():
+    np = pytest.importorskip("numpy")
+    from codereward.integrations.verl import compute_score
+
+    gt = {"inputs": np.array(["1 2\n"], dtype=object), "outputs": np.array(["3\n"], dtype=object)}
+    assert compute_score("x", "print(3)", gt)["score"] == 1.0
+
+
+def test_verl_infra_error_raises_by_default_or_uses_the_given_score(monkeypatch):
+    from codereward.integrations.verl import compute_score, compute_score_batch
+
+    with pytest.raises(InfraError, match="CODEREWARD_ON_ERROR"):
+        compute_score("x", "def f(x):\n    return 1\n", BROKEN)
+    out = compute_score("x", "def f(x):\n    return 1\n", BROKEN, on_error=-1.0)
+    assert out["score"] == -1.0 and out["infra_error"] == 1.0 and out["status"] == "error"
+    monkeypatch.setenv("CODEREWARD_ON_ERROR", "0.25")
+    assert [s["score"] for s in compute_score_batch(["x"] * 2, [GOOD, GOOD], [BROKEN, LABEL])] == [0.25, 1.0]
+
+
+def test_verl_bad_label_is_an_input_error():
+    from codereward.integrations.verl import compute_score
+
+    with pytest.raises(InputError, match="inputs"):
+        compute_score("x", GOOD, json.dumps({"inputs": "oops", "outputs": []}))
+
+
+def test_verl_prepare_data_round_trip(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"prompt": "add", "ground_truth": json.loads(LABEL)}) + "\n")
+    out = tmp_path / "train.parquet"
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "verl" / "prepare_data.py"), str(rows), str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    row = pd.read_parquet(out).iloc[0]
+    from codereward.integrations.verl import compute_score
+
+    result = compute_score(row["data_source"], GOOD, row["reward_model"]["ground_truth"], row["extra_info"])
+    assert result["score"] == 1.0
+
+
+# -- OpenRLHF ----------------------------------------------------------------------------------------------
+
+QWEN_PROMPT = "<|im_start|>user\nWrite add(a, b).<|im_end|>\n<|im_start|>assistant\n"
+
+
+def openrlhf_sample(reward_func, query: str, prompt: str, label):
+    """SingleTurnAgentExecutor + samples_generator, reduced to what touches the reward."""
+    torch = pytest.importorskip("torch")
+
+    async def fetch():
+        return await asyncio.gather(asyncio.to_thread(reward_func, [query], [prompt], [label]))
+
+    info = asyncio.run(fetch())[0]
+    score = info.get("scores")
+    if score is None:
+        score = info.get("rewards")
+    logs = {k: torch.tensor([v.flatten()[0].item() if isinstance(v, torch.Tensor) else v])
+            for k, v in (info.get("extra_logs") or {}).items()}
+    return torch.tensor([info["rewards"]]), torch.tensor([score]), logs
+
+
+def test_openrlhf_remote_rm_file():
+    reward_func = load_file(ROOT / "examples" / "openrlhf" / "reward_func.py", "reward_func").reward_func
+    for response, expected in [(GOOD, 1.0), (BAD, 0.0)]:
+        query = "<|endoftext|>" + QWEN_PROMPT + response + "<|im_end|>"
+        reward, score, logs = openrlhf_sample(reward_func, query, QWEN_PROMPT, LABEL)
+        assert reward.tolist() == [expected] and score.tolist() == [expected]
+        assert logs["codereward_passed"].tolist() == [expected]
+        assert logs["codereward_infra_error"].tolist() == [0.0]
+
+
+def test_openrlhf_batch_call_and_bare_code():
+    torch = pytest.importorskip("torch")
+    from codereward.integrations.openrlhf import reward_func
+
+    # Older OpenRLHF calls once per batch; an answer without a fence runs as it is (after <|im_end|> is cut).
+    queries = [QWEN_PROMPT + GOOD + "<|im_end|>", QWEN_PROMPT + BAD, QWEN_PROMPT + "print(3)\n<|im_end|>"]
+    out = reward_func(queries, [QWEN_PROMPT] * 3, [LABEL, LABEL, STDIO_LABEL], reward="fraction")
+    assert isinstance(out["rewards"], torch.Tensor)
+    assert out["rewards"].tolist() == [1.0, 0.5, 1.0]
+    assert out["extra_logs"]["codereward_test_pass_rate"].tolist() == [1.0, 0.5, 1.0]
+
+
+def test_openrlhf_infra_error():
+    from codereward.integrations.openrlhf import reward_func
+
+    with pytest.raises(InfraError):
+        reward_func(["def f(x): return 1"], [""], [BROKEN])
+    out = reward_func(["def f(x): return 1"], [""], [BROKEN], on_error=0.0)
+    assert out["rewards"].tolist() == [0.0] and out["extra_logs"]["codereward_infra_error"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize(("query", "prompt", "response"), [
+    ("<s>PROMPT answer</s>", "PROMPT", " answer"),
+    ("PROMPTcode<|im_end|><|endoftext|>", "PROMPT", "code"),
+    ("PROMPTcode<｜end▁of▁sentence｜>", "PROMPT", "code"),
+    ("other text<|eot_id|>", "PROMPT", "other text"),  # prompt not found: the whole query
+])
+def test_openrlhf_response_text(query, prompt, response):
+    assert response_text(query, prompt) == response
+
+
+# -- TRL (the function itself; tests/test_trl.py runs it in a real GRPOTrainer) -----------------------------
+
+
+def test_trl_reward_conversational_and_none_for_infra_errors():
+    fn = codereward_reward()
+    completions = [[{"role": "assistant", "content": GOOD}], [{"role": "assistant", "content": BAD}],
+                   [{"role": "assistant", "content": "def f(x):\n    return 1\n"}]]
+    logged: dict = {}
+    extra: dict = {}
+    out = fn(prompts=[[{"role": "user", "content": "q"}]] * 3, completions=completions, completion_ids=[[1]] * 3,
+             ground_truth=[LABEL, LABEL, BROKEN], task_id=["a", "b", "c"], trainer_state=None,
+             log_metric=lambda k, v: logged.__setitem__(k, v), log_extra=lambda k, v: extra.__setitem__(k, v))
+    assert out == [1.0, 0.0, None]
+    assert fn.__name__ == "codereward_binary"
+    assert logged == {"codereward/passed": pytest.approx(1 / 3), "codereward/test_pass_rate": pytest.approx(0.5),
+                      "codereward/infra_errors": 1.0, "codereward/flagged": 0.0}
+    assert extra == {"codereward_status": ["passed", "failed", "error"]}
+
+
+def test_trl_task_id_column_and_missing_column():
+    from codereward import load_dataset
+
+    fn = codereward_reward(label_column="task_id", tasks=load_dataset("humaneval"), reward="fraction", name="he")
+    solution = "```python\ndef truncate_number(number: float) -> float:\n    return number % 1.0\n```"
+    assert fn(prompts=["p"], completions=[solution], task_id=["HumanEval/2"]) == [1.0]
+    assert fn.__name__ == "he"
+    with pytest.raises(InputError, match="no column 'task_id'"):
+        fn(prompts=["p"], completions=[solution], ground_truth=["x"])
+
+
+def test_trl_async_variant():
+    fn = codereward_reward(is_async=True)
+    assert asyncio.iscoroutinefunction(fn)
+    assert asyncio.run(fn(prompts=["p", "p"], completions=[GOOD, BAD], ground_truth=[LABEL, LABEL])) == [1.0, 0.0]

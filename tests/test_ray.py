@@ -1,0 +1,207 @@
+"""The Ray backend on a local single-node Ray cluster: the same results as the local pool, and an actor killed
+mid-batch gives retried results or `error`, never a silent failure.
+
+Skipped only when ray is not installed (`pip install 'codereward[ray]'`); CI installs it, so it runs there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+import pytest
+
+from codereward import CallCase, CallSuite, Engine, Result, Sample, Status, StdioCase, StdioSuite, Task, load_humaneval
+from codereward.backends import create_engine
+
+ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'codereward[ray]' to test the Ray backend")
+
+from codereward.backends.ray import RayEngine  # noqa: E402 — imports ray: only once we know it is there
+
+pytestmark = pytest.mark.timeout(180)
+
+N_TASKS = 24  # HumanEval tasks in the comparison: canonical and wrong completions of each
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    # "local": never join a cluster someone else started on this machine; 2 CPUs is the CI box.
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def humaneval() -> dict[str, Task]:
+    return load_humaneval()
+
+
+def canonical(task: Task) -> str:
+    assert task.reference is not None and task.prompt is not None
+    return task.reference[len(task.prompt):]
+
+
+def custom_tasks() -> dict[str, Task]:
+    """A call suite whose expected outputs come from the reference (computed on the node), and a stdio one."""
+    sq = Task(id="demo/sq", entry_point="sq", reference="def sq(x):\n    return x * x\n",
+              tests=CallSuite(cases=[CallCase(args=[3], expected=9), CallCase.model_validate({"args": [4]}),
+                                     CallCase.model_validate({"args": [1.5], "visible": False})]))
+    echo = Task(id="demo/add", tests=StdioSuite(comparator="tokens", cases=[
+        StdioCase(stdin="1 2\n", stdout="3\n"), StdioCase(stdin="5 5\n", stdout="10\n")]))
+    return {t.id: t for t in (sq, echo)}
+
+
+def workload(humaneval: dict[str, Task]) -> tuple[dict[str, Task], list[Sample]]:
+    tasks = {**humaneval, **custom_tasks()}
+    ids = list(humaneval)[:N_TASKS]
+    samples = [Sample(task_id=tid, completion=canonical(tasks[tid]), completion_id=0) for tid in ids]
+    samples += [Sample(task_id=tid, completion="    return None\n", completion_id=1) for tid in ids]
+    samples += [
+        Sample(task_id="HumanEval/0", completion="    while True:\n        pass\n", completion_id=2),  # time_limit
+        Sample(task_id="HumanEval/2", completion="    return (\n", completion_id=2),  # compile_error
+        Sample(task_id="HumanEval/4", completion="    return 1 / 0\n", completion_id=2),  # runtime_error
+        Sample(task_id="demo/sq", solution="def sq(x):\n    return x * x\n", completion_id=0),
+        Sample(task_id="demo/sq", solution="def sq(x):\n    return x + x\n", completion_id=1),
+        Sample(task_id="demo/add", solution="a, b = map(int, input().split())\nprint(a + b)\n", completion_id=0),
+        Sample(task_id="demo/add", solution="print(3)\n", completion_id=1),
+    ]
+    return tasks, samples
+
+
+def verdict(r: Result) -> tuple:
+    """Everything in a result except timings and memory, which differ from run to run. Audit flags compare as
+    a multiset: the local engine itself reports them in no fixed order."""
+    flags = getattr(r, "flags", None)
+    return (r.task_id, r.completion_id, r.status, r.reward, r.reason,
+            None if flags is None else sorted(map(repr, flags)),
+            [(t.name, t.outcome, t.detail, t.visible) for t in r.tests])
+
+
+def shaped(r: Result) -> float:
+    """A callable reward: it must be applied identically (and stay on the driver)."""
+    return 10.0 * r.n_passed - len(r.tests)
+
+
+def test_same_results_as_local_backend(ray_cluster, humaneval) -> None:
+    tasks, samples = workload(humaneval)
+    with Engine(workers=2, reward=shaped) as local:
+        expected = local.evaluate(tasks, samples)
+    seen: list[int] = []
+    with create_engine("ray", workers=2, reward=shaped) as engine:
+        assert isinstance(engine, RayEngine)
+        assert engine.n_workers == 2
+        got = engine.evaluate(tasks, samples, on_result=lambda i, r: seen.append(i))
+        stats = dict(engine.stats)
+    assert sorted(seen) == list(range(len(samples)))
+    assert [verdict(r) for r in got] == [verdict(r) for r in expected]
+    # The workload really exercises what it claims to, so equality above is not vacuous.
+    statuses = [r.status for r in got]
+    assert statuses.count(Status.PASSED) == N_TASKS + 2 and Status.ERROR not in statuses
+    outcomes = {t.outcome.value for r in got for t in r.tests}
+    assert {"passed", "wrong_answer", "time_limit", "compile_error", "runtime_error", "skipped"} <= outcomes
+    assert stats["executions"] >= len(samples) and stats["batches"] > 1 and stats["actor_deaths"] == 0
+
+
+def test_check_and_run(ray_cluster, humaneval) -> None:
+    task = humaneval["HumanEval/0"]
+    with RayEngine(workers=1, reward="fraction", fail_fast=True) as engine:
+        good = engine.check(task, completion=canonical(task))
+        bad = engine.check(task, completion="    return False\n")
+        whole = engine.run(task, task.reference or "")
+    assert (good.status, good.reward, good.completion_id) == (Status.PASSED, 1.0, None)
+    assert good.n_tests == 7 and whole.status is Status.PASSED
+    # fail_fast reached the node's engine: the first wrong answer stops the rest.
+    assert bad.status is Status.FAILED and bad.tests[0].outcome.value == "wrong_answer"
+    assert [t.outcome.value for t in bad.tests[1:]] == ["skipped"] * 6 and bad.reward == 0.0
+
+
+def test_result_cache_is_consulted_on_the_driver(ray_cluster, humaneval, tmp_path) -> None:
+    from codereward.cache import ResultCache  # the cache layer is another module's; imported where it is used
+
+    ids = list(humaneval)[:6]
+    samples = [Sample(task_id=tid, completion=canonical(humaneval[tid]), completion_id=0) for tid in ids]
+    samples.append(Sample(task_id="HumanEval/0", completion="    return None\n", completion_id=1))
+    with ResultCache(tmp_path / "results.sqlite") as cache, RayEngine(workers=2, cache=cache) as engine:
+        first = engine.evaluate(humaneval, samples)
+        batches = engine.stats["batches"]
+        second = engine.evaluate(humaneval, samples)
+        stats = dict(engine.stats)
+    assert (stats["cache_misses"], stats["cache_hits"]) == (7, 7)
+    assert stats["batches"] == batches  # nothing went to the cluster the second time
+    assert [verdict(r) for r in second] == [verdict(r) for r in first]
+
+
+def slow_samples(humaneval: dict[str, Task], n: int) -> list[Sample]:
+    """Canonical solutions that sleep 0.4 s at import: a batch of n on 2 workers takes ~n/5 s."""
+    ids = list(humaneval)[:n]
+    return [Sample(task_id=tid, solution="import time\ntime.sleep(0.4)\n" + (humaneval[tid].reference or ""),
+                   completion_id=0) for tid in ids]
+
+
+def kill_mid_batch(engine: RayEngine, tasks: dict[str, Task], samples: list[Sample]) -> tuple[list[Result], list]:
+    """Start evaluate in a thread, kill the node actor 1 s into its batch; return results and its sandbox pids."""
+    engine.start()
+    [info] = engine.actors()
+    actor = ray.get_actor(info["name"])
+    sandbox_pids = ray.get(actor.describe.remote())["sandbox_pids"]
+    out: list[list[Result]] = []
+    t = threading.Thread(target=lambda: out.append(engine.evaluate(tasks, samples)))
+    t.start()
+    time.sleep(1.0)  # the 12-sample batch needs ~2.4 s: it is mid-way
+    ray.kill(actor)
+    t.join(timeout=120)
+    assert not t.is_alive() and out, "evaluate did not return after the actor was killed"
+    return out[0], sandbox_pids
+
+
+def gone(pids: list[int], wait: float = 10.0) -> bool:
+    """The sandboxes die with their actor (bubblewrap --die-with-parent)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                alive.append(pid)
+            except ProcessLookupError:
+                pass
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+def test_killed_actor_samples_are_retried_on_another_actor(ray_cluster, humaneval) -> None:
+    samples = slow_samples(humaneval, 12)
+    with RayEngine(workers=2, batch_size=12) as engine:
+        results, pids = kill_mid_batch(engine, humaneval, samples)
+        stats = dict(engine.stats)
+        assert len(engine.actors()) == 1  # the replacement took the dead actor's place
+    assert gone(pids), f"sandboxes of the killed actor still alive: {pids}"
+    assert stats["actor_deaths"] == 1 and stats["actor_retries"] == 12
+    assert [r.status for r in results] == [Status.PASSED] * 12, [r.reason for r in results]
+    assert [r.reward for r in results] == [1.0] * 12
+
+
+@pytest.mark.slow
+def test_killed_actor_without_retries_reports_error_not_failure(ray_cluster, humaneval) -> None:
+    samples = slow_samples(humaneval, 12)
+    with RayEngine(workers=2, batch_size=12, actor_retries=0) as engine:
+        results, _ = kill_mid_batch(engine, humaneval, samples)
+        after = engine.check(humaneval["HumanEval/0"], completion=canonical(humaneval["HumanEval/0"]))
+    assert [r.status for r in results] == [Status.ERROR] * 12
+    assert all(r.reward is None and "died" in r.reason for r in results), results[0].reason
+    assert [r.completion_id for r in results] == [0] * 12 and [r.task_id for r in results] == list(humaneval)[:12]
+    assert after.status is Status.PASSED  # the replacement actor serves later calls
+
+
+def test_unknown_backend_and_bad_options() -> None:
+    with pytest.raises(ValueError, match="unknown backend"):
+        create_engine("dask")
+    with pytest.raises(ValueError, match="time_limit"):
+        RayEngine(time_limit="fast")
+    with pytest.raises(ValueError, match="unknown reward"):
+        RayEngine(reward="nope")
