@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian/Ubuntu machine: system packages the sandbox needs (bubblewrap) and
 # the project's virtualenv in .venv. Safe to run again; it only does what is missing.
+#   CODEREWARD_EXTRAS   pip extras to install (default "test"; scripts/test.sh asks for test,ray,train —
+#                       train is TRL + torch, ~4 GB: PyPI has no CPU-only torch wheel for Linux)
+#   CODEREWARD_APT      extra Debian packages (scripts/test.sh asks for chromium, to render the HTML report)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +14,9 @@ missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+for pkg in ${CODEREWARD_APT:-}; do
+  command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -25,9 +31,10 @@ fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 stamp=.venv/.codereward-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+extras=${CODEREWARD_EXTRAS:-test}
+want=$( (cat pyproject.toml; echo "$extras") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import codereward' 2>/dev/null; then
   echo "setup: installing codereward and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,ray]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
   echo "$want" > "$stamp"
 fi

@@ -25,10 +25,13 @@ def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | 
     computed once per task by the caller; None computes them here."""
     kind = task.tests.kind
     expected = tuple(c.stdout.strip() for c in task.tests.cases) if isinstance(task.tests, StdioSuite) else ()
-    flags = static.scan(program, kind=kind, prompt=task.prompt, expected_outputs=expected)
+    tree = static.parse(program)
+    nodes = static.nodes_of(tree) if tree is not None else None
+    flags = static.scan(program, kind=kind, prompt=task.prompt, expected_outputs=expected, tree=tree, nodes=nodes)
     if cases is None:
         cases = hardcode.visible_cases(task)
-    flags += hardcode.scan(program, cases, prompt=task.prompt)
+    if tree is not None:
+        flags += hardcode.scan(program, cases, prompt=task.prompt, tree=tree, nodes=nodes)
     return flags
 
 

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
+from . import static
 from .taxonomy import Category, Flag, Severity
 
 MISSING: Any = object()
+_INTERESTING = {ast.If, ast.IfExp, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Constant}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +191,15 @@ def _compared_literals(test: ast.AST) -> list[Any]:
     return out
 
 
-def scan(source: str, cases: list[VisibleCase], *, prompt: str | None = None) -> list[Flag]:
-    if not cases or len(source) > 200_000:
+def scan(source: str, cases: list[VisibleCase], *, prompt: str | None = None, tree: ast.AST | None = None,
+         nodes: list[ast.AST] | None = None) -> list[Flag]:
+    if not cases:
         return []
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = tree if tree is not None else static.parse(source)
+    if tree is None:
         return []
-    skip = prompt.count("\n") if prompt and source.startswith(prompt) else 0
+    nodes = nodes if nodes is not None else static.nodes_of(tree)
+    skip = static.prompt_lines(source, prompt)
     lines = source.splitlines()
     flags: list[Flag] = []
 
@@ -207,10 +210,11 @@ def scan(source: str, cases: list[VisibleCase], *, prompt: str | None = None) ->
     table_best: tuple[int, int, ast.AST] | None = None
     literals: list[Any] = []
     try:
-        for node in ast.walk(tree):
-            if getattr(node, "lineno", skip + 1) <= skip:
+        for node in nodes:
+            t = type(node)
+            if t not in _INTERESTING or getattr(node, "lineno", skip + 1) <= skip:
                 continue
-            if isinstance(node, ast.If | ast.IfExp):
+            if t is ast.If or t is ast.IfExp:
                 compared = _compared_literals(node.test)
                 if compared:
                     rets = _returned_literals(node.body)
@@ -232,8 +236,8 @@ def scan(source: str, cases: list[VisibleCase], *, prompt: str | None = None) ->
                     hit = sum(any(_input_matches(k, c) and _output_matches(v, c) for c in cases) for k, v in pairs)
                     if hit >= 2 and (table_best is None or hit / len(pairs) > table_best[0] / table_best[1]):
                         table_best = (hit, len(pairs), node)
-            if isinstance(node, ast.Constant | ast.List | ast.Tuple | ast.Set):
-                v = _literal(node)
+            if t is ast.Constant or t is ast.List or t is ast.Tuple or t is ast.Set:
+                v = node.value if t is ast.Constant else _literal(node)
                 if v is not MISSING and nontrivial(v):
                     literals.append(v)
     except RecursionError:

