@@ -45,6 +45,19 @@ class AssertSuite(_Model):
     entry_check: str = Field("check", description="name of the test function taking the candidate")
 
 
+def _held_out_alias(data: Any) -> Any:
+    """`"held_out": true` is another way to write `"visible": false` (the split the audit's gap reads)."""
+    if isinstance(data, dict) and "held_out" in data:
+        data = dict(data)
+        held_out = data.pop("held_out")
+        if not isinstance(held_out, bool):
+            raise ValueError("held_out must be true or false")
+        if "visible" in data and data["visible"] == held_out:
+            raise ValueError("held_out and visible contradict each other")
+        data["visible"] = not held_out
+    return data
+
+
 class CallCase(_Model):
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -55,6 +68,7 @@ class CallCase(_Model):
     @model_validator(mode="before")
     @classmethod
     def _mark_missing_expected(cls, data: Any) -> Any:
+        data = _held_out_alias(data)
         if isinstance(data, dict) and "expected" not in data and "has_expected" not in data:
             data = {**data, "has_expected": False}
         return data
@@ -87,6 +101,11 @@ class StdioCase(_Model):
     stdin: str = ""
     stdout: str | None = None
     visible: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alias(cls, data: Any) -> Any:
+        return _held_out_alias(data)
 
 
 Comparator = Literal["exact", "lines", "tokens", "float"]
