@@ -133,3 +133,16 @@ def test_engine_does_not_cache_infra_errors(cache):
         assert r1.status is Status.ERROR and r2.status is Status.ERROR and r1.reward is None
         assert engine.stats["cache_hits"] == 0 and engine.stats["executions"] == 2
     assert len(cache) == 0
+
+
+def test_inf_and_nan_tasks_do_not_share_a_key(tmp_path) -> None:
+    from codereward.cache import ResultCache
+    from codereward.tasks.model import Task
+
+    cache = ResultCache(str(tmp_path / "c.sqlite"))
+
+    def task(x: float) -> Task:
+        return Task.model_validate({"id": "x", "entry_point": "f",
+                                    "tests": {"kind": "call", "cases": [{"args": [x], "expected": 1}]}})
+
+    assert cache.task_digest(task(float("inf"))) != cache.task_digest(task(float("nan")))

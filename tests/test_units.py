@@ -128,3 +128,17 @@ def test_result_serialises_outcomes_as_strings():
     r = Result("t", Status.FAILED, tests=[TestResult("x", Outcome.WRONG_ANSWER, detail="d")])
     d = r.to_dict()
     assert d["status"] == "failed" and d["tests"][0]["outcome"] == "wrong_answer" and d["total"] == 1
+
+
+def test_per_task_memo_is_bounded() -> None:
+    from codereward.engine import _PerTask
+    from codereward.tasks.model import Task
+
+    memo: _PerTask[int] = _PerTask()
+    memo.MAX_TASKS = 4
+    tasks = [Task.model_validate({"id": f"t{i}", "tests": {"kind": "stdio", "cases": []}}) for i in range(10)]
+    for i, t in enumerate(tasks):
+        assert memo.get(t, lambda i=i: i) == i
+    assert len(memo._values) == 4
+    assert memo.get(tasks[-1], lambda: -1) == 9  # recent ones stay
+    assert memo.get(tasks[0], lambda: -1) == -1  # old ones are recomputed

@@ -52,8 +52,12 @@ class _PerTask(Generic[T]):
         self._locks: dict[int, threading.RLock] = {}
         self._lock = threading.Lock()
 
+    MAX_TASKS = 8192  # a long-running server sees unbounded distinct tasks: keep the most recent ones
+
     def get(self, task: Task, compute: Callable[[], T]) -> T:
         hit = self._values.get(id(task))
+        if hit is not None and hit[0] is not task:  # defensive: an id reused after eviction
+            hit = None
         if hit is None:
             with self._lock:
                 lock = self._locks.setdefault(id(task), threading.RLock())
@@ -65,7 +69,12 @@ class _PerTask(Generic[T]):
                     except InfraError as e:
                         value = e
                     hit = (task, value)
-                    self._values[id(task)] = hit
+                    with self._lock:
+                        self._values[id(task)] = hit
+                        while len(self._values) > self.MAX_TASKS:  # oldest first (insertion order)
+                            old = next(iter(self._values))
+                            del self._values[old]
+                            self._locks.pop(old, None)
         if isinstance(hit[1], InfraError):
             raise hit[1]
         return hit[1]
