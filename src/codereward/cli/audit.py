@@ -17,6 +17,8 @@ from ..tasks import read_samples
 from ._common import (
     OUTPUT,
     TASKS,
+    BackendName,
+    BackendOpt,
     DataFileOpt,
     DatasetOpt,
     EvalOutOpt,
@@ -56,7 +58,7 @@ def audit(
     out: EvalOutOpt = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, isolation: IsolationOpt = Isolation.bwrap,
-    json_out: JsonOpt = False,
+    json_out: JsonOpt = False, backend: BackendOpt = BackendName.local,
 ) -> None:
     """Audit samples for reward hacking: flags per category, and the visible/held-out gap.
 
@@ -80,7 +82,7 @@ def audit(
         for p, name in ((out, "--out"), (html_out, "--html")):
             if p.resolve() == samples_file.resolve():
                 raise typer.BadParameter("would overwrite the samples file", param_hint=f"'{name}'")
-        engine = _engine(workers, isolation, time_limit=time_limit, fail_fast=False, audit=True)
+        engine = _engine(workers, isolation, time_limit=time_limit, fail_fast=False, audit=True, backend=backend)
         results, elapsed = _evaluate(engine, tasks, samples, out)
         gap = compute_gap(results)
         audited = [AuditedSample(i, r, tasks[s.task_id].program(completion=s.completion, solution=s.solution))

