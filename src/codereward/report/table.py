@@ -113,20 +113,24 @@ def summary_table(summary: dict, out: str | None = None) -> Table:
 
 
 def demo_table(rows: Sequence[tuple[str, Result]]) -> Table:
-    """The bundled bad samples: label, task, status and the first failing test's outcome and detail."""
+    """The bundled bad samples: label, task, status, the first failing test, and the audit's high flags."""
     table = Table(title="Bundled wrong and hacking samples", title_justify="left", expand=False)
     table.add_column("sample", overflow="fold")
     table.add_column("task", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("first failing test", overflow="fold")
+    table.add_column("audit (high)", overflow="fold", style="red")
     for label, result in rows:
         bad = first_failure(result)
         if bad is None:
             why = Text(result.reason or "-", style="yellow" if result.reason else "")
         else:
             why = Text.assemble(_outcome(bad.outcome), " ", Text(" ".join(bad.detail.split())))
+        high = sorted({f.category.value for f in result.flags or [] if f.severity.value == "high"})
         table.add_row(escape(label), escape(result.task_id),
-                      Text(result.status.value, style=STATUS_STYLE[result.status]), why)
+                      Text(result.status.value, style=STATUS_STYLE[result.status]), why,
+                      Text(", ".join(high) or ("-" if result.flags is not None else "off"),
+                           style="" if high else "dim"))
     return table
 
 
