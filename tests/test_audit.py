@@ -351,3 +351,32 @@ def test_held_out_alias_splits_the_gap(tmp_path, engine) -> None:
     gap = compute_gap([r, engine.check(t, solution=t.reference)])
     assert gap.visible_rate == 1.0 and gap.held_out_rate == 0.5 and [s.index for s in gap.suspects] == [0]
     assert gap.suspects[0].hardcoding_flags and gap.suspects[0].hardcoding_flags[0]["rule"] == "answer-table"
+
+
+def test_bare_return_in_a_dunder_is_analysed(tasks, engine) -> None:
+    """Regression: `return` without a value inside __eq__ crashed the static audit (and with it the run)."""
+    prog = ("class A:\n    def __eq__(self, o):\n        if o is None:\n            return\n        return True\n"
+            "def greatest_common_divisor(a, b):\n    return A()\n")
+    r = engine.check(tasks["HumanEval/13"], solution=prog)
+    assert r.status is Status.FAILED and any(f.rule == "constant-dunder" for f in r.flags)
+
+
+def test_a_failing_audit_rule_never_fails_the_evaluation(tasks, engine, monkeypatch, caplog) -> None:
+    from codereward.audit import static
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("rule bug")
+
+    monkeypatch.setattr(static, "scan", broken)
+    r = engine.check(tasks["HumanEval/13"], solution="def greatest_common_divisor(a, b):\n" + EUCLID)
+    assert r.passed and r.flags == [] and "rule bug" in caplog.text
+
+
+def test_hardcoding_against_expected_values_from_the_reference(engine) -> None:
+    """Call cases without `expected` (evalplus style) get theirs from the reference run; the hardcoding rules
+    must compare against those."""
+    t = Task.model_validate({"id": "sq", "entry_point": "sq", "reference": "def sq(x):\n    return x * x\n",
+                             "tests": {"kind": "call", "cases": [{"args": [5]}, {"args": [6]},
+                                                                 {"args": [9], "visible": False}]}})
+    r = engine.check(t, solution="def sq(x):\n    return {5: 25, 6: 36}[x]\n")
+    assert r.status is Status.FAILED and any(f.rule == "answer-table" for f in r.flags)

@@ -142,3 +142,15 @@ def test_per_task_memo_is_bounded() -> None:
     assert len(memo._values) == 4
     assert memo.get(tasks[-1], lambda: -1) == 9  # recent ones stay
     assert memo.get(tasks[0], lambda: -1) == -1  # old ones are recomputed
+
+
+def test_summary_counts_high_flags_without_infra_errors() -> None:
+    from codereward.audit import Category, Flag, Severity
+    from codereward.metrics import summarize
+    from codereward.results import Result, Status
+
+    hard = Flag(Category.HARDCODING, Severity.HIGH, "static", "r", "m")
+    rs = [Result("a", Status.PASSED, flags=[hard]), Result("a", Status.FAILED, flags=[]),
+          Result("a", Status.ERROR, flags=[hard]), Result("a", Status.ERROR, flags=[])]
+    audit = summarize(rs)["audit"]
+    assert audit["flagged_high"] == 1 and audit["flag_rate"] == 0.5

@@ -57,9 +57,9 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
         "outcomes": dict(outcomes),
     }
     if audited:
-        high = flag_rate(audited, "high")
-        out["audit"] = {"flagged_high": round(high["flag_rate"] * len(audited)), "flag_rate": high["flag_rate"],
-                        "categories": dict(flag_counts)}
+        rate = flag_rate(audited, "high")["flag_rate"]
+        scored = sum(r.status.value != "error" for r in audited)  # flag_rate's denominator
+        out["audit"] = {"flagged_high": round(rate * scored), "flag_rate": rate, "categories": dict(flag_counts)}
     if elapsed is not None:
         out["elapsed_s"] = round(elapsed, 3)
         out["samples_per_s"] = round(n_results / elapsed, 1) if elapsed > 0 else None

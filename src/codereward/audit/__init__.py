@@ -12,14 +12,35 @@ what each catches and how it can be evaded.
 
 from __future__ import annotations
 
+import functools
+import logging
+
 from ..results import Result
 from ..tasks.model import StdioSuite, Task
 from . import hardcode, runtime, static
 from .taxonomy import TAXONOMY, Category, Flag, Severity, max_severity
 
+log = logging.getLogger("codereward.audit")
+
 __all__ = ["TAXONOMY", "Category", "Flag", "Severity", "audit_program", "audit_result", "max_severity"]
 
 
+def _never_raises(fn):
+    """The audit sits beside the verdict: a bug in one of its rules must not fail the evaluation. It is logged
+    (with the traceback, to be reported) and that part of the audit yields no flags."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception:  # noqa: BLE001
+            log.warning("audit rule failed in %s; no flags from it for this sample", fn.__name__, exc_info=True)
+            return []
+
+    return wrapper
+
+
+@_never_raises
 def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | None = None) -> list[Flag]:
     """Static flags for one program (before it runs). `cases`: the task's visible tests (hardcode.visible_cases),
     computed once per task by the caller; None computes them here."""
@@ -37,7 +58,7 @@ def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | 
 
 def audit_result(task: Task, result: Result, static_flags: list[Flag], events: bytes) -> list[Flag]:
     """All flags of one executed sample: static, runtime events, and what its verdicts show; deduplicated."""
-    flags = list(static_flags) + runtime.event_flags(events) + runtime.result_flags(result, task.tests.kind)
+    flags = list(static_flags) + _runtime_flags(task, result, events)
     seen: set[tuple] = set()
     out = []
     for f in flags:
@@ -47,3 +68,8 @@ def audit_result(task: Task, result: Result, static_flags: list[Flag], events: b
             out.append(f)
     out.sort(key=lambda f: (-f.severity.rank, f.category.value, f.line or 0, f.rule, f.evidence))
     return out
+
+
+@_never_raises
+def _runtime_flags(task: Task, result: Result, events: bytes) -> list[Flag]:
+    return runtime.event_flags(events) + runtime.result_flags(result, task.tests.kind)

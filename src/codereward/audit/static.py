@@ -151,16 +151,11 @@ def _returns_constant(fn: ast.AST) -> bool:
     args = {a.arg for a in fn.args.args[1:]}
     for r in returns:
         v = r.value
-        if isinstance(v, ast.Constant):
+        if v is None or isinstance(v, ast.Constant):  # a bare `return` is `return None`
             continue
         if isinstance(v, ast.Name) and v.id == "self":
             continue
-        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == type(v).__name__:
-            continue
-        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in ("type",) and v.args \
-                and isinstance(v.args[0], ast.Name) and v.args[0].id == "self":
-            continue  # return type(self)(...) of self alone
-        # uses none of its arguments: a constant in disguise (e.g. `return not False`)
+        # uses none of its arguments: a constant in disguise (e.g. `return not False`, `type(self)(0)`)
         if not any(isinstance(n, ast.Name) and n.id in args for n in ast.walk(v)):
             if not any(isinstance(n, ast.Attribute) for n in ast.walk(v)):
                 continue
