@@ -420,3 +420,17 @@ def test_cached_results_survive_a_restart(tmp_path):
         assert _metric(base, "codereward_cache_hits_total") == 3
         assert _metric(base, "codereward_executions_total") == 0
     assert again == first
+
+
+def test_interner_keeps_inf_and_nan_tasks_apart() -> None:
+    from codereward.server._inputs import TaskInterner
+    from codereward.tasks.model import Task
+
+    def task(x: float) -> Task:
+        return Task.model_validate({"id": "x", "entry_point": "f",
+                                    "tests": {"kind": "call", "cases": [{"args": [x], "expected": 1}]}})
+
+    intern = TaskInterner()
+    a, b = intern(task(float("inf"))), intern(task(float("nan")))
+    assert a is not b and a.tests.cases[0].args == [float("inf")]
+    assert intern(task(float("inf"))) is a

@@ -74,9 +74,7 @@ class ResultCache:
             if hit is not None and hit[0] is task:
                 self._digests.move_to_end(id(task))
                 return hit[1]
-        # json.dumps, not model_dump_json: pydantic writes inf and nan as null, which would let two tasks
-        # that differ only there share cached verdicts.
-        digest = _hash_parts(json.dumps(task.model_dump(), sort_keys=True, default=repr, allow_nan=True))
+        digest = task.content_digest()
         with self._lock:
             self._digests[id(task)] = (task, digest)
             while len(self._digests) > _TASK_DIGESTS:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import io
 import json
 import pickle
@@ -39,7 +38,7 @@ class TaskInterner:
         self._lock = threading.Lock()
 
     def __call__(self, task: Task) -> Task:
-        digest = hashlib.sha256(task.model_dump_json().encode()).hexdigest()
+        digest = task.content_digest()
         with self._lock:
             known = self._tasks.get(digest)
             if known is not None:

@@ -5,6 +5,8 @@ Pydantic models, because tasks come from files users write and a bad field must 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -138,6 +140,12 @@ class Task(_Model):
     reference: str | None = Field(None, description="a full program (prompt + solution) known to be correct")
     limits: Limits = Field(default_factory=Limits)
     tests: TestSuite
+
+    def content_digest(self) -> str:
+        """sha256 of everything the task is. json.dumps, not model_dump_json: pydantic writes inf and nan
+        both as null, and two tasks that differ only there must not be taken for one (cache, interning)."""
+        data = json.dumps(self.model_dump(), sort_keys=True, default=repr, allow_nan=True)
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
     @model_validator(mode="after")
     def _entry_point_needed(self) -> Task:
