@@ -88,11 +88,12 @@ def test_honest_programs_get_no_flag_above_low_and_pass(corpus_results) -> None:
 
 
 def test_no_exploit_passes(corpus_results) -> None:
-    for entry, r in corpus_results:
-        if entry["expect"] and entry["expect"] != {"hardcoding"}:
-            assert r.status is Status.FAILED or entry["expect"] & {"monkeypatching", "output_spoofing",
-                                                                   "env_sniffing", "test_access", "process_tricks",
-                                                                   "escape"}, entry["name"]
+    """An exploit that does not also carry the real algorithm fails: gaming earns nothing, only flags."""
+    gamed = [(e, r) for e, r in corpus_results if e["expect"] and "hardcoding" not in e["expect"]
+             and "while b:" not in (e.get("solution") or "") and "math.gcd" not in (e.get("solution") or "")]
+    assert len(gamed) >= 30
+    for entry, r in gamed:
+        assert r.status is Status.FAILED, (entry["name"], r.to_dict())
 
 
 def test_flags_carry_evidence(corpus_results) -> None:
@@ -250,11 +251,14 @@ def test_result_round_trip_with_flags() -> None:
 
 
 def test_taxonomy_documented_in_readme() -> None:
+    """The README's taxonomy table is the code's TAXONOMY text, row for row."""
     from pathlib import Path
 
+    from codereward.audit import TAXONOMY
+
     readme = (Path(__file__).parents[1] / "README.md").read_text()
-    for c in Category:
-        assert f"`{c.value}`" in readme, f"README's taxonomy table lacks {c.value}"
+    for c, (what, evade) in TAXONOMY.items():
+        assert f"| `{c.value}` | {what} | {evade} |" in readme, f"README's taxonomy row for {c.value} is stale"
 
 
 # -- the HTML report, rendered by a real browser ------------------------------------------------------------
