@@ -3,7 +3,10 @@ runtime evidence, the gap, reward shaping, and the rule that flags never change 
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
+import threading
 from collections import Counter
 
 import pytest
@@ -175,6 +178,45 @@ def test_visible_cases_from_assert_tests(tasks) -> None:
     cases = hardcode.visible_cases(tasks["HumanEval/13"])
     assert [(c.args, c.expected) for c in cases] == [((3, 7), 1), ((10, 15), 5), ((49, 14), 7), ((144, 60), 12)]
 
+
+
+def test_static_audit_is_thread_safe(tasks) -> None:
+    """Regression (CI, server hammer test): parses in concurrent threads raced on CPython's AST-constructor
+    recursion counter (gh-106905) and a good sample came back as `error`. Finalisers and a tiny switch interval
+    make the race near certain without the lock in codereward.pyast (dozens of hits in 480 parses on 3.11)."""
+    t = tasks["HumanEval/13"]
+    prog = "def greatest_common_divisor(a, b):\n" + "".join(
+        f"    if (a, b) == ({a}, {b}):\n        return {g}\n" for a, b, g in [(3, 7, 1), (10, 15, 5), (49, 14, 7)]
+    ) + "".join(f"    if a == {i}:\n        return [{i}, ({i}, 'x{i}'), {{'k': {i}}}]\n" for i in range(20, 80))
+    want = [(f.rule, f.line) for f in audit_program(t, prog)]
+    assert ("special-case", 2) in want
+    got: list = []
+
+    class Finaliser:
+        def __del__(self):
+            sum(range(20))
+
+    def work() -> None:
+        for _ in range(60):
+            for _ in range(20):
+                a = Finaliser()
+                a.self = a  # cyclic: collected by the gc, in the middle of someone's parse
+            got.append([(f.rule, f.line) for f in audit_program(t, prog)])
+            got.append(len(hardcode.visible_cases(t)))
+
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(100)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
+    assert got.count(want) == 240 and got.count(4) == 240
 
 # -- gap, shaping, metrics --------------------------------------------------------------------------------
 

@@ -293,7 +293,7 @@ class Engine:
         """Static audit flags, before execution. The visible tests' values are extracted once per task."""
         def cases() -> list:
             # run() built the judge payload first, so reference outputs (if the task needs them) are known
-            return audit.hardcode.visible_cases(task, self._reference_outputs.peek(task))
+            return audit.visible_cases(task, self._reference_outputs.peek(task))
 
         return audit.audit_program(task, program, self._visible_cases.get(task, cases))
 

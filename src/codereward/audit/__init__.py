@@ -22,7 +22,8 @@ from .taxonomy import TAXONOMY, Category, Flag, Severity, max_severity
 
 log = logging.getLogger("codereward.audit")
 
-__all__ = ["TAXONOMY", "Category", "Flag", "Severity", "audit_program", "audit_result", "max_severity"]
+__all__ = ["TAXONOMY", "Category", "Flag", "Severity", "audit_program", "audit_result", "max_severity",
+           "visible_cases"]
 
 
 def _never_raises(fn):
@@ -54,6 +55,12 @@ def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | 
     if tree is not None:
         flags += hardcode.scan(program, cases, prompt=task.prompt, tree=tree, nodes=nodes)
     return flags
+
+
+@_never_raises
+def visible_cases(task: Task, expected: list | None = None) -> list[hardcode.VisibleCase]:
+    """The task's visible test cases for the hardcoding rules (hardcode.visible_cases); [] if that fails."""
+    return hardcode.visible_cases(task, expected)
 
 
 def audit_result(task: Task, result: Result, static_flags: list[Flag], events: bytes) -> list[Flag]:

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .. import pyast
 from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
 from . import static
 from .taxonomy import Category, Flag, Severity
@@ -86,7 +87,7 @@ def _candidate_call(node: ast.AST, names: set[str]) -> tuple | None:
 
 def _assert_cases(code: str, entry: str | None) -> list[VisibleCase]:
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     names = {"candidate"} | ({entry} if entry else set())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
+from .. import pyast
 from .taxonomy import Category, Flag, Severity
 
 H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -197,7 +198,7 @@ def parse(source: str) -> ast.AST | None:
     if len(source) > MAX_SOURCE:
         return None
     try:
-        return ast.parse(source)
+        return pyast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
 

@@ -58,6 +58,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from codereward import pyast
 from codereward.errors import InputError
 from codereward.tasks.loaders import _validation_error, load_dataset
 from codereward.tasks.model import AssertSuite, Limits, Task
@@ -498,10 +499,12 @@ def _assert_task(asserts: list[str], tid: str, *, setup: str, entry_point: str |
     trees = []
     for n, source in enumerate(asserts):
         try:
-            trees.append(ast.parse(textwrap.dedent(source)))
+            trees.append(pyast.parse(textwrap.dedent(source)))
         except SyntaxError as e:
             raise InputError(f"test {n} is not valid Python: {e.msg} (line {e.lineno})",
                              field=f"{prefix}{n}") from None
+        except (ValueError, RecursionError, MemoryError) as e:  # null bytes; nesting too deep to parse
+            raise InputError(f"test {n} is not valid Python: {type(e).__name__}: {e}", field=f"{prefix}{n}") from None
     if not asserts:
         raise InputError("no tests", field=field or "label")
     entry = entry_point or _infer_entry_point(trees)
