@@ -14,6 +14,14 @@ hide later events — which the static audit and the result-derived flags still 
 
 An event line is JSON: [event, argument, who], who = "direct" (the candidate's own code made the call),
 "via MODULE" (a stdlib module called from candidate code did, e.g. inspect.currentframe), "library".
+
+Why the diff reads dict version tags: comparing a module's dict with its baseline touches (increments the
+reference count of) every value in it, and in a freshly forked process every page first written costs a
+copy-on-write fault: ~350 faults, over a millisecond per execution on a VM, for a diff that almost always
+finds nothing. CPython bumps a dict's version tag (PEP 509) on every change, so an unchanged tag proves an
+unchanged dict without touching a value; only a changed dict is compared key by key. The tag is read at
+its offset in the dict object, checked against this interpreter at import; where the check fails, every
+diff compares in full, as before.
 """
 
 from __future__ import annotations
@@ -51,6 +59,36 @@ SYS_VOLATILE = frozenset({"last_type", "last_value", "last_traceback", "ps1", "p
                           "exc_value"})
 
 
+def _tag_viewer():
+    """`dict -> live view of its version tag` (a ctypes integer at the tag's address: reading `.value` reads
+    the dict's current tag, with no allocation and no audit event), or None if the tag is not where CPython
+    3.11-3.13 keep it (after ob_refcnt, ob_type and ma_used)."""
+    try:
+        import ctypes
+
+        at = ctypes.c_uint64.from_address
+        offset = 3 * ctypes.sizeof(ctypes.c_void_p)
+
+        def view(d: dict):
+            return at(id(d) + offset)
+
+        probe: dict = {}
+        tag = view(probe)
+        v0 = tag.value
+        probe["k"] = object()
+        v1 = tag.value
+        probe["k"] = object()
+        v2 = tag.value
+        if len({v0, v1, v2}) == 3 and tag.value == v2 and view({}).value != v2:
+            return view
+    except Exception:  # noqa: BLE001 — no ctypes, another layout: full diffs
+        pass
+    return None
+
+
+_view = _tag_viewer()
+
+
 class RuntimeAudit:
     def __init__(self, fd: int, workdir: str) -> None:
         self.fd = fd
@@ -64,6 +102,11 @@ class RuntimeAudit:
         self.busy = False
         self.modules: dict[str, tuple[object, dict]] = {}
         self.sys_modules: dict[str, object] = {}
+        # Views of the version tags of the watched module dicts and of sys.modules (key ""), and the tags
+        # they had when last found unchanged.
+        self.tags: dict[str, object] = {}
+        self.versions: dict[str, int] = {}
+        self.modules_dict: dict | None = None
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -134,7 +177,9 @@ class RuntimeAudit:
 
     def snapshot(self) -> None:
         """Start from the zygote's baseline (shared pages, nothing copied); without one, take our own."""
-        self.modules, self.sys_modules = BASELINE if BASELINE is not None else _take()
+        self.modules, self.sys_modules, self.tags = BASELINE if BASELINE is not None else _take()
+        self.modules_dict = sys.modules
+        self.versions = {name: tag.value for name, tag in self.tags.items()}  # what we start from is clean
 
     def rebase(self, module: str, names: tuple[str, ...]) -> None:
         """Our own rebinding of module attributes (e.g. sys.stdout in a stdio child) is not the program's."""
@@ -149,6 +194,9 @@ class RuntimeAudit:
         harnesses lean on; the full diff runs after loading and at the end."""
         if self.count >= MAX_EVENTS:
             return
+        if self.tags:
+            self._diff_changed()
+            return
         try:
             if quick:
                 for name, key in QUICK:
@@ -162,16 +210,35 @@ class RuntimeAudit:
             for name, (mod, before) in self.modules.items():
                 if _vars(mod) != before:  # C-level compare, identity first: the common case costs ~1 µs
                     self._diff_module(name, mod, before)
-            current = sys.modules
-            for k, m in self.sys_modules.items():
-                if current.get(k) is not m and k in current:
-                    self.emit("patch-sys-modules", k, "direct")
-            for k in HARNESS_IMPORTS:  # a planted stand-in, not a real import (that is the "import" event)
-                m = current.get(k)
-                if m is not None and k not in self.sys_modules and type(m) is not _ModuleType:
-                    self.emit("fake-module", k, "direct")
+            self._diff_sys_modules(sys.modules)
         except BaseException:  # noqa: BLE001 — the program may have broken sys.modules itself
             pass
+
+    def _diff_changed(self) -> None:
+        """The diff, comparing only the dicts whose version tag moved since the last clean check."""
+        try:
+            versions, tags = self.versions, self.tags
+            for name, (mod, before) in self.modules.items():
+                v = tags[name].value
+                if v != versions[name]:
+                    self._diff_module(name, mod, before)
+                    versions[name] = v
+            current = sys.modules
+            v = tags[""].value
+            if current is not self.modules_dict or v != versions[""]:
+                self._diff_sys_modules(current)
+                versions[""] = v
+        except BaseException:  # noqa: BLE001 — the program may have broken sys.modules itself
+            pass
+
+    def _diff_sys_modules(self, current) -> None:
+        for k, m in self.sys_modules.items():
+            if current.get(k) is not m and k in current:
+                self.emit("patch-sys-modules", k, "direct")
+        for k in HARNESS_IMPORTS:  # a planted stand-in, not a real import (that is the "import" event)
+            m = current.get(k)
+            if m is not None and k not in self.sys_modules and type(m) is not _ModuleType:
+                self.emit("fake-module", k, "direct")
 
     def _diff_module(self, name: str, mod: object, before: dict) -> None:
         now = _vars(mod)
@@ -184,16 +251,22 @@ class RuntimeAudit:
                 self.emit("patch", f"{name}.{k}", "direct")
 
 
-def _take() -> tuple[dict[str, tuple[object, dict]], dict[str, object]]:
+def _take() -> tuple[dict[str, tuple[object, dict]], dict[str, object], dict[str, object]]:
+    """Copies of the watched modules' bindings and of sys.modules, and views of their dicts' version tags
+    ({} where tags cannot be read). The copies hold the modules, so the dicts viewed stay alive."""
     modules = {}
     for name in PATCH_WATCH:
         m = sys.modules.get(name)
         if m is not None:
             modules[name] = (m, dict(vars(m)))
-    return modules, dict(sys.modules)
+    tags = {}
+    if _view is not None:
+        tags = {name: _view(vars(m)) for name, (m, _) in modules.items()}
+        tags[""] = _view(sys.modules)
+    return modules, dict(sys.modules), tags
 
 
-BASELINE: tuple[dict[str, tuple[object, dict]], dict[str, object]] | None = None
+BASELINE: tuple[dict[str, tuple[object, dict]], dict[str, object], dict[str, object]] | None = None
 
 
 def take_baseline() -> None:
