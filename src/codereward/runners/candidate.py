@@ -1,8 +1,8 @@
 """The candidate process: loads the untrusted program and answers the judge's calls (inside the sandbox).
 
 It holds the candidate's code, the arguments of the calls it is asked to make, and nothing else: no test
-code, no expected value, no verdict (DESIGN.md rule 1). Everything here before `_lock_down()` returns is
-trusted; after it, the candidate may rewrite any of it — which gains nothing, since all it can do is send
+code, no expected value, no verdict (DESIGN.md rule 1). Everything here before the program loads is
+trusted; after that, the candidate may rewrite any of it — which gains nothing, since all it can do is send
 plain data to the judge, the same as returning a value.
 
 Requests (judge -> candidate) and replies, as wire values (top-level lists: no tag decoding on the hot path):
@@ -59,17 +59,18 @@ def _set_limits(limits: dict, cpu_seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _lock_down(limits: dict, cpu_seconds: float) -> None:
-    """Everything that must hold before untrusted code runs, in an order that cannot be undone.
+def _lock_down() -> None:
+    """The part of the lock-down that does not depend on the execution, done by a spare before its header
+    arrives: the seccomp filter (~0.5 ms: kernel JIT and first-touch faults) leaves the check's latency.
 
     stdout/stderr already point to the capped output file. The environment is not touched here: the
     zygote cleared it once (editing it in every child costs ~90 page faults).
     """
-    _set_limits(limits, cpu_seconds)
     # Python ignores SIGXFSZ, turning an output flood into an OSError the candidate could catch and
     # ignore; the default action kills the process, which the zygote reports as output_limit.
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     seccomp.install(os.getpid())
+
 
 
 def _exc_info(e: BaseException) -> list[str]:
@@ -261,11 +262,15 @@ def _warm_up() -> None:
     _maxrss()
 
 
-def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_fd: int = -1) -> None:
+def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_fd: int = -1,
+               locked: bool = False, audited: bool = False) -> None:
     """A candidate process forked ahead of its execution (never returns).
 
-    It does the set-up that does not depend on the execution, then blocks until the zygote hands it a
-    header; only then does it read the program (so it reads exactly one payload off the shared pipe).
+    It does the set-up that does not depend on the execution — with `locked`, the seccomp filter too,
+    which the zygote asks for unless the execution may be a stdio one (that process must fork), and with
+    `audited` the runtime audit's state (both guesses from the previous execution) — then
+    blocks until the zygote hands it a header; only then does it read the program (so it reads exactly
+    one payload off the shared pipe).
     """
     global _audit
     try:
@@ -273,6 +278,9 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
         os.chdir(workdir)
         _redirect_std(os.path.join(workdir, ".out"))
         _warm_up()
+        audit = auditing.RuntimeAudit(events_fd, workdir) if audited and events_fd >= 0 else None
+        if locked:
+            _lock_down()
         raw = wire.read_frame(header_fd)
         if raw is None:
             os._exit(0)
@@ -285,14 +293,20 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
         code = raw.decode("utf-8", errors="surrogateescape") if raw is not None else ""
         del raw
         if header.get("audit") and events_fd >= 0:
-            _audit = auditing.RuntimeAudit(events_fd, workdir)
+            _audit = audit or auditing.RuntimeAudit(events_fd, workdir)
         elif events_fd >= 0:
             os.close(events_fd)
         if header["kind"] == "stdio":
             # This process stays trusted and forks one locked-down child per case (each gets the hook).
+            if locked:
+                os._exit(0)  # the zygote never hands a stdio execution to a locked spare
             _serve_runs(sock, code, header["limits"], workdir)
         else:
-            _lock_down(header["limits"], header["time"])
+            if not locked:
+                _lock_down()
+            # The execution's own limits, once known. Under the filter setrlimit still works, but only
+            # downwards: the sandbox has no CAP_SYS_RESOURCE to raise a hard limit, so a program cannot undo it.
+            _set_limits(header["limits"], header["time"])
             if _audit is not None:  # after the lock-down, so our own set-up is not in the record
                 _audit.snapshot()
                 sys.addaudithook(_audit.hook)

@@ -456,13 +456,16 @@ class _StdioSuite:
 _SUITES = {"assert": _AssertSuite, "call": _CallSuite, "stdio": _StdioSuite}
 
 
-def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -> None:
-    """Judge one execution against the candidate on `sock`; every path ends in an end or infra record."""
+def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -> bool:
+    """Judge one execution against the candidate on `sock`; every path ends in an end or infra record.
+    Returns whether the candidate stopped answering (then how it died may decide outcomes)."""
+    proxy = None
     try:
         if infra is not None:
             raise _Infra(infra)
         deadline = time.monotonic() + float(msg["time"])
-        suite.run(_Proxy(sock, deadline, bool(msg.get("fail_fast"))), rec)
+        proxy = _Proxy(sock, deadline, bool(msg.get("fail_fast")))
+        suite.run(proxy, rec)
         rec.send({"end": 1})
     except _Infra as e:
         rec.buf.clear()
@@ -474,6 +477,7 @@ def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -
         rec.flush()
     except OSError:
         pass
+    return proxy is not None and proxy.broken is not None
 
 
 def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: int) -> None:
@@ -485,7 +489,8 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
     still cannot reach it except by returning plain values.
 
     Protocol on `ctl` (a unix socket to the zygote): receive {"time"} + the fd of a socket to the
-    candidate; answer {"done", "cpu", "faults"} when the execution's records are written. Never returns.
+    candidate; answer {"done", "cpu", "faults", "gone"} when the execution's records are written ("gone":
+    the candidate stopped answering). Never returns.
     """
     rec = _Recorder(records_fd)
     suite, infra = None, None
@@ -517,10 +522,10 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
         if not data or not fds:
             os._exit(0)
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
-        _judge_one(suite, infra, json.loads(data), fds[0], rec)
+        gone = _judge_one(suite, infra, json.loads(data), fds[0], rec)
         os.close(fds[0])
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
         ctl.sendall(wire.frame(json.dumps({
             "done": 1, "cpu": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
-            "faults": ru1.ru_minflt - ru0.ru_minflt,
+            "faults": ru1.ru_minflt - ru0.ru_minflt, "gone": gone,
         }).encode()))
