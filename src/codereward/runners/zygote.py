@@ -98,6 +98,14 @@ def _status(pid_status: int | None) -> tuple[int | None, int | None]:
     return os.WEXITSTATUS(pid_status), None
 
 
+def _kill_and_reap(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
 class _Template:
     """A judge template process for one task (see judge.template_main) and our socket to it."""
 
@@ -130,11 +138,7 @@ class _Template:
 
     def close(self) -> None:
         self.sock.close()
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(self.pid, 0)
+        _kill_and_reap(self.pid)
 
 
 _templates: dict[str, _Template] = {}
@@ -161,11 +165,7 @@ class _Spare:
         """Retire an unused spare (it exits when its header pipe closes; killed to be sure)."""
         os.close(self.header_w)
         self.j_sock.close()
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(self.pid, 0)
+        _kill_and_reap(self.pid)
 
 
 _spare: _Spare | None = None
