@@ -72,7 +72,6 @@ def _lock_down() -> None:
     seccomp.install(os.getpid())
 
 
-
 def _exc_info(e: BaseException) -> list[str]:
     t = type(e)
     name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
