@@ -1216,6 +1216,18 @@ PLANT_FIND = {
     "tmp_dir_made_unremovable": (
         "import os\nos.makedirs('/tmp/keep')\nopen('/tmp/keep/flag', 'w').write('1')\nos.chmod('/tmp/keep', 0o500)",
         "import os\ndef probe():\n    return os.path.exists('/tmp/keep/flag')"),
+    "tmp_dirs_mode_000": (
+        "import os\nos.makedirs('/tmp/x/y')\nopen('/tmp/x/y/f', 'w').write('1')\n"
+        "os.chmod('/tmp/x/y', 0)\nos.chmod('/tmp/x', 0)\nos.chmod('/tmp', 0)",
+        "import os\ndef probe():\n    return os.path.exists('/tmp/x')"),
+    "tmp_symlink_to_a_directory": (  # the wipe must remove the link, not follow it
+        "import os\nos.makedirs('/tmp/real')\nopen('/tmp/real/f', 'w').write('1')\n"
+        "os.symlink('/tmp/real', '/tmp/run/link')\nos.symlink('/tmp', '/tmp/loop')",
+        "import os\ndef probe():\n    return os.path.lexists('/tmp/real') or os.path.lexists('/tmp/loop')"),
+    "tmp_tree_too_deep_to_recurse": (  # the zygote cannot wipe it: the sandbox is replaced instead
+        "import os\nos.chdir('/tmp')\nfor _ in range(2500):\n    os.mkdir('d')\n    os.chdir('d')\n"
+        "open('f', 'w').write('1')",
+        "import os\ndef probe():\n    return os.path.exists('/tmp/d')"),
     "dev_shm": ("open('/dev/shm/planted', 'w').write('1')",
                 "import os\ndef probe():\n    return os.path.exists('/dev/shm/planted')"),
     "dev_dir": ("open('/dev/planted', 'w').write('1')",
