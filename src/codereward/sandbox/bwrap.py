@@ -109,7 +109,10 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
         return [python_executable(), "-I", "-S", "-B", str(RUNNER_DIR / "zygote.py"), json.dumps(config)]
     # --as-pid-1: the zygote is the sandbox's init, so no bubblewrap process (dumpable, holding the host's
     # environment and log fds) is visible inside, and signals from inside cannot kill it.
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--as-pid-1"]
+    # LD_BIND_NOW: the dynamic linker resolves every symbol when the zygote starts, instead of writing
+    # each lazily bound one into a (copy-on-write) GOT page in every candidate: ~20 fewer faults a run.
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--as-pid-1",
+            "--setenv", "LD_BIND_NOW", "1"]
     if os.geteuid() == 0:
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     args += _root_binds() + _python_binds()
