@@ -489,7 +489,7 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
     still cannot reach it except by returning plain values.
 
     Protocol on `ctl` (a unix socket to the zygote): receive {"time"} + the fd of a socket to the
-    candidate; answer {"done", "cpu", "faults", "gone"} when the execution's records are written ("gone":
+    candidate; answer {"done", "gone"} when the execution's records are written ("gone":
     the candidate stopped answering). Never returns.
     """
     rec = _Recorder(records_fd)
@@ -521,11 +521,6 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
             os._exit(0)
         if not data or not fds:
             os._exit(0)
-        ru0 = resource.getrusage(resource.RUSAGE_SELF)
         gone = _judge_one(suite, infra, json.loads(data), fds[0], rec)
         os.close(fds[0])
-        ru1 = resource.getrusage(resource.RUSAGE_SELF)
-        ctl.sendall(wire.frame(json.dumps({
-            "done": 1, "cpu": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
-            "faults": ru1.ru_minflt - ru0.ru_minflt, "gone": gone,
-        }).encode()))
+        ctl.sendall(wire.frame(json.dumps({"done": 1, "gone": gone}).encode()))
