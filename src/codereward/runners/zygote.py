@@ -65,18 +65,18 @@ def _preimport(extra: list[str]) -> None:
 
 
 def _clear_dir(fd: int) -> None:
-    """Remove everything inside the directory open as `fd`.
+    """Remove what can be removed inside the directory open as `fd` (_wipe_tmp checks the result).
 
     Not shutil.rmtree: importing shutil maps zlib, bz2 and lzma into this process, and every mapping here
     is copied at each fork. The candidate owned these files and may have made directories read-only; we
     own them too, so we undo that (before opening: a directory of mode 000 cannot be opened). Nothing runs
-    meanwhile: the candidate is dead. A tree too deep to recurse into raises RecursionError, which ends the
-    zygote: the worker restarts on a fresh tmpfs.
+    meanwhile: the candidate is dead. One fd per level is held while descending.
     """
-    for entry in os.scandir(fd):
-        name = entry.name
+    with os.scandir(fd) as it:
+        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+    for name, is_dir in entries:
         try:
-            if entry.is_dir(follow_symlinks=False):
+            if is_dir:
                 os.chmod(name, 0o700, dir_fd=fd)
                 sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
                 try:
@@ -91,13 +91,22 @@ def _clear_dir(fd: int) -> None:
 
 
 def _wipe_tmp() -> str:
-    """Remove everything the last execution wrote, so no state carries over; return a fresh workdir."""
+    """Remove everything the last execution wrote, so no state carries over; return a fresh workdir.
+
+    If anything is left (a tree deeper than we can recurse or hold fds for, say), this sandbox is done:
+    the zygote exits, and the host replaces the sandbox, with a fresh tmpfs, and retries the execution.
+    """
     os.chmod(TMP_ROOT, 0o700)  # the candidate owns /tmp too and may have made it read-only
     fd = os.open(TMP_ROOT, os.O_RDONLY | os.O_DIRECTORY)
     try:
         _clear_dir(fd)
+    except RecursionError:
+        pass  # what is left is found below
     finally:
         os.close(fd)
+    if os.listdir(TMP_ROOT):
+        os.write(2, b"zygote: /tmp could not be wiped; exiting so that this sandbox is replaced\n")
+        os._exit(3)
     workdir = os.path.join(TMP_ROOT, "run")
     os.mkdir(workdir, 0o700)
     return workdir
