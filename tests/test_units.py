@@ -130,6 +130,15 @@ def test_result_serialises_outcomes_as_strings():
     assert d["status"] == "failed" and d["tests"][0]["outcome"] == "wrong_answer" and d["total"] == 1
 
 
+def test_test_result_dict_has_every_field_and_round_trips():
+    import dataclasses
+
+    t = TestResult("x", Outcome.TIME_LIMIT, time=1.5, memory_kb=7, detail="d", visible=False)
+    d = t.to_dict()
+    assert set(d) == {f.name for f in dataclasses.fields(TestResult)}  # a new field must be serialised too
+    assert TestResult.from_dict(d) == t
+
+
 def test_per_task_memo_is_bounded() -> None:
     from codereward.engine import _PerTask
     from codereward.tasks.model import Task
