@@ -254,6 +254,18 @@ def test_auto_time_limit_is_calibrated_from_the_reference():
         assert e.check(task, solution="def f(x):\n    return x\n").status is Status.PASSED
 
 
+def test_peak_memory_is_the_candidates_own():
+    """memory_kb comes from the kernel (VmHWM of the finished candidate, or its rusage when it died)."""
+    touch = "x = bytearray(64 << 20)\nfor i in range(0, len(x), 4096):\n    x[i] = 1\n"
+    with Engine(workers=1) as e:
+        small = probe(e, "return True")
+        big = probe(e, touch + "return True")
+        died = probe(e, touch + "os._exit(3)")
+    assert small.passed and big.passed and not died.passed
+    assert 0 < small.memory_kb < 64 << 10 <= big.memory_kb
+    assert died.memory_kb >= 64 << 10
+
+
 def test_isolation_none_still_judges(recwarn):
     with Engine(workers=1, isolation="none") as e:
         task = probe_task()
