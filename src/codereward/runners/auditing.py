@@ -191,7 +191,9 @@ class RuntimeAudit:
 
     def diff(self, quick: bool = False) -> None:
         """Report rebound module attributes. `quick` (after each call) checks builtins and the few bindings
-        harnesses lean on; the full diff runs after loading and at the end."""
+        harnesses lean on; the full diff runs after loading. (Where dicts' version tags can be read, both are
+        the full diff, at the cost of a few compares.) Nothing runs after the last call: the zygote kills the
+        candidate then, and a patch made later cannot touch any verdict."""
         if self.count >= MAX_EVENTS:
             return
         if self.tags:

@@ -224,7 +224,6 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
         done = template.read(deadline)
     except OSError:
         done = None
-    j_sock.close()
     # No answer by the deadline: the test code itself hangs (candidate hangs are timed by the judge),
     # or the judge died. Either way this template is finished.
     killed = lost = done is None
@@ -235,13 +234,15 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
     st = {"id": header["id"], "killed": killed, "lost": lost}
     if done is not None and not done.get("gone"):
         # It answered to the end: the normal end, and how it ends cannot matter. Its peak memory is read
-        # now; it is killed but reaped only after the status is sent, so tearing down its address space
-        # (~0.3 ms) overlaps with the host's work instead of adding to the check's latency. (When it
-        # stopped answering, it may still be dying: we wait to learn of which signal.)
+        # now, while it lives: our end of its socket stays open until it is killed, since at end of file
+        # it would exit by itself, and a zombie has no VmHWM to read. It is reaped only after the status
+        # is sent, so tearing down its address space overlaps with the host's work. (When it stopped
+        # answering, it may still be dying: we wait to learn of which signal.)
         st.update(c_exit=0, c_sig=None, c_maxrss=_peak_rss_kb(c_pid))
         os.kill(c_pid, signal.SIGKILL)
-        _dying = c_pid
+        _dying = (c_pid, j_sock)
     else:  # it died during the execution (how matters to the verdict), or the judge ran out of time
+        j_sock.close()
         ours = False
         if os.waitid(os.P_PID, c_pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
             os.kill(c_pid, signal.SIGKILL)
@@ -255,7 +256,7 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
     return st
 
 
-_dying: int | None = None  # the last candidate, killed, reaped after its status is sent
+_dying: tuple[int, socket.socket] | None = None  # the last candidate (killed) and our end of its socket
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -318,7 +319,8 @@ def main(argv: list[str]) -> None:
         st = _execute(header, fds)
         wire.write_frame(status_fd, json.dumps(st).encode())
         if _dying is not None:
-            os.waitpid(_dying, 0)
+            _dying[1].close()
+            os.waitpid(_dying[0], 0)
             _dying = None
         # Fork the next candidate now, off the next execution's latency (it wipes /tmp first: the last
         # candidate is dead, and nothing it wrote may reach the next). Tasks come in runs of one kind:
