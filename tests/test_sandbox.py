@@ -160,6 +160,35 @@ def test_assert_suite_reports_each_assert(engine):
     assert "candidate returned 0" in r.tests[2].detail
 
 
+def test_asserts_sent_ahead_reach_the_candidate_as_written(engine):
+    # Literal asserts go to the candidate in one message (runners/plan.py); a stateful candidate must
+    # still see exactly the calls the tests make, in their order, a non-literal one in the middle too.
+    code = ("def check(candidate):\n    assert candidate(1) == [1]\n    assert candidate(2) == [1, 2]\n"
+            "    x = 3\n    assert candidate(x) == [1, 2, 3]\n    assert candidate(4) == [1, 2, 3, 4]\n"
+            "    assert candidate(5) == [1, 2, 3, 4, 5]\n")
+    task = Task(id="t/ahead", entry_point="f", tests=AssertSuite(code=code))
+    seen = "seen = []\ndef f(x):\n    seen.append(x)\n    return list(seen)\n"
+    r = engine.check(task, solution=seen)
+    assert r.status is Status.PASSED, [(t.outcome, t.detail) for t in r.tests]
+    # White box: the first call's message carried both planned calls of the first run.
+    peek = ("import sys\ndef f(x):\n    return len(sys._getframe(2).f_locals['req'][1])\n")
+    r = engine.check(task, solution=peek)
+    assert [t.detail.rsplit(" ", 1)[-1] for t in r.tests[:2]] == ["2", "2"]
+
+
+@pytest.mark.parametrize("body,outcomes", [
+    ("if x == 2:\n        raise ValueError('two')\n    return x", ["passed", "runtime_error", "passed", "passed"]),
+    ("if x == 2:\n        import os; os._exit(0)\n    return x", ["passed", "runtime_error", "skipped", "skipped"]),
+    ("while x == 2:\n        pass\n    return x", ["passed", "time_limit", "skipped", "skipped"]),
+    ("return 0 if x == 3 else x", ["passed", "passed", "wrong_answer", "passed"]),
+])
+def test_asserts_sent_ahead_fail_one_by_one(engine, body, outcomes):
+    code = "def check(candidate):\n" + "".join(f"    assert candidate({i}) == {i}\n" for i in range(1, 5))
+    task = Task(id="t/ahead-fail", entry_point="f", limits=Limits(time=1), tests=AssertSuite(code=code))
+    r = engine.check(task, solution=f"def f(x):\n    {body}\n")
+    assert [t.outcome.value for t in r.tests] == outcomes, [t.detail for t in r.tests]
+
+
 def test_fraction_reward():
     task = Task(id="t/frac", entry_point="f",
                 tests=CallSuite(cases=[CallCase(args=[i], expected=i * 2) for i in range(4)]))

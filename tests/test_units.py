@@ -163,3 +163,45 @@ def test_summary_counts_high_flags_without_infra_errors() -> None:
           Result("a", Status.ERROR, flags=[hard]), Result("a", Status.ERROR, flags=[])]
     audit = summarize(rs)["audit"]
     assert audit["flagged_high"] == 1 and audit["flag_rate"] == 0.5
+
+
+# --- which assert statements the judge may send ahead (runners/plan.py) ----------------------------
+
+def _ahead(body: str, setup: str = "", entry: str | None = "f") -> list:
+    from codereward.runners import plan
+
+    code = "def check(candidate):\n" + "".join(f"    {line}\n" for line in body.strip().splitlines())
+    _, units = plan.plan_assert(code, "check", entry, setup)
+    return [u.ahead for u in units if u.is_test]
+
+
+@pytest.mark.parametrize("statement,ahead", [
+    ("assert candidate([1, 2], 'x') == 3", [[[1, 2], "x"], {}]),
+    ("assert candidate(-1.5, k=(1, None)) == 3", [[-1.5], {"k": (1, None)}]),
+    ("assert abs(candidate({1}) - 2) < 1e-6", [[{1}], {}]),
+    ("assert f(b'x') == 3", [[b"x"], {}]),  # the entry point, called by name
+    ("assert candidate(1) and x", [[1], {}]),  # first operand: always evaluated
+    ("assert x and candidate(1)", None),  # may be skipped
+    ("assert candidate(1) if x else 0", None),
+    ("assert 0 < 1 < candidate(1)", None),  # a later link of a chain may be skipped
+    ("assert candidate(1) == 2, str(candidate(1))", None),  # a second call, on failure only
+    ("assert candidate(x) == 3", None),  # not a literal
+    ("assert candidate([0] * 3) == 3", None),
+    ("assert candidate(*[1]) == 3", None),
+    ("assert candidate(**{'a': 1}) == 3", None),
+    ("assert all(candidate(i) for i in [1])", None),
+    ("assert (lambda: candidate(1))()", None),
+    ("assert candidate(1)(2) == 3", [[1], {}]),
+])
+def test_plan_sends_ahead_only_calls_an_assert_is_sure_to_make(statement, ahead) -> None:
+    assert _ahead(statement) == [ahead]
+
+
+@pytest.mark.parametrize("body,setup", [
+    ("g = candidate\nassert candidate(1) == g(2)", ""),  # an alias would call it out of the planned order
+    ("assert candidate(1) == h(2)", "def h(x):\n    return f(x)\n"),  # a set-up helper calling the entry
+    ("global f\nassert candidate(1) == 2", ""),
+    ("candidate = max\nassert candidate(1, 2) == 2", ""),
+])
+def test_plan_sends_nothing_ahead_when_the_candidate_can_be_reached_otherwise(body, setup) -> None:
+    assert all(a is None for a in _ahead(body, setup))

@@ -1,0 +1,155 @@
+"""How the judge runs an assert suite: `check(candidate)` split into units, and the calls it can send ahead.
+
+Runs inside the sandbox (standard library only), once per task, when a judge prepares its tests.
+
+A unit is one statement of check's body. A statement that contains an assert or mentions the candidate is
+a test; the others are set-up. Most HumanEval-style tests are straight-line asserts on one call with
+literal arguments (`assert candidate([1, 2], 3) == 4`). For those the plan records the call, so the judge
+can send a run of them to the candidate in one message (like a call suite's batch) instead of one round
+trip per test: on a VM a round trip between two processes costs ~0.1 ms, as much as the rest of a test.
+Sending ahead never changes what the candidate sees: the same calls, with the same arguments, in the same
+order, because such a statement always makes exactly that call and no other (see `_sure_call`).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import NamedTuple
+
+from . import wire
+
+MAX_NAME = 300
+
+
+class Unit(NamedTuple):
+    is_test: bool
+    code: object  # the compiled statement
+    name: str  # "line N: <source>", for results
+    ahead: list | None  # [args, kwargs] of the one call the statement makes, when it can be sent ahead
+
+
+class PlanError(Exception):
+    """The test code cannot be planned (no check function, no candidate argument)."""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_NAME else text[: MAX_NAME - 3] + "..."
+
+
+# Children of an expression node that Python evaluates whenever the node is evaluated (no short circuit,
+# no deferred scope). Anything not listed here is searched in full except for the lazy node types below.
+def _eager_children(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Compare):  # a chain stops at the first false comparison
+        return [node.left, node.comparators[0]]
+    if isinstance(node, ast.BoolOp):
+        return [node.values[0]]
+    if isinstance(node, ast.IfExp):
+        return [node.test]
+    if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        return []
+    return list(ast.iter_child_nodes(node))
+
+
+def _sure_call(st: ast.stmt, mentions: list[ast.Name]) -> ast.Call | None:
+    """The call to the candidate an assert statement is sure to make, if that is the only use of it.
+
+    `mentions`: the statement's mentions of the candidate. Exactly one is allowed (the assert's message
+    included), as the function of a call that is evaluated whenever the assert's test is: not behind
+    `and`/`or`, a conditional expression, a later link of a comparison chain, a lambda or a comprehension.
+    """
+    if not isinstance(st, ast.Assert) or len(mentions) != 1:
+        return None
+    todo: list[ast.AST] = [st.test]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Call) and node.func is mentions[0]:
+            return node
+        todo.extend(_eager_children(node))
+    return None
+
+
+def _literal_arguments(call: ast.Call) -> list | None:
+    """[args, kwargs] if every argument is a literal the wire can carry, else None."""
+    try:
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None
+        args = [ast.literal_eval(a) for a in call.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        wire.dumps([args, kwargs])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, wire.WireError):
+        return None
+    return [args, kwargs]
+
+
+def _mentioned(trees: list[ast.AST], names: set[str]) -> bool:
+    for tree in trees:
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Name) and n.id in names:
+                return True
+    return False
+
+
+def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "") -> tuple[str, list[Unit]]:
+    """Split `entry_check(candidate)` into units; return the candidate argument's name and the units.
+
+    `entry`: the task's entry point, which the tests may also call by name (the judge binds it to the
+    candidate too); `setup`: code the judge runs before the tests (its helpers may call the entry too).
+    A check whose body cannot run statement by statement (a `return` in it) is one test.
+    """
+    tree = ast.parse(code)
+    fn = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == entry_check:
+            fn = node
+    if fn is None:
+        raise PlanError(f"test code defines no {entry_check}() function")
+    if not fn.args.args:
+        raise PlanError(f"{entry_check}() takes no candidate argument")
+    arg = fn.args.args[0].arg
+    names = {arg, entry} - {None, ""}
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    # Calls are sent ahead only if the candidate is reached by no other way than the calls written in
+    # check's body: passed on, stored under another name, rebound, declared global, or used by a helper
+    # of the tests or of the set-up, it could be called more often than planned, or out of order.
+    statements, called = [], set()
+    only_called = True
+    for st in body:
+        nodes = list(ast.walk(st))
+        mentions = [n for n in nodes if isinstance(n, ast.Name) and n.id in names]
+        called.update(id(n.func) for n in nodes if isinstance(n, ast.Call))
+        only_called = only_called and not any(isinstance(n, (ast.Global, ast.Nonlocal)) and names & set(n.names)
+                                              for n in nodes)
+        is_test = any(isinstance(n, ast.Assert) for n in nodes) or any(n.id == arg for n in mentions)
+        statements.append((st, is_test, mentions))
+    try:
+        only_called = (only_called and all(id(n) in called for _, _, ms in statements for n in ms)
+                       and not _mentioned([n for n in tree.body if n is not fn], names)
+                       and not _mentioned([fn.args, *fn.decorator_list, ast.parse(setup)], names))
+    except SyntaxError:  # the set-up does not parse: it fails to load, before any plan is used
+        only_called = False
+    units = []
+    lines = code.splitlines()
+    try:
+        for st, is_test, mentions in statements:
+            compiled = compile(ast.Module(body=[st], type_ignores=[]), "<tests>", "exec")
+            first = lines[st.lineno - 1].strip() if st.lineno - 1 < len(lines) else ""
+            call = _sure_call(st, mentions) if is_test and only_called else None
+            ahead = _literal_arguments(call) if call is not None else None
+            units.append(Unit(is_test, compiled, _short(f"line {st.lineno}: {first}"), ahead))
+    except SyntaxError:
+        units = []
+    if not any(u.is_test for u in units):
+        units = [Unit(True, compile(f"{entry_check}({arg})", "<tests>", "exec"), f"{entry_check}({arg})", None)]
+    return arg, units
+
+
+def run_ahead(units: list[Unit], start: int, limit: int) -> list[list]:
+    """The calls of the run of consecutive send-ahead tests starting at units[start] (at most `limit`)."""
+    calls = []
+    for u in units[start:]:
+        if not u.is_test or u.ahead is None or len(calls) >= limit:
+            break
+        calls.append(u.ahead)
+    return calls
