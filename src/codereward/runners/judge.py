@@ -22,7 +22,6 @@ import os
 import resource
 import select
 import signal
-import socket
 import time
 
 from . import compare, plan, seccomp, wire
@@ -463,7 +462,7 @@ def _judge_one(suite, infra: str | None, msg: dict, sock: int, rec: _Recorder) -
     return proxy is not None and proxy.broken is not None
 
 
-def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: int) -> None:
+def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int) -> None:
     """The judge of one task: prepares its tests once, then judges one execution after another.
 
     Why not a fresh judge per execution: on a VM a fork costs more than the whole judging of a
@@ -502,11 +501,11 @@ def template_main(kind: str, ctl: socket.socket, payload_fd: int, records_fd: in
         infra = f"judge failed to prepare: {type(e).__name__}: {e}"
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(ctl, 4096, 1)
+            data, fd = wire.recv_fd(ctl, 4096)
         except OSError:
             os._exit(0)
-        if not data or not fds:
+        if not data or fd is None:
             os._exit(0)
-        gone = _judge_one(suite, infra, json.loads(data), fds[0], rec)
-        os.close(fds[0])
+        gone = _judge_one(suite, infra, json.loads(data), fd, rec)
+        os.close(fd)
         ctl.sendall(wire.frame(json.dumps({"done": 1, "gone": gone}).encode()))

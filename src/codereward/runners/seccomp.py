@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 import struct
 
 AUDIT_ARCH_X86_64 = 0xC000003E
@@ -75,7 +75,7 @@ ARG1_DENIED = {
 
 
 def supported() -> bool:
-    return platform.machine() == "x86_64"
+    return os.uname().machine == "x86_64"
 
 
 def _ins(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:

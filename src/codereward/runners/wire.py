@@ -19,6 +19,7 @@ the standard library only.
 
 from __future__ import annotations
 
+import _socket
 import json
 import os
 import struct
@@ -176,3 +177,29 @@ def read_frame(fd: int, limit: int = MAX_FRAME) -> bytes | None:
     if n > limit:
         raise WireError(f"frame of {n} bytes exceeds the {limit}-byte limit")
     return read_exact(fd, n)
+
+
+# -- unix sockets, with the C module only: `socket` builds enums of every constant (~300 KB in the zygote,
+# which every fork copies the page tables of and every exit tears down) ----------------------------------
+
+_FD = struct.Struct("i")
+Socket = _socket.socket
+
+
+def socketpair() -> tuple[_socket.socket, _socket.socket]:
+    return _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+
+
+def send_fd(sock: _socket.socket, data: bytes, fd: int) -> None:
+    """Send `data` with a copy of file descriptor `fd` attached (SCM_RIGHTS)."""
+    sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _FD.pack(fd))])
+
+
+def recv_fd(sock: _socket.socket, bufsize: int) -> tuple[bytes, int | None]:
+    """One message and the file descriptor attached to it (None if none came)."""
+    data, ancillary, _, _ = sock.recvmsg(bufsize, _socket.CMSG_LEN(_FD.size))
+    fd = None
+    for level, kind, payload in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS and len(payload) >= _FD.size:
+            fd = _FD.unpack_from(payload)[0]
+    return data, fd
