@@ -189,6 +189,24 @@ def test_asserts_sent_ahead_fail_one_by_one(engine, body, outcomes):
     assert [t.outcome.value for t in r.tests] == outcomes, [t.detail for t in r.tests]
 
 
+def test_an_error_in_host_work_during_an_execution_leaves_the_sandbox_in_step(monkeypatch):
+    # The static audit runs while the sandbox executes the program (Worker.run's `meanwhile`). If it
+    # raises, the error surfaces once the execution is read, and the same sandbox judges the next check.
+    task = probe_task()
+    with Engine(workers=1) as e:
+        def broken(task, program):
+            raise RuntimeError("audit bug")
+
+        monkeypatch.setattr(e, "_audit_static", broken)
+        with pytest.raises(RuntimeError, match="audit bug"):
+            e.check(task, solution="def probe():\n    return True\n")
+        monkeypatch.undo()
+        assert e.check(task, solution="def probe():\n    return 1 == 2\n").status is Status.FAILED
+        r = e.check(task, solution="import sys\nsys.modules['os'] = None\ndef probe():\n    return True\n")
+        assert r.passed and any(f.rule == "patch-sys-modules" for f in r.flags), r.flags
+        assert e.stats["infra_retries"] == 0
+
+
 def test_fraction_reward():
     task = Task(id="t/frac", entry_point="f",
                 tests=CallSuite(cases=[CallCase(args=[i], expected=i * 2) for i in range(4)]))

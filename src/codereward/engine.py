@@ -276,10 +276,17 @@ class Engine:
             self.stats["cache_hits" if hit is not None else "cache_misses"] += 1
             if hit is not None:
                 return apply_reward(hit, self.reward_fn)  # recomputed: a custom reward function may change
-        static_flags = self._audit_static(task, program) if self.audit else None
-        result, events = self._execute(task, program, payload, limit)
-        if static_flags is not None:
-            result.flags = audit.audit_result(task, result, static_flags, events)
+        # The static audit needs only the program: it runs while the sandbox executes it.
+        static: list = []
+
+        def audit_meanwhile() -> None:
+            if not static:  # once, whatever retries the execution takes
+                static.append(self._audit_static(task, program))
+
+        result, events = self._execute(task, program, payload, limit, audit_meanwhile if self.audit else None)
+        if self.audit:
+            audit_meanwhile()  # done already, unless the sandbox failed before it had the program
+            result.flags = audit.audit_result(task, result, static[0], events)
         result = apply_reward(result, self.reward_fn)
         if key is not None:
             self.cache.put(key, result)  # type: ignore[union-attr]  # key is set only with a cache
@@ -287,11 +294,12 @@ class Engine:
 
     # -- internals -----------------------------------------------------------------------------------
 
-    def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload,
-                 limit: float) -> tuple[Result, bytes]:
-        """The verdict of one execution, and the runtime audit events its candidate wrote."""
+    def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float,
+                 meanwhile: Callable[[], None] | None = None) -> tuple[Result, bytes]:
+        """The verdict of one execution, and the runtime audit events its candidate wrote. `meanwhile` is
+        host work to do while the sandbox runs the program (once, even if the execution is retried)."""
         try:
-            ex = self._run_in_sandbox(task, program, payload, limit)
+            ex = self._run_in_sandbox(task, program, payload, limit, meanwhile)
         except InfraError as e:
             return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {e}"), b""
         visible = list(payload.visible) if payload.visible else None
@@ -306,7 +314,7 @@ class Engine:
         return audit.audit_program(task, program, self._visible_cases.get(task, cases))
 
     def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload,
-                        limit: float) -> Execution:
+                        limit: float, meanwhile: Callable[[], None] | None = None) -> Execution:
         """One execution on an idle sandbox; a broken sandbox is replaced and the execution retried."""
         if not self._started:  # hot path: no lock once the sandboxes are up
             self.start()
@@ -319,7 +327,7 @@ class Engine:
         for attempt in range(self.retries + 1):
             worker = self._idle.take(payload.key)
             try:
-                ex = worker.run(header, code, payload.key, payload.data)
+                ex = worker.run(header, code, payload.key, payload.data, meanwhile)
             except InfraError:
                 worker = self._replace(worker)
                 if attempt == self.retries:

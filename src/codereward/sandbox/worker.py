@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import InfraError, IsolationError
@@ -135,11 +136,14 @@ class Worker:
 
     # -- one execution ------------------------------------------------------------------------------
 
-    def run(self, header: dict, cand_payload: bytes, judge_key: str, judge_payload: bytes) -> Execution:
+    def run(self, header: dict, cand_payload: bytes, judge_key: str, judge_payload: bytes,
+            meanwhile: Callable[[], None] | None = None) -> Execution:
         """Run one execution; raise InfraError if the sandbox broke (the caller restarts the worker).
 
         `judge_key` names the prepared test suite (a content hash of `judge_payload`): the sandbox keeps
-        a judge template per key, so the payload crosses and is parsed only the first time.
+        a judge template per key, so the payload crosses and is parsed only the first time. `meanwhile`
+        is called once the sandbox has the execution, before waiting for it (host work that overlaps the
+        sandbox's); what it raises is raised after the execution is read, so the worker stays usable.
         """
         self._next_id += 1
         new = judge_key not in self._templates
@@ -170,6 +174,12 @@ class Worker:
             if n < len(data):
                 out[fd] = data[n:]
                 sel.register(fd, selectors.EVENT_WRITE)
+        deferred: BaseException | None = None
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except BaseException as e:  # noqa: BLE001 — re-raised below, once the sandbox is in step again
+                deferred = e
         try:
             while status is None:
                 left = limit - time.monotonic()
@@ -217,6 +227,8 @@ class Worker:
         finally:
             for fd in out:
                 sel.unregister(fd)
+        if deferred is not None:
+            raise deferred
         if status.get("id") != header["id"]:
             raise InfraError("sandbox worker answered for another execution")
         events = self._drain_events()
