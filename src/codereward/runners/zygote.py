@@ -192,8 +192,9 @@ class _Spare:
 _spare: _Spare | None = None
 
 
-def _execute(header: dict, fds: dict[str, int]) -> dict:
-    """Run one execution: hand the spare candidate its header, have the task's judge judge it, reap, report."""
+def _execute(header: dict, raw: bytes, fds: dict[str, int]) -> dict:
+    """Run one execution: hand the spare candidate its header (`raw`, the bytes the host sent: no re-encoding),
+    have the task's judge judge it, reap, report."""
     for key in header.get("evict", []):
         t = _templates.pop(key, None)
         if t is not None:
@@ -213,7 +214,7 @@ def _execute(header: dict, fds: dict[str, int]) -> dict:
     t0 = time.monotonic()
     deadline = t0 + float(header["time"]) + float(header.get("grace", 1.0))
     try:
-        wire.write_frame(spare.header_w, json.dumps(header).encode())
+        wire.write_frame(spare.header_w, raw)
     except OSError:
         pass  # it died: the judge will find it gone
     os.close(spare.header_w)
@@ -318,7 +319,7 @@ def main(argv: list[str]) -> None:
         if raw is None:
             os._exit(0)
         header = json.loads(raw)
-        st = _execute(header, fds)
+        st = _execute(header, raw, fds)
         wire.write_frame(status_fd, json.dumps(st).encode())
         if _dying is not None:
             _dying[1].close()
