@@ -5,7 +5,7 @@ cannot read its memory through /proc, and filtered by seccomp like the candidate
 reachable only through `_Proxy`, which sends plain arguments and receives plain values (wire.py): a rigged
 object can never arrive here, only builtin values.
 
-Records written to the host (one frame of plain JSON each):
+Records written to the host (plain JSON; a frame holds a list of them):
     {"plan": [names...]}                 the tests, in order, before any runs
     {"i", "o", "t", "m", "d"[, "v"]}     outcome of test i (v: the returned value, in collect mode)
     {"infra": reason}                    the tests themselves could not run (not the candidate's fault)
@@ -171,7 +171,8 @@ class _Infra(BaseException):
 
 
 class _Recorder:
-    """Outcome records to the host, as plain JSON frames, written in one go when the execution ends.
+    """Outcome records to the host, as plain JSON: the plan at once, the rest as one frame holding a JSON
+    list of them, written in one go when the execution ends (one encode here, one decode on the host).
 
     Buffering is safe: a record that never arrives is a failed test, so a judge killed mid-way can only
     lose passes, never invent them.
@@ -179,18 +180,18 @@ class _Recorder:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.buf: list[bytes] = []
+        self.buf: list[dict] = []
 
     def send(self, rec: dict) -> None:
         if "v" in rec:  # a collected return value: only wire's tagged form keeps tuples, sets, bytes
             rec["v"] = wire.dumps(rec["v"]).decode()
-        self.buf.append(wire.frame(json.dumps(rec).encode()))
+        self.buf.append(rec)
         if "plan" in rec:  # the plan goes out at once: if this judge is stopped later, the host still
             self.flush()  # knows which tests never reported (time_limit / skipped, not "no tests")
 
     def flush(self) -> None:
         if self.buf:
-            data, self.buf = b"".join(self.buf), []
+            data, self.buf = wire.frame(json.dumps(self.buf).encode()), []
             view = memoryview(data)
             while view:
                 view = view[os.write(self.fd, view):]

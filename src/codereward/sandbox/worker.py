@@ -240,11 +240,11 @@ class Worker:
             if frame is None:
                 break
             try:
-                rec = json.loads(frame)
+                recs = json.loads(frame)  # a list of records (judge.py's _Recorder)
             except ValueError:
                 break
-            if type(rec) is dict:
-                parsed.append(rec)
+            if type(recs) is list:
+                parsed.extend(r for r in recs if type(r) is dict)
         return Execution(parsed, status, truncated=bool(records), events=events)
 
     def _drain_events(self) -> bytes:
