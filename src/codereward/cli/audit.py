@@ -11,8 +11,6 @@ import typer
 from ..audit.gap import compute_gap
 from ..errors import InputError
 from ..metrics import flag_rate, summarize
-from ..report.audit_html import AuditedSample, render
-from ..report.audit_table import category_table, gap_table, suspects_table
 from ..tasks import read_samples
 from ._common import (
     OUTPUT,
@@ -84,6 +82,11 @@ def audit(
                 raise typer.BadParameter("would overwrite the samples file", param_hint=f"'{name}'")
         engine = _engine(workers, isolation, time_limit=time_limit, fail_fast=False, audit=True, backend=backend)
         results, elapsed = _evaluate(engine, tasks, samples, out)
+        # Imported here, not at the top: the HTML report's renderer (pygments) and tables are this command's
+        # own, and every other command's start-up would pay for them (~50 ms of `codereward eval`).
+        from ..report.audit_html import AuditedSample, render
+        from ..report.audit_table import category_table, gap_table, suspects_table
+
         gap = compute_gap(results)
         audited = [AuditedSample(i, r, tasks[s.task_id].program(completion=s.completion, solution=s.solution))
                    for i, (s, r) in enumerate(zip(samples, results))]
