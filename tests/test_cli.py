@@ -203,6 +203,23 @@ def test_eval_default_out_and_summary_table(tmp_path: Path) -> None:
     assert "pass@1" in p.stdout and "samples/s" in p.stdout and "samples.jsonl_results.jsonl" in p.stdout
 
 
+def test_audit_command_writes_results_report_and_flags(tmp_path: Path) -> None:
+    hack = {"task_id": "HumanEval/13", "solution": "import sys\n"
+            "def greatest_common_divisor(a, b):\n    sys.exit(0)\n"}
+    samples = write_jsonl(tmp_path / "samples.jsonl", [*SAMPLES[:2], hack])
+    out, html = tmp_path / "r.jsonl", tmp_path / "r.html"
+    p = run("audit", "--samples", samples, "--out", out, "--html", html, "--workers", "1", "--json")
+    assert p.returncode == 0, p.stderr
+    summary = one_json(p.stdout)
+    assert summary["samples"] == 3 and summary["out"] == str(out) and summary["html"] == str(html)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[2]["status"] == "failed" and any(f["category"] == "early_exit" for f in rows[2]["flags"])
+    assert "<html" in html.read_text() and "HumanEval/13" in html.read_text()
+    p = run("audit", "--samples", samples, "--out", out, "--html", html, "--workers", "1")
+    assert p.returncode == 0, p.stderr
+    assert "early_exit" in p.stdout.replace("-", "_") and str(html) in p.stdout
+
+
 def test_eval_malformed_line_exits_2_naming_the_line(tmp_path: Path) -> None:
     lines = [json.dumps(r) for r in SAMPLES]
     lines[3] = '{"task_id": "HumanEval/0", "completion": '
