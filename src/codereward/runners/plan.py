@@ -7,8 +7,11 @@ a test; the others are set-up. Most HumanEval-style tests are straight-line asse
 literal arguments (`assert candidate([1, 2], 3) == 4`). For those the plan records the call, so the judge
 can send a run of them to the candidate in one message (like a call suite's batch) instead of one round
 trip per test: on a VM a round trip between two processes costs ~0.1 ms, as much as the rest of a test.
-Sending ahead never changes what the candidate sees: the same calls, with the same arguments, in the same
-order, because such a statement always makes exactly that call and no other (see `_sure_call`).
+Sending ahead does not change what the candidate sees: the same calls, with the same arguments, in the same
+order, because such a statement always makes exactly that call and no other (see `_sure_call`). The one
+exception is a test statement that raises before it gets to its call (`assert helper(0) + candidate(1)`
+with a helper that raises): that test fails either way, and the candidate has by then answered the calls
+planned after it, which the proxy matches or drains in order.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS, EVENTS], "imports": [.
 Per execution: the spare candidate forked after the previous one gets the header and reads its program;
 the task's judge (forked from here the first time the task is seen) gets a socket to it and judges; then
 the candidate is killed and the status sent; only then is it reaped, /tmp wiped, and the next spare forked,
-which does its set-up (seccomp filter included) before the next header comes.
+which does its set-up (its own seccomp filter included) before the next header comes. The seccomp rules
+shared by every process of the sandbox are loaded once, here, at start (seccomp.py); all it forks inherit them.
 
 The zygote itself never reads a payload, so its memory — which every candidate inherits — holds no test,
 no expected value and no other candidate's code. It never runs untrusted code, so it stays clean.
