@@ -86,12 +86,15 @@ class _Proxy:
         self.maxrss = 0
 
     def send(self, msg: list) -> None:
-        if self.broken is not None:
-            raise self.broken
         try:
             data = wire.dumps(msg)
         except wire.WireError as e:
             raise _Infra(f"test passes a value the candidate cannot receive: {e}") from None
+        self.send_encoded(data)
+
+    def send_encoded(self, data: bytes) -> None:
+        if self.broken is not None:
+            raise self.broken
         try:
             wire.write_frame(self.sock, data)
         except (BrokenPipeError, ConnectionResetError):
@@ -160,10 +163,11 @@ class _Proxy:
                 self.receive()
         return self.result(self.request(["call", list(args), kwargs]))
 
-    def send_ahead(self, calls: list[list]) -> None:
-        """Send calls the tests are about to make, as one message; __call__ takes their replies in turn."""
-        self.send(["calls", calls])
-        self.ahead.extend(wire.dumps(c) for c in calls)
+    def send_ahead(self, message: bytes, keys: list[bytes]) -> None:
+        """Send calls the tests are about to make (`message`: a wire-encoded "calls" request; `keys`: each
+        call's encoding, see plan.py) in one go; __call__ takes their replies in turn."""
+        self.send_encoded(message)
+        self.ahead.extend(keys)
 
 
 class _Infra(BaseException):
@@ -233,7 +237,17 @@ class _AssertSuite:
             raise _Infra(str(e)) from None
         except BaseException as e:  # the test suite itself is broken: not the candidate's fault
             raise _Infra(f"test code failed to load: {type(e).__name__}: {e}") from None
-        self.names = [u.name for u in self.units if u.is_test]
+        self.names = [_short(u.name) for u in self.units if u.is_test]
+        self.batches: dict[int, tuple[bytes, list[bytes]]] = {}  # unit index -> the run sent ahead from it
+
+    def _batch(self, k: int) -> tuple[bytes, list[bytes]]:
+        """The "calls" message for the run of send-ahead tests from unit k, and its calls' keys: encoded
+        once per judge, since every execution of the task sends the same."""
+        batch = self.batches.get(k)
+        if batch is None:
+            run = plan.run_ahead(self.units, k, BATCH)
+            batch = self.batches[k] = (wire.dumps(["calls", [u.ahead for u in run]]), [u.key for u in run])
+        return batch
 
     def run(self, proxy: _Proxy, rec: _Recorder) -> None:
         ns = self.ns  # shared by this task's executions, one after another (see template_main)
@@ -247,13 +261,13 @@ class _AssertSuite:
         if self.entry:
             ns[self.entry] = proxy
         i = 0
-        for k, (is_test, compiled, _name, ahead) in enumerate(self.units):
+        for k, (is_test, compiled, _name, ahead, _key) in enumerate(self.units):
             t0 = time.monotonic()
             outcome, detail = "passed", ""
             proxy.last = None
             try:
                 if ahead is not None and not proxy.ahead and proxy.broken is None:
-                    proxy.send_ahead(plan.run_ahead(self.units, k, BATCH))
+                    proxy.send_ahead(*self._batch(k))
                 exec(compiled, ns)
             except _Stop as e:
                 outcome, detail = e.outcome, e.detail

@@ -21,22 +21,17 @@ from typing import NamedTuple
 
 from . import wire
 
-MAX_NAME = 300
-
 
 class Unit(NamedTuple):
     is_test: bool
     code: object  # the compiled statement
     name: str  # "line N: <source>", for results
     ahead: list | None  # [args, kwargs] of the one call the statement makes, when it can be sent ahead
+    key: bytes | None  # that call's wire encoding, which the proxy matches the actual call against
 
 
 class PlanError(Exception):
     """The test code cannot be planned (no check function, no candidate argument)."""
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_NAME else text[: MAX_NAME - 3] + "..."
 
 
 # Children of an expression node that Python evaluates whenever the node is evaluated (no short circuit,
@@ -71,17 +66,16 @@ def _sure_call(st: ast.stmt, mentions: list[ast.Name]) -> ast.Call | None:
     return None
 
 
-def _literal_arguments(call: ast.Call) -> list | None:
-    """[args, kwargs] if every argument is a literal the wire can carry, else None."""
+def _literal_arguments(call: ast.Call) -> tuple[list, bytes] | tuple[None, None]:
+    """([args, kwargs], their wire encoding) if every argument is a literal the wire can carry."""
     try:
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-            return None
+            return None, None
         args = [ast.literal_eval(a) for a in call.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-        wire.dumps([args, kwargs])
+        return [args, kwargs], wire.dumps([args, kwargs])
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, wire.WireError):
-        return None
-    return [args, kwargs]
+        return None, None
 
 
 def _mentioned(trees: list[ast.AST], names: set[str]) -> bool:
@@ -139,20 +133,20 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "")
             compiled = compile(ast.Module(body=[st], type_ignores=[]), "<tests>", "exec")
             first = lines[st.lineno - 1].strip() if st.lineno - 1 < len(lines) else ""
             call = _sure_call(st, mentions) if is_test and only_called else None
-            ahead = _literal_arguments(call) if call is not None else None
-            units.append(Unit(is_test, compiled, _short(f"line {st.lineno}: {first}"), ahead))
+            ahead, key = _literal_arguments(call) if call is not None else (None, None)
+            units.append(Unit(is_test, compiled, f"line {st.lineno}: {first}", ahead, key))
     except SyntaxError:
         units = []
     if not any(u.is_test for u in units):
-        units = [Unit(True, compile(f"{entry_check}({arg})", "<tests>", "exec"), f"{entry_check}({arg})", None)]
+        units = [Unit(True, compile(f"{entry_check}({arg})", "<tests>", "exec"), f"{entry_check}({arg})", None, None)]
     return arg, units
 
 
-def run_ahead(units: list[Unit], start: int, limit: int) -> list[list]:
-    """The calls of the run of consecutive send-ahead tests starting at units[start] (at most `limit`)."""
-    calls = []
+def run_ahead(units: list[Unit], start: int, limit: int) -> list[Unit]:
+    """The run of consecutive send-ahead tests starting at units[start] (at most `limit`)."""
+    run = []
     for u in units[start:]:
-        if not u.is_test or u.ahead is None or len(calls) >= limit:
+        if not u.is_test or u.ahead is None or len(run) >= limit:
             break
-        calls.append(u.ahead)
-    return calls
+        run.append(u)
+    return run
