@@ -418,6 +418,33 @@ def test_a_failing_audit_rule_never_fails_the_evaluation(tasks, engine, monkeypa
     assert r.passed and r.flags == [] and "rule bug" in caplog.text
 
 
+def test_a_program_seen_again_gets_its_tasks_own_flags_without_a_second_audit(tasks, monkeypatch) -> None:
+    """Static flags are remembered per task and program. The memo must not leak across tasks (the task's
+    prompt decides which lines are trusted) and must not keep a failed audit."""
+    from codereward.audit import static
+
+    calls = []
+    scan = static.scan
+    monkeypatch.setattr(static, "scan", lambda *a, **k: calls.append(1) or scan(*a, **k))
+    prog = "import gc\ndef greatest_common_divisor(a, b):\n" + EUCLID
+    prompted = Task.model_validate({**tasks["HumanEval/13"].model_dump(), "id": "gcd/prompted",
+                                    "prompt": "import gc\n"})
+    with Engine(workers=1) as e:
+        first = [(f.rule, f.line) for f in e.check(tasks["HumanEval/13"], solution=prog).flags]
+        assert ("import-gc", 1) in first and len(calls) == 1
+        assert [(f.rule, f.line) for f in e.check(tasks["HumanEval/13"], solution=prog).flags] == first
+        assert len(calls) == 1
+        # Same program, another task whose prompt is that import: trusted there, so not flagged.
+        other = [(f.rule, f.line) for f in e.check(prompted, solution=prog).flags]
+        assert ("import-gc", 1) not in other and len(calls) == 2
+
+        monkeypatch.setattr(static, "scan", lambda *a, **k: 1 / 0)
+        fresh = "def greatest_common_divisor(a, b):\n    import gc\n" + EUCLID
+        assert e.check(tasks["HumanEval/13"], solution=fresh).flags == []
+        monkeypatch.setattr(static, "scan", scan)
+        assert ("import-gc", 2) in [(f.rule, f.line) for f in e.check(tasks["HumanEval/13"], solution=fresh).flags]
+
+
 def test_hardcoding_against_expected_values_from_the_reference(engine) -> None:
     """Call cases without `expected` (evalplus style) get theirs from the reference run; the hardcoding rules
     must compare against those."""

@@ -160,6 +160,7 @@ class Engine:
         self._auto_limits: _PerTask[float] = _PerTask()
         self._limits: _PerTask[dict] = _PerTask()
         self._visible_cases: _PerTask[list] = _PerTask()
+        self._static_flags: _PerTask[dict] = _PerTask()  # per task: program digest -> its static flags
         self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0, "cache_hits": 0, "cache_misses": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -306,12 +307,14 @@ class Engine:
         return decide(task.id, ex.records, ex.status, visible=visible), ex.events
 
     def _audit_static(self, task: Task, program: str) -> list:
-        """Static audit flags, before execution. The visible tests' values are extracted once per task."""
+        """Static audit flags, before execution, computed once per task and program (a program seen again gets
+        the flags it got the first time). The visible tests' values are extracted once per task."""
         def cases() -> list:
             # run() built the judge payload first, so reference outputs (if the task needs them) are known
             return audit.visible_cases(task, self._reference_outputs.peek(task))
 
-        return audit.audit_program(task, program, self._visible_cases.get(task, cases))
+        return audit.audit_program(task, program, self._visible_cases.get(task, cases),
+                                   seen=self._static_flags.get(task, dict))
 
     def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload,
                         limit: float, meanwhile: Callable[[], None] | None = None) -> Execution:

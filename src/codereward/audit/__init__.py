@@ -13,6 +13,7 @@ what each catches and how it can be evaded.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 
 from ..results import Result
@@ -21,6 +22,8 @@ from . import hardcode, runtime, static
 from .taxonomy import TAXONOMY, Category, Flag, Severity, max_severity
 
 log = logging.getLogger("codereward.audit")
+
+MAX_SEEN = 4096  # programs remembered per task (16-byte digests: a full memo costs ~0.5 MB)
 
 __all__ = ["TAXONOMY", "Category", "Flag", "Severity", "audit_program", "audit_result", "max_severity",
            "visible_cases"]
@@ -42,9 +45,19 @@ def _never_raises(fn):
 
 
 @_never_raises
-def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | None = None) -> list[Flag]:
+def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | None = None,
+                  seen: dict[bytes, list[Flag]] | None = None) -> list[Flag]:
     """Static flags for one program (before it runs). `cases`: the task's visible tests (hardcode.visible_cases),
-    computed once per task by the caller; None computes them here."""
+    computed once per task by the caller; None computes them here. `seen`: the caller's memo of this task's
+    programs already audited (the flags are a pure function of task and program, and sampled programs repeat:
+    24% of CodeT's 16,400 CodeGen-16B samples duplicate another sample of their task). A failed audit is not
+    remembered."""
+    digest = b""
+    if seen is not None:
+        digest = hashlib.blake2b(program.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        hit = seen.get(digest)
+        if hit is not None:
+            return list(hit)
     kind = task.tests.kind
     expected = tuple(c.stdout.strip() for c in task.tests.cases) if isinstance(task.tests, StdioSuite) else ()
     tree = static.parse(program)
@@ -54,6 +67,10 @@ def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | 
         cases = hardcode.visible_cases(task)
     if tree is not None:
         flags += hardcode.scan(program, cases, prompt=task.prompt, tree=tree, nodes=nodes)
+    if seen is not None:
+        if len(seen) >= MAX_SEEN:
+            seen.clear()
+        seen[digest] = list(flags)
     return flags
 
 
