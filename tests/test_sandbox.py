@@ -290,6 +290,17 @@ def test_broken_test_suite_is_an_error_not_a_failure(engine):
     assert r.status is Status.ERROR and r.reward is None and "no_such_module" in r.reason
 
 
+@pytest.mark.parametrize("code,why", [
+    ("def check(candidate):\n    assert candidate() ==\n", "SyntaxError"),
+    ("def test(candidate):\n    assert candidate() == 1\n", "no check() function"),
+])
+def test_a_suite_the_host_cannot_compile_is_reported_by_the_judge(engine, code, why):
+    """The host precompiles assert suites; one it cannot is sent as source, and the judge says what is wrong."""
+    task = Task(id="t/unplanned", entry_point="f", tests=AssertSuite(code=code))
+    r = engine.check(task, solution="def f():\n    return 1\n")
+    assert r.status is Status.ERROR and r.reward is None and why in r.reason
+
+
 def test_auto_time_limit_is_calibrated_from_the_reference():
     task = Task(id="t/auto", entry_point="f", reference="def f(x):\n    return x\n",
                 tests=CallSuite(cases=[CallCase(args=[1], expected=1)]))

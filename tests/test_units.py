@@ -205,3 +205,27 @@ def test_plan_sends_ahead_only_calls_an_assert_is_sure_to_make(statement, ahead)
 ])
 def test_plan_sends_nothing_ahead_when_the_candidate_can_be_reached_otherwise(body, setup) -> None:
     assert all(a is None for a in _ahead(body, setup))
+
+
+def test_the_hosts_precompiled_plan_is_the_judges_own() -> None:
+    """The payload carries the suite compiled and planned by the host (plan.precompile); what the judge loads
+    from it must be exactly what it would have planned itself, and another interpreter's blob is refused."""
+    import marshal
+
+    from codereward import load_dataset
+    from codereward.judge import payload
+    from codereward.runners import plan
+
+    for task in list(load_dataset("humaneval").values())[::16]:
+        p = wire.loads(payload.build(task).data)
+        (setup, tests), arg, units = plan.load(p["compiled"])
+        want_arg, want = plan.plan_assert(p["code"], p["entry_check"], p["entry"], p["setup"])
+        assert arg == want_arg and len(units) == len(want)
+        for u, w in zip(units, want):
+            assert (u.is_test, u.name, u.ahead, u.key) == (w.is_test, w.name, w.ahead, w.key)
+            assert u.code.co_code == w.code.co_code and u.code.co_consts == w.code.co_consts
+        assert tests.co_code == compile(p["code"], "<tests>", "exec").co_code
+    blob = marshal.loads(p["compiled"])
+    assert plan.load(marshal.dumps((("otherpython", 0), *blob[1:]))) is None
+    assert plan.precompile("", "def not_check(candidate):\n    pass\n", "check", "f") is None
+

