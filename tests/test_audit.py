@@ -414,7 +414,8 @@ def test_a_failing_audit_rule_never_fails_the_evaluation(tasks, engine, monkeypa
         raise ZeroDivisionError("rule bug")
 
     monkeypatch.setattr(static, "scan", broken)
-    r = engine.check(tasks["HumanEval/13"], solution="def greatest_common_divisor(a, b):\n" + EUCLID)
+    # A program this engine has not audited yet (a program seen before gets its remembered flags).
+    r = engine.check(tasks["HumanEval/13"], solution="def greatest_common_divisor(a, b):  # new\n" + EUCLID)
     assert r.passed and r.flags == [] and "rule bug" in caplog.text
 
 
