@@ -1,6 +1,7 @@
 """How the judge runs an assert suite: `check(candidate)` split into units, and the calls it can send ahead.
 
-Runs inside the sandbox (standard library only), once per task, when a judge prepares its tests.
+Runs on the host, once per task, when the judge payload is built (`precompile`); inside the sandbox, a
+judge runs it itself only for a suite the host could not compile. Standard library only.
 
 A unit is one statement of check's body. A statement that contains an assert or mentions the candidate is
 a test; the others are set-up. Most HumanEval-style tests are straight-line asserts on one call with

@@ -140,7 +140,7 @@ class Worker:
             meanwhile: Callable[[], None] | None = None) -> Execution:
         """Run one execution; raise InfraError if the sandbox broke (the caller restarts the worker).
 
-        `judge_key` names the prepared test suite (a content hash of `judge_payload`): the sandbox keeps
+        `judge_key` names the prepared test suite (a content hash of the tests in `judge_payload`): the sandbox keeps
         a judge template per key, so the payload crosses and is parsed only the first time. `meanwhile`
         is called once the sandbox has the execution, before waiting for it (host work that overlaps the
         sandbox's); what it raises is raised after the execution is read, so the worker stays usable.
