@@ -71,9 +71,9 @@ PROPERTIES = {
         paths = ['/home', '/work', '/root/.cache', {str(Path(sys.prefix))!r}, {str(Path(__file__).parent)!r}]
         return not any(os.path.exists(p) for p in paths)""",
     "interpreter site-packages masked": """
-        import sysconfig
-        purelib = sysconfig.get_paths()['purelib']
-        return not os.path.isdir(purelib) or os.listdir(purelib) == []""",
+        import site, sysconfig
+        dirs = site.getsitepackages() + [sysconfig.get_paths()['purelib']]
+        return all(not os.path.isdir(d) or os.listdir(d) == [] for d in dirs)""",
     "read-only system": """
         try:
             open('/usr/codereward-write-test', 'w')

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import sysconfig
@@ -72,15 +73,16 @@ def _root_binds() -> list[str]:
 
 @functools.cache
 def _interpreter_site_dirs() -> tuple[str, ...]:
-    """Site-packages directories of the sandbox's interpreter (not of the engine's venv), asked of it."""
-    probe = ("import json, site, sysconfig; "
-             "print(json.dumps(site.getsitepackages() + [sysconfig.get_paths()['purelib']]))")
-    try:
-        out = subprocess.run([python_executable(), "-I", "-c", probe], capture_output=True, text=True, timeout=30)
-        dirs = json.loads(out.stdout)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        prefix = os.path.realpath(sys.base_prefix)
-        dirs = [sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]]
+    """Site-packages directories of the sandbox's interpreter (not of the engine's venv).
+
+    The sandbox runs this process's own base interpreter (python_executable), so its `site` module, asked
+    about the base prefixes, says what that interpreter would say about itself, Debian's dist-packages
+    included; asking it in a subprocess cost ~70 ms of every engine's start.
+    """
+    prefixes = list(dict.fromkeys([sys.base_prefix, sys.base_exec_prefix]))
+    purelib = sysconfig.get_paths(sysconfig.get_preferred_scheme("prefix"),
+                                  {"base": sys.base_prefix, "platbase": sys.base_exec_prefix})["purelib"]
+    dirs = [*site.getsitepackages(prefixes), purelib]
     return tuple(sorted({os.path.realpath(d) for d in dirs if os.path.isdir(d)}))
 
 
