@@ -51,6 +51,7 @@ def test_wire_caps_depth_and_size():
 
 @pytest.mark.parametrize("data", [
     b"", b"{", b'{"x": 1}', b'{"t": 1}', b'{"s": [[1]]}', b'{"d": [[1]]}', b'{"b": "zz"}', b"[" * 100_000,
+    b'"\xff"', "[1]".encode("utf-16"),  # not UTF-8 (the encoder writes ASCII)
 ])
 def test_wire_rejects_malformed_bytes(data):
     with pytest.raises(wire.WireError):
