@@ -230,15 +230,11 @@ class _AssertSuite:
         self.entry = p.get("entry") or None
         try:
             ready = plan.load(p["compiled"]) if p.get("compiled") else None  # compiled by the host
-            if ready is not None:
-                (setup, tests), self.arg, self.units = ready
-            else:
-                setup, tests = plan.compile_exec(p.get("setup", ""), "<setup>"), plan.compile_exec(p["code"], "<tests>")
+            if ready is None:  # the host could not (the error is raised here), or another interpreter did
+                ready = plan.prepare(p.get("setup", ""), p["code"], p.get("entry_check", "check"), self.entry)
+            (setup, tests), self.arg, self.units = ready
             exec(setup, self.ns)
             exec(tests, self.ns)
-            if ready is None:
-                self.arg, self.units = plan.plan_assert(p["code"], p.get("entry_check", "check"), self.entry,
-                                                        p.get("setup", ""))
         except plan.PlanError as e:
             raise _Infra(str(e)) from None
         except BaseException as e:  # the test suite itself is broken: not the candidate's fault

@@ -177,11 +177,18 @@ def precompile(setup: str, code: str, entry_check: str, entry: str | None) -> by
     marshal's ability to build code objects is what is wanted here, unlike on the wire from a candidate.
     """
     try:
-        arg, units = plan_assert(code, entry_check, entry, setup)
-        compiled = (compile_exec(setup, "<setup>"), compile_exec(code, "<tests>"))
+        compiled, arg, units = prepare(setup, code, entry_check, entry)
         return marshal.dumps((_INTERPRETER, compiled, arg, [tuple(u) for u in units]))
     except Exception:  # noqa: BLE001 — a suite that does not compile or plan fails in the judge, with its reason
         return None
+
+
+def prepare(setup: str, code: str, entry_check: str, entry: str | None) -> tuple[tuple, str, list[Unit]]:
+    """(set-up and test code objects, the candidate argument's name, units): what precompile() marshals and
+    load() returns. Raises SyntaxError (and the like) or PlanError for a suite that cannot be run."""
+    compiled = (compile_exec(setup, "<setup>"), compile_exec(code, "<tests>"))
+    arg, units = plan_assert(code, entry_check, entry, setup)
+    return compiled, arg, units
 
 
 def load(blob: bytes) -> tuple[tuple, str, list[Unit]] | None:
