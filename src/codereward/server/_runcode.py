@@ -62,8 +62,8 @@ def __codereward_run_code__():
     rc = 0
     t0 = time.perf_counter()
     try:
-        exec(compile(code, sys.argv[0], "exec", dont_inherit=True), {"__name__": "__main__", "__builtins__": builtins,
-                                                  "__file__": sys.argv[0]})
+        compiled = compile(code, sys.argv[0], "exec", dont_inherit=True, optimize=0)
+        exec(compiled, {"__name__": "__main__", "__builtins__": builtins, "__file__": sys.argv[0]})
     except SystemExit as e:
         if e.code is None:
             rc = 0
