@@ -230,3 +230,26 @@ def test_the_hosts_precompiled_plan_is_the_judges_own() -> None:
     assert plan.load(marshal.dumps((("otherpython", 0), *blob[1:]))) is None
     assert plan.precompile("", "def not_check(candidate):\n    pass\n", "check", "f") is None
 
+
+@pytest.mark.parametrize("program,compiles", [
+    ("def f(x):\n    assert x\n    return x + 1\n", True),
+    ("from __future__ import annotations\ndef f(x: Undefined): pass\n", True),
+    ("def f(:\n", False),  # the candidate meets the SyntaxError itself and reports it
+    ("x = '\udcff'\n", False),  # a lone surrogate: not encodable as UTF-8, so not compilable
+    ("x = (" * 300 + ")" * 300 + "\n", False),  # too deeply nested for the parser
+])
+def test_a_program_crosses_as_code_unless_it_does_not_compile(program, compiles) -> None:
+    """The host compiles each candidate program (plan.encode_program) exactly as the candidate would have,
+    asserts kept; what does not compile crosses as source, and the candidate then reports the error."""
+    from codereward.runners import plan
+
+    got = plan.decode_program(plan.encode_program(program))
+    if compiles:
+        want = compile(program, "<candidate>", "exec", dont_inherit=True, optimize=0)
+        assert got.co_code == want.co_code and got.co_filename == "<candidate>"
+        assert [c.co_code for c in got.co_consts if hasattr(c, "co_code")] == \
+               [c.co_code for c in want.co_consts if hasattr(c, "co_code")]
+    else:
+        assert isinstance(got, str)
+        assert got == program.encode("utf-8", "surrogatepass").decode("utf-8", "surrogateescape")
+

@@ -10,6 +10,7 @@ The host process never runs task or candidate code: it builds payloads, ships th
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -26,6 +27,7 @@ from .judge.verdict import decide
 from .results import Result, Status
 from .rewards import REWARDS, RewardFn, apply_reward, get_reward
 from .runners import wire
+from .runners.plan import encode_program
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Execution, Worker
 from .scheduling import IdleWorkers, SampleOrder
@@ -326,7 +328,8 @@ class Engine:
             "limits": self._limits.get(task, lambda: task.limits.model_dump()),
             "entry": task.entry_point or "", "module": "__candidate__", "audit": self.audit,
         }
-        code = program.encode("utf-8", errors="surrogatepass")
+        # Compiled on the host, once whatever the retries, while the sandbox hands the execution out.
+        code = functools.cache(lambda: encode_program(program))
         for attempt in range(self.retries + 1):
             worker = self._idle.take(payload.key)
             try:

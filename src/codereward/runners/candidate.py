@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import marshal
 import os
 import resource
 import select
@@ -24,7 +25,7 @@ import sys
 import time
 import traceback
 
-from . import auditing, seccomp, wire
+from . import auditing, plan, seccomp, wire
 
 MAX_DETAIL = 300
 
@@ -144,11 +145,7 @@ def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
                 _reply(sock, res)
         elif op == "load":
             try:
-                # dont_inherit: compile() would otherwise give the program this module's own future
-                # features (PEP 563's string annotations), so `def f(x: Undefined)` would load here and
-                # fail under `python`; optimize=0: asserts stay, whatever the interpreter's -O. Every
-                # compile of a program, a test or a checker does the same (plan.compile_exec).
-                compiled = compile(code, "<candidate>", "exec", dont_inherit=True, optimize=0)
+                compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
             except BaseException as e:  # noqa: BLE001 — any failure to compile is the program's
                 _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
                 continue
@@ -243,7 +240,7 @@ def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
         req = wire.loads(raw)
         if req[0] == "load":
             try:
-                compiled = compile(code, "<candidate>", "exec", dont_inherit=True, optimize=0)
+                compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
                 _reply(sock, ["ok", None, 0])
             except BaseException as e:  # noqa: BLE001
                 _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
@@ -253,11 +250,14 @@ def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
 
+_WARM_UP_CODE = marshal.dumps(compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True))
+
+
 def _warm_up() -> None:
     """Run the hot paths once while nobody waits: after a fork every page first written costs a
     copy-on-write fault (~4 µs on a VM); taking them here keeps them off the execution's latency."""
     wire.loads(wire.dumps(["ok", [1, 2.5, "x", (1, None), {"a": {1}}, b"b"], 0]))
-    compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True, optimize=0)
+    marshal.loads(_WARM_UP_CODE)
     _maxrss()
 
 
@@ -287,9 +287,9 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
         header = json.loads(raw)
         raw = wire.read_frame(payload_fd, wire.TRUSTED_FRAME)
         os.close(payload_fd)
-        # The payload is the program's source as UTF-8 (undecodable bytes are the program's problem:
-        # they surface as a compile error). Entry point and module name travel in the header.
-        code = raw.decode("utf-8", errors="surrogateescape") if raw is not None else ""
+        # The program: its code object, compiled by the host, or its source when it does not compile.
+        # Entry point and module name travel in the header.
+        code = plan.decode_program(raw) if raw is not None else ""
         del raw
         if header.get("audit") and events_fd >= 0:
             _audit = audit or auditing.RuntimeAudit(events_fd, workdir)

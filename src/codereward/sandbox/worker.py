@@ -136,7 +136,7 @@ class Worker:
 
     # -- one execution ------------------------------------------------------------------------------
 
-    def run(self, header: dict, cand_payload: bytes, judge_key: str, judge_payload: bytes,
+    def run(self, header: dict, cand_payload: bytes | Callable[[], bytes], judge_key: str, judge_payload: bytes,
             meanwhile: Callable[[], None] | None = None) -> Execution:
         """Run one execution; raise InfraError if the sandbox broke (the caller restarts the worker).
 
@@ -144,6 +144,8 @@ class Worker:
         a judge template per key, so the payload crosses and is parsed only the first time. `meanwhile`
         is called once the sandbox has the execution, before waiting for it (host work that overlaps the
         sandbox's); what it raises is raised after the execution is read, so the worker stays usable.
+        `cand_payload` may be a function that makes it: it is called once the header is on its way, so
+        making it overlaps the sandbox's hand-out (the candidate reads it only after the header).
         """
         self._next_id += 1
         new = judge_key not in self._templates
@@ -156,7 +158,7 @@ class Worker:
             self._templates.move_to_end(judge_key)
         header = {**header, "id": self._next_id, "task": judge_key, "new": new, "evict": evict}
         pending = [(self.ctrl, memoryview(wire.frame(json.dumps(header).encode()))),
-                   (self.cand, memoryview(wire.frame(cand_payload)))]
+                   (self.cand, cand_payload)]
         if new:
             pending.append((self.judge, memoryview(wire.frame(judge_payload))))
         records = bytearray()
@@ -165,6 +167,10 @@ class Worker:
         sel = self._sel
         out: dict[int, memoryview] = {}
         for fd, data in pending:  # small payloads go straight into the pipe: no selector round
+            if callable(data):
+                data = memoryview(wire.frame(data()))
+            elif not isinstance(data, memoryview):
+                data = memoryview(wire.frame(data))
             try:
                 n = os.write(fd, data)
             except BlockingIOError:
