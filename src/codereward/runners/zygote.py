@@ -274,6 +274,24 @@ def _peak_rss_kb(pid: int) -> int:
         return 0
 
 
+def _warm_up(raw: bytes, st: dict) -> None:
+    """Run our own hot path once, on the last execution's header and status, while nobody waits.
+
+    The fork of the spare made every page of ours copy-on-write again, so the next execution's first
+    touches would each take a fault (~4 µs on a VM; ~100 of them between a header arriving and the
+    execution being handed out, and after it ends) on its critical path. Taking them here moves them off
+    it; they are mostly the same pages, so the CPU spent is about the same.
+    """
+    header = json.loads(raw)
+    header.get("evict", [])
+    _templates.get(header["task"])
+    wire.frame(json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False)}).encode())
+    time.monotonic() + float(header["time"]) + float(header.get("grace", 1.0))
+    wire.frame(json.dumps(st).encode())
+    _peak_rss_kb(os.getpid())
+    int.from_bytes(wire.frame(raw)[:4], "big")
+
+
 def main(argv: list[str]) -> None:
     global TMP_ROOT, _spare, _dying
     config = json.loads(argv[0])
@@ -330,7 +348,8 @@ def main(argv: list[str]) -> None:
         # candidate is dead, and nothing it wrote may reach the next). Tasks come in runs of one kind:
         # lock it down in advance unless this was a stdio execution.
         _spare = _Spare(fds, locked=header["kind"] != "stdio", audited=bool(header.get("audit")))
-        del header, raw
+        _warm_up(raw, st)
+        del header, raw, st
 
 
 if __name__ == "__main__":
