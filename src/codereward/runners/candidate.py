@@ -251,6 +251,10 @@ def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
 
 
 _WARM_UP_CODE = marshal.dumps(compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True))
+_WARM_UP_HEADER = json.dumps({"kind": "assert", "time": 3.0, "grace": 2.5, "fail_fast": False, "entry": "f",
+                              "limits": {"time": 3.0, "memory_mb": 1024, "output_kb": 1024, "open_files": 64},
+                              "module": "__candidate__", "audit": True, "id": 1, "task": "k", "new": False,
+                              "evict": []}).encode()
 
 
 def _warm_up() -> None:
@@ -258,6 +262,8 @@ def _warm_up() -> None:
     copy-on-write fault (~4 µs on a VM); taking them here keeps them off the execution's latency."""
     wire.loads(wire.dumps(["ok", [1, 2.5, "x", (1, None), {"a": {1}}, b"b"], 0]))
     marshal.loads(_WARM_UP_CODE)
+    json.loads(_WARM_UP_HEADER)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # as _set_limits will, soon
     _maxrss()
 
 
@@ -280,6 +286,10 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
         audit = auditing.RuntimeAudit(events_fd, workdir) if audited and events_fd >= 0 else None
         if locked:
             _lock_down()
+            if audit is not None:
+                # Early is as good as late: the diffs compare against the zygote's baseline, and the
+                # snapshot only notes which dicts are unchanged so far (a dict changed later is compared).
+                audit.snapshot()
         raw = wire.read_frame(header_fd)
         if raw is None:
             os._exit(0)
@@ -306,8 +316,9 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
             # The execution's own limits, once known. Under the filter setrlimit still works, but only
             # downwards: the sandbox has no CAP_SYS_RESOURCE to raise a hard limit, so a program cannot undo it.
             _set_limits(header["limits"], header["time"])
-            if _audit is not None:  # after the lock-down, so our own set-up is not in the record
-                _audit.snapshot()
+            if _audit is not None:  # after the lock-down and limits, so our own set-up is not in the record
+                if not (locked and _audit is audit):
+                    _audit.snapshot()
                 sys.addaudithook(_audit.hook)
             _serve_calls(sock, code, header.get("entry") or "", header.get("module", "__candidate__"))
     except BaseException:
