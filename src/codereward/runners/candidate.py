@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 import traceback
+import types
 
 from . import auditing, plan, seccomp, wire
 
@@ -120,7 +121,7 @@ def _call(fn, args: list, kwargs: dict) -> list:
         return ["exc", *_exc_info(e), _maxrss()]
 
 
-def _serve_calls(sock: int, code: str, entry: str, module_name: str) -> None:
+def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name: str) -> None:
     namespace: dict = {"__name__": module_name, "__builtins__": builtins}
     fn = None
     audit = _audit
@@ -231,7 +232,7 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
             timed_out, elapsed, ru.ru_maxrss]
 
 
-def _serve_runs(sock: int, code: str, limits: dict, workdir: str) -> None:
+def _serve_runs(sock: int, code: str | types.CodeType, limits: dict, workdir: str) -> None:
     compiled = None
     while True:
         raw = wire.read_frame(sock)

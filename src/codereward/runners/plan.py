@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import marshal
 import sys
+import types
 from typing import NamedTuple
 
 from . import wire
@@ -69,7 +70,7 @@ def encode_program(program: str) -> bytes:
         return PROGRAM_SOURCE + program.encode("utf-8", errors="surrogatepass")
 
 
-def decode_program(payload: bytes):
+def decode_program(payload: bytes) -> types.CodeType | str:
     """encode_program's payload -> a code object, or the source (str) that the candidate compiles."""
     if payload[:1] == PROGRAM_CODE:
         return marshal.loads(memoryview(payload)[1:])
