@@ -209,6 +209,10 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
                         f"audit on runs at {100 * s_off / s:.0f}% of audit-off throughput; {n - same} verdicts "
                         "differ between the two"))
         log(f"  {s_off:.1f} s: audit on = {100 * s_off / s:.0f}% of audit-off throughput")
+        for smp, a, b in zip(samples, results, plain):  # the audit never decides a verdict: say why one moved
+            if a.passed != b.passed:
+                log(f"    differs: {smp.task_id}#{smp.completion_id}: audit on {a.status.value} in {a.time:.3f} s, "
+                    f"off {b.status.value} in {b.time:.3f} s; {'; '.join(_why(b.tests if a.passed else a.tests))}")
         if limit == "auto":
             extra["auto_limits"] = auto_limits
     fixed = by_limit.get(f"{TIMEOUT:g} s")
@@ -223,16 +227,20 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
         diffs = []
         for s, a, b in zip(samples, fixed, by_limit["auto"]):
             if a.passed != b.passed:
-                bad = [t for t in (b.tests if a.passed else a.tests) if t.outcome.value != "passed"]
                 diffs.append({
                     "task_id": s.task_id, "completion_id": s.completion_id,
                     "fixed_3s": a.status.value, "auto": b.status.value,
                     "auto_limit_s": round(auto_limits[s.task_id], 3) if s.task_id in auto_limits else None,
                     "time_fixed_s": round(a.time, 3), "time_auto_s": round(b.time, 3),
-                    "why": sorted({f"{t.outcome.value}: {t.detail[:100]}" for t in bad})[:3],
+                    "why": _why(b.tests if a.passed else a.tests),
                 })
         extra["auto_vs_fixed"] = diffs
     return rows, extra
+
+
+def _why(tests: list) -> list[str]:
+    """The distinct failing outcomes of a result's tests, with their details (the first three)."""
+    return sorted({f"{t.outcome.value}: {t.detail[:100]}" for t in tests if t.outcome.value != "passed"})[:3]
 
 
 def print_table(rows: list[dict], out=sys.stdout) -> None:
