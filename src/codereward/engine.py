@@ -328,8 +328,8 @@ class Engine:
             "limits": self._limits.get(task, lambda: task.limits.model_dump()),
             "entry": task.entry_point or "", "module": "__candidate__", "audit": self.audit,
         }
-        # Compiled on the host, once whatever the retries, while the sandbox hands the execution out.
-        code = functools.cache(lambda: encode_program(program))
+        # Compiled on the host while the sandbox hands the execution out (again on a retry, which is rare).
+        code = functools.partial(encode_program, program)
         for attempt in range(self.retries + 1):
             worker = self._idle.take(payload.key)
             try:
