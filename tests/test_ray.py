@@ -66,6 +66,7 @@ def workload(humaneval: dict[str, Task]) -> tuple[dict[str, Task], list[Sample]]
         Sample(task_id="demo/sq", solution="def sq(x):\n    return x + x\n", completion_id=1),
         Sample(task_id="demo/add", solution="a, b = map(int, input().split())\nprint(a + b)\n", completion_id=0),
         Sample(task_id="demo/add", solution="print(3)\n", completion_id=1),
+        Sample(task_id="demo/sq", solution="def sq(x):\n    return x + x\n", completion_id=2),  # a copy
     ]
     return tasks, samples
 
@@ -74,7 +75,7 @@ def verdict(r: Result) -> tuple:
     """Everything in a result except timings and memory, which differ from run to run. Audit flags compare as
     a multiset: the local engine itself reports them in no fixed order."""
     flags = getattr(r, "flags", None)
-    return (r.task_id, r.completion_id, r.status, r.reward, r.reason,
+    return (r.task_id, r.completion_id, r.duplicate_of, r.status, r.reward, r.reason,
             None if flags is None else sorted(map(repr, flags)),
             [(t.name, t.outcome, t.detail, t.visible) for t in r.tests])
 
@@ -101,7 +102,9 @@ def test_same_results_as_local_backend(ray_cluster, humaneval) -> None:
     assert statuses.count(Status.PASSED) == N_TASKS + 2 and Status.ERROR not in statuses
     outcomes = {t.outcome.value for r in got for t in r.tests}
     assert {"passed", "wrong_answer", "time_limit", "compile_error", "runtime_error", "skipped"} <= outcomes
-    assert stats["executions"] >= len(samples) and stats["batches"] > 1 and stats["actor_deaths"] == 0
+    assert stats["executions"] >= len(samples) - 1 and stats["batches"] > 1 and stats["actor_deaths"] == 0
+    # The copy ran once, on the driver's say: the nodes never saw it.
+    assert stats["duplicates"] == 1 and got[-1].duplicate_of == len(samples) - 4
 
 
 def test_check_and_run(ray_cluster, humaneval) -> None:

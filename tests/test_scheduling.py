@@ -9,7 +9,7 @@ import time
 import pytest
 
 from codereward import Engine, Sample, Status, load_dataset
-from codereward.scheduling import IdleWorkers, SampleOrder
+from codereward.scheduling import Duplicates, IdleWorkers, SampleOrder
 
 
 def drain(order: SampleOrder, last=None, keys=None) -> list[int]:
@@ -113,10 +113,58 @@ def test_engine_keeps_a_tasks_runs_on_one_sandbox_and_results_in_input_order():
             program = tasks[t].reference if right else tasks[t].prompt + "    return None\n"
             samples.append(Sample(task_id=t, solution=program))
             expect.append(Status.PASSED if right else Status.FAILED)
-    with Engine(workers=2) as engine:
+    with Engine(workers=2, dedupe=False) as engine:  # the copies must run: they are what is scheduled here
         results = engine.evaluate(tasks, samples)
         judges = sum(len(w._templates) for w in engine._workers)
     assert [r.task_id for r in results] == [s.task_id for s in samples]
     assert [r.status for r in results] == expect
     # A plain first-come queue gives nearly every task a judge in both sandboxes (~60 here).
     assert judges <= len(ids) + 3, judges
+
+
+def test_duplicates_lead_with_the_first_of_each_key_and_copies_get_their_own_result():
+    keys = [("a", "p"), ("b", "p"), ("a", "p"), ("a", "q"), ("a", "p"), ("b", "p")]
+    d = Duplicates(keys)
+    assert d.leaders == [0, 1, 3]
+    assert d.copies == {0: [2, 4], 1: [5]} and d.n_copies == 3
+    assert Duplicates(range(4)).leaders == [0, 1, 2, 3]  # distinct keys: everything runs
+    from codereward import Outcome, Result, TestResult
+
+    first = Result("a", Status.FAILED, [TestResult("t0", Outcome.WRONG_ANSWER, detail="x")], reward=0.0,
+                   completion_id=0, flags=[])
+    copy = Duplicates.share(first, 0, 7)
+    assert (copy.duplicate_of, copy.completion_id, copy.reward) == (0, 7, 0.0)
+    assert copy.to_dict()["duplicate_of"] == 0 and "duplicate_of" not in first.to_dict()
+    copy.tests[0].detail = "edited"
+    copy.flags.append("edited")
+    assert first.tests[0].detail == "x" and first.flags == []  # the leader's result is not shared by reference
+
+
+def test_engine_runs_each_distinct_program_once_and_marks_the_copies():
+    """Exact copies (same task, same program) share the first one's verdict, marked duplicate_of; a program
+    that differs by a byte, or the same program for another task, runs on its own."""
+    tasks = load_dataset("humaneval")
+    t0, t1 = tasks["HumanEval/0"], tasks["HumanEval/1"]
+    right, wrong = t0.reference, t0.prompt + "    return None\n"
+    samples = [Sample(task_id=t0.id, solution=right, completion_id=0),
+               Sample(task_id=t0.id, solution=wrong, completion_id=1),
+               Sample(task_id=t0.id, solution=right, completion_id=2),
+               Sample(task_id=t0.id, solution=right + "\n", completion_id=3),  # one byte more: not a copy
+               Sample(task_id=t1.id, solution=right, completion_id=0),  # t0's program for t1: not a copy
+               Sample(task_id=t0.id, solution=wrong, completion_id=4)]
+    seen: list[int] = []
+    with Engine(workers=2) as engine:
+        results = engine.evaluate(tasks, samples, on_result=lambda i, r: seen.append(i))
+        stats = dict(engine.stats)
+    assert sorted(seen) == list(range(len(samples)))
+    assert [r.status for r in results] == [Status.PASSED, Status.FAILED, Status.PASSED, Status.PASSED,
+                                           Status.FAILED, Status.FAILED]
+    assert [r.duplicate_of for r in results] == [None, None, 0, None, None, 1]
+    assert [r.completion_id for r in results] == [0, 1, 2, 3, 0, 4]
+    assert results[2].tests is not results[0].tests
+    assert (stats["executions"], stats["duplicates"]) == (4, 2)
+    with Engine(workers=2, dedupe=False) as engine:
+        again = engine.evaluate(tasks, samples)
+        assert engine.stats["executions"] == len(samples)
+    assert [r.status for r in again] == [r.status for r in results]
+    assert all(r.duplicate_of is None for r in again)

@@ -30,7 +30,7 @@ from .runners import wire
 from .runners.plan import encode_program
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Execution, Worker
-from .scheduling import IdleWorkers, SampleOrder
+from .scheduling import Duplicates, IdleWorkers, SampleOrder
 from .tasks.model import CallSuite, Task
 from .tasks.samples import Sample
 
@@ -115,6 +115,7 @@ class Engine:
         fail_fast: bool = False,
         cache: ResultCache | None = None,
         audit: bool = True,
+        dedupe: bool = True,
     ) -> None:
         """
         workers: concurrent sandboxes (default: CPU count); each runs one execution at a time.
@@ -131,6 +132,9 @@ class Engine:
             version) is answered from it. Results with status `error` are never cached.
         audit: attach reward-hacking flags to every result (audit/: static analysis of the program, runtime
             events from inside the sandbox). Flags never change a verdict.
+        dedupe: in `evaluate`, run each distinct (task, program) once; later samples with the same program
+            for the same task share its verdict, marked `duplicate_of` (scheduling.Duplicates says why and
+            what it costs). `run` and `check` always execute.
         """
         if isolation == "none":
             warnings.warn(
@@ -149,6 +153,7 @@ class Engine:
         # Any other setting that changes results (e.g. audit options) must be folded in here, so it keys the cache.
         self.audit = audit
         self.cache_extra = "audit" if audit else ""
+        self.dedupe = dedupe
         self._idle: IdleWorkers[Worker] = IdleWorkers()
         self._workers: list[Worker] = []
         self._started = False
@@ -163,7 +168,8 @@ class Engine:
         self._limits: _PerTask[dict] = _PerTask()
         self._visible_cases: _PerTask[list] = _PerTask()
         self._static_flags: _PerTask[dict] = _PerTask()  # per task: program digest -> its static flags
-        self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0, "cache_hits": 0, "cache_misses": 0}
+        self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0, "cache_hits": 0, "cache_misses": 0,
+                      "duplicates": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -235,31 +241,39 @@ class Engine:
         self.start()
         assert self._pool is not None
         results: list[Result | None] = [None] * len(samples)
+        programs = [tasks[s.task_id].program(completion=s.completion, solution=s.solution) for s in samples]
+        # Without dedupe every key is distinct, so every sample leads.
+        dups = Duplicates(list(zip((s.task_id for s in samples), programs)) if self.dedupe else range(len(samples)))
+        todo = dups.leaders
 
-        def one(i: int, s: Sample) -> None:
-            task = tasks[s.task_id]
-            program = task.program(completion=s.completion, solution=s.solution)
-            r = self.run(task, program)
-            r.completion_id = s.completion_id
+        def done(i: int, r: Result) -> None:
             results[i] = r
             if on_result is not None:
                 on_result(i, r)
 
-        order = SampleOrder([s.task_id for s in samples])
+        def one(i: int) -> None:
+            r = self.run(tasks[samples[i].task_id], programs[i])
+            r.completion_id = samples[i].completion_id
+            done(i, r)
+            for j in dups.copies.get(i, ()):
+                done(j, dups.share(r, i, samples[j].completion_id))
+
+        order = SampleOrder([samples[i].task_id for i in todo])
 
         def runner() -> None:
             last = None
-            while (i := order.next(last)) is not None:
-                one(i, samples[i])
-                last = samples[i].task_id
+            while (k := order.next(last)) is not None:
+                one(todo[k])
+                last = samples[todo[k]].task_id
 
-        futures = [self._pool.submit(runner) for _ in range(min(self.n_workers, len(samples)))]
+        futures = [self._pool.submit(runner) for _ in range(min(self.n_workers, len(todo)))]
         try:
             for f in futures:
                 f.result()
         except BaseException:
             order.stop()  # the runners finish the samples they hold, then stop
             raise
+        self.stats["duplicates"] += dups.n_copies
         return results  # type: ignore[return-value]
 
     def run(self, task: Task, program: str) -> Result:

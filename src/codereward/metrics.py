@@ -29,10 +29,12 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
     status: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     n_results = 0
+    n_copies = 0
     audited: list[Result] = []
     flag_counts: Counter[str] = Counter()
     for r in results:
         n_results += 1
+        n_copies += r.duplicate_of is not None
         if r.flags is not None:
             audited.append(r)
             flag_counts.update({f"{f.category.value}/{f.severity.value}" for f in r.flags})
@@ -55,6 +57,7 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
         "pass_at_k": pass_k,
         "status": dict(status),
         "outcomes": dict(outcomes),
+        "duplicates": n_copies,  # results shared from an identical earlier sample, not run themselves
     }
     if audited:
         rate = flag_rate(audited, "high")["flag_rate"]

@@ -65,6 +65,9 @@ class Result:
     memory_kb: int = 0  # peak resident memory of the candidate process
     completion_id: int | None = None  # position of the sample among the task's samples
     flags: list[Flag] | None = None  # reward-hacking audit flags (audit/); None when the audit is off
+    # Input index of the identical earlier sample (same task, same program) whose execution this result
+    # shares (Engine(dedupe=True), scheduling.Duplicates); None when this sample ran itself.
+    duplicate_of: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -91,6 +94,7 @@ class Result:
             "memory_kb": self.memory_kb,
             "tests": [t.to_dict() for t in self.tests],
             **({"flags": [f.to_dict() for f in self.flags]} if self.flags is not None else {}),
+            **({"duplicate_of": self.duplicate_of} if self.duplicate_of is not None else {}),
         }
 
     @classmethod
@@ -100,7 +104,8 @@ class Result:
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], reward=d.get("reward"),
                    reason=d.get("reason", ""), time=d.get("time", 0.0), memory_kb=d.get("memory_kb", 0),
                    completion_id=d.get("completion_id"),
-                   flags=[_flag(f) for f in d["flags"]] if d.get("flags") is not None else None)
+                   flags=[_flag(f) for f in d["flags"]] if d.get("flags") is not None else None,
+                   duplicate_of=d.get("duplicate_of"))
 
 
 def _flag(d: dict[str, Any]) -> Flag:

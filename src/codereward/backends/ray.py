@@ -51,6 +51,7 @@ from ..engine import AUTO, Engine
 from ..errors import InfraError, IsolationError
 from ..results import Result, Status
 from ..rewards import REWARDS, apply_reward
+from ..scheduling import Duplicates
 from ..tasks.model import Task
 from ..tasks.samples import Sample
 
@@ -60,7 +61,7 @@ ENGINE_STATS = ("executions", "infra_retries", "workers_restarted")  # summed ov
 # gets (e.g. OOM at start) must not be retried forever.
 MAX_REPLACEMENTS_PER_NODE = 3
 # Engine options that stay on the driver: a cache is a local file, shared by every node through the driver.
-DRIVER_ONLY = frozenset({"cache"})
+DRIVER_ONLY = frozenset({"cache", "dedupe"})
 
 
 class _NodeEngine:
@@ -172,7 +173,7 @@ class RayEngine:
                 "node of the Ray cluster. Use it only for code you trust.", stacklevel=2)
         t = self._template
         self.spec, self.reward_fn, self.time_limit, self.auto = t.spec, t.reward_fn, t.time_limit, t.auto
-        self.retries, self.fail_fast = t.retries, t.fail_fast
+        self.retries, self.fail_fast, self.dedupe = t.retries, t.fail_fast, t.dedupe
         self.cache = engine_options.get("cache")
         self.cache_extra: str = getattr(t, "cache_extra", "")  # settings that change results key the cache
         self.workers = workers
@@ -188,6 +189,7 @@ class RayEngine:
         self._options: dict[str, Any] = {
             **{k: v for k, v in engine_options.items() if k not in DRIVER_ONLY},
             "reward": reward if isinstance(reward, str) else "binary",
+            "dedupe": False,  # done here on the driver, over all samples, not per batch
         }
         self._id = uuid.uuid4().hex[:8]
         self._lock = threading.RLock()
@@ -200,7 +202,7 @@ class RayEngine:
         self._dead_stats: dict[str, int] = dict.fromkeys(ENGINE_STATS, 0)
         self.stats: dict[str, int] = {**dict.fromkeys(ENGINE_STATS, 0), "cache_hits": 0, "cache_misses": 0,
                                       "nodes": 0, "batches": 0, "actor_deaths": 0, "actor_retries": 0,
-                                      "batch_errors": 0}
+                                      "batch_errors": 0, "duplicates": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -267,17 +269,27 @@ class RayEngine:
 
         `on_result(index, result)` is called as each batch comes back (from the calling thread).
         """
-        items = []
-        for s in samples:
-            task = tasks[s.task_id]
-            items.append((task, task.program(completion=s.completion, solution=s.solution)))
+        programs = [tasks[s.task_id].program(completion=s.completion, solution=s.solution) for s in samples]
+        # As Engine.evaluate: each distinct (task, program) runs once, its copies share the verdict.
+        dups = Duplicates(list(zip((s.task_id for s in samples), programs)) if self.dedupe else range(len(samples)))
+        items = [(tasks[samples[i].task_id], programs[i]) for i in dups.leaders]
+        results: list[Result | None] = [None] * len(samples)
 
-        def done(i: int, r: Result) -> None:
-            r.completion_id = samples[i].completion_id
+        def deliver(i: int, r: Result) -> None:
+            results[i] = r
             if on_result is not None:
                 on_result(i, r)
 
-        return self._dispatch(items, done)
+        def done(k: int, r: Result) -> None:
+            i = dups.leaders[k]
+            r.completion_id = samples[i].completion_id
+            deliver(i, r)
+            for j in dups.copies.get(i, ()):
+                deliver(j, dups.share(r, i, samples[j].completion_id))
+
+        self._dispatch(items, done)
+        self.stats["duplicates"] += dups.n_copies
+        return results  # type: ignore[return-value]
 
     # -- dispatch -------------------------------------------------------------------------------------
 

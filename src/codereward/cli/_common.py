@@ -126,6 +126,11 @@ JsonOpt = Annotated[bool, typer.Option(
 NoAuditOpt = Annotated[bool, typer.Option(
     "--no-audit", rich_help_panel=RUN,
     help="Skip the reward-hacking audit (flags on each result; on by default, a fraction of a ms a sample).")]
+NoDedupeOpt = Annotated[bool, typer.Option(
+    "--no-dedupe", rich_help_panel=RUN,
+    help="Run every sample, even one whose program repeats an earlier sample of the same task. By default "
+         "such a copy shares that sample's verdict (its result says [i]duplicate_of[/]: the earlier line's "
+         "index); a program whose verdict depends on chance then gets one draw for all its copies.")]
 PenaltyOpt = Annotated[list[str] | None, typer.Option(
     "--penalty", metavar="CATEGORY=X|default", rich_help_panel=RUN, show_default="no penalties",
     help="Reward = correctness - penalty for audit flags (high severity x1, medium x0.5), capped at 1. "
@@ -219,7 +224,7 @@ def _load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | 
 
 def _engine(workers: int | None, isolation: Isolation, reward: Reward | RewardFn = Reward.binary,
             time_limit: float | str | None = None, fail_fast: bool = False, audit: bool = True,
-            backend: Backend = None) -> Engine:
+            backend: Backend = None, dedupe: bool = True) -> Engine:
     if isolation is Isolation.none:
         err.print("[bold white on red] WARNING [/] [bold red]--isolation none: candidate code runs WITHOUT a "
                   "sandbox, with your user's rights (files, network, processes). Use it only for code you "
@@ -227,7 +232,8 @@ def _engine(workers: int | None, isolation: Isolation, reward: Reward | RewardFn
     with warnings.catch_warnings():  # the engine warns about isolation none too; we just said it louder
         warnings.simplefilter("ignore")
         options = dict(workers=workers, isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast,
-                       reward=reward.value if isinstance(reward, Reward) else reward, audit=audit)
+                       reward=reward.value if isinstance(reward, Reward) else reward, audit=audit,
+                       dedupe=dedupe)
         if backend is not None and backend.value != "local":
             from ..backends import create_engine
 

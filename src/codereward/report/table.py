@@ -106,6 +106,8 @@ def summary_table(summary: dict, out: str | None = None) -> Table:
         table.add_row("elapsed", f"{summary['elapsed_s']:.2f} s")
         rate = summary.get("samples_per_s")
         table.add_row("throughput", "n/a" if rate is None else f"{rate:.1f} samples/s")
+    if summary.get("duplicates"):
+        table.add_row(Text("duplicates (verdict shared)", style="dim"), str(summary["duplicates"]))
     if out is not None:
         table.add_section()
         table.add_row("results", Text(out, overflow="fold"))
