@@ -168,3 +168,30 @@ def test_engine_runs_each_distinct_program_once_and_marks_the_copies():
         assert engine.stats["executions"] == len(samples)
     assert [r.status for r in again] == [r.status for r in results]
     assert all(r.duplicate_of is None for r in again)
+
+
+def test_a_program_that_is_not_python_fails_on_the_host_exactly_as_in_the_sandbox():
+    """evaluate compiles each program first: once a run of the task has named its tests, a SyntaxError is
+    failed without a sandbox, with the very result the sandbox gives (check() always runs one). Errors that
+    depend on the process meeting them (RecursionError, MemoryError) still go to the sandbox."""
+    tasks = load_dataset("humaneval")
+    task = tasks["HumanEval/2"]
+    broken = [task.prompt + "    return (\n", task.prompt + "  return 1\n     return 2\n",
+              "def truncate_number(number:\n"]
+    deep = "x = " + "-" * 100000 + "1\n"  # the parser runs out of memory: not decided on the host
+    samples = [Sample(task_id=task.id, solution=p) for p in [task.reference, *broken, deep]]
+    with Engine(workers=1) as engine:
+        results = engine.evaluate(tasks, samples)
+        on_host = engine.stats["decided_on_host"]
+        in_sandbox = [engine.check(task, solution=p) for p in broken]
+        assert engine.stats["decided_on_host"] == on_host  # check() never skips the sandbox
+    assert on_host == len(broken)
+    assert results[0].status is Status.PASSED
+    for host, sandbox in zip(results[1:], in_sandbox):
+        assert host.status is sandbox.status is Status.FAILED
+        assert [(t.name, t.outcome.value, t.detail, t.visible) for t in host.tests] == \
+               [(t.name, t.outcome.value, t.detail, t.visible) for t in sandbox.tests]
+        assert host.tests[0].outcome.value == "compile_error" and "Error" in host.tests[0].detail
+        assert host.reward == sandbox.reward == 0.0
+        assert sorted(map(repr, host.flags)) == sorted(map(repr, sandbox.flags))
+    assert results[-1].status is Status.FAILED and results[-1].tests[0].outcome.value == "compile_error"

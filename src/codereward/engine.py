@@ -27,7 +27,7 @@ from .judge.verdict import decide
 from .results import Result, Status
 from .rewards import REWARDS, RewardFn, apply_reward, get_reward
 from .runners import wire
-from .runners.plan import encode_program
+from .runners.plan import PROGRAM_SOURCE, encode_program, syntax_error
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Execution, Worker
 from .scheduling import Duplicates, IdleWorkers, SampleOrder
@@ -168,8 +168,9 @@ class Engine:
         self._limits: _PerTask[dict] = _PerTask()
         self._visible_cases: _PerTask[list] = _PerTask()
         self._static_flags: _PerTask[dict] = _PerTask()  # per task: program digest -> its static flags
+        self._test_names: _PerTask[list[str]] = _PerTask()  # per task: its tests' names, from a first run
         self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0, "cache_hits": 0, "cache_misses": 0,
-                      "duplicates": 0}
+                      "duplicates": 0, "decided_on_host": 0}
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -252,7 +253,9 @@ class Engine:
                 on_result(i, r)
 
         def one(i: int) -> None:
-            r = self.run(tasks[samples[i].task_id], programs[i])
+            # Compiled here, not while a sandbox hands the execution out (run's way, which saves a check's
+            # latency): a program that is not valid Python is then failed without one.
+            r = self._run(tasks[samples[i].task_id], programs[i], encode_program(programs[i]))
             r.completion_id = samples[i].completion_id
             done(i, r)
             for j in dups.copies.get(i, ()):
@@ -278,6 +281,10 @@ class Engine:
 
     def run(self, task: Task, program: str) -> Result:
         """Run one program against one task and decide its verdict."""
+        return self._run(task, program)
+
+    def _run(self, task: Task, program: str, code: bytes | None = None) -> Result:
+        """run(), given the program's encode_program() payload if the caller made it already."""
         try:
             limit = self._time_limit(task)
             payload = self._judge_payload(task)
@@ -300,7 +307,11 @@ class Engine:
             if not static:  # once, whatever retries the execution takes
                 static.append(self._audit_static(task, program))
 
-        result, events = self._execute(task, program, payload, limit, audit_meanwhile if self.audit else None)
+        result = self._not_valid_python(task, program, payload) if code and code[:1] == PROGRAM_SOURCE else None
+        events = b""
+        if result is None:
+            result, events = self._execute(task, program, payload, limit, audit_meanwhile if self.audit else None,
+                                           code)
         if self.audit:
             audit_meanwhile()  # done already, unless the sandbox failed before it had the program
             result.flags = audit.audit_result(task, result, static[0], events)
@@ -312,15 +323,30 @@ class Engine:
     # -- internals -----------------------------------------------------------------------------------
 
     def _execute(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float,
-                 meanwhile: Callable[[], None] | None = None) -> tuple[Result, bytes]:
+                 meanwhile: Callable[[], None] | None = None, code: bytes | None = None) -> tuple[Result, bytes]:
         """The verdict of one execution, and the runtime audit events its candidate wrote. `meanwhile` is
         host work to do while the sandbox runs the program (once, even if the execution is retried)."""
         try:
-            ex = self._run_in_sandbox(task, program, payload, limit, meanwhile)
+            ex = self._run_in_sandbox(task, program, payload, limit, meanwhile, code)
         except InfraError as e:
             return Result(task_id=task.id, status=Status.ERROR, reason=f"sandbox failure: {e}"), b""
-        visible = list(payload.visible) if payload.visible else None
-        return decide(task.id, ex.records, ex.status, visible=visible), ex.events
+        result = decide(task.id, ex.records, ex.status, visible=list(payload.visible) if payload.visible else None)
+        if result.tests and result.status is not Status.ERROR:
+            self._test_names.get(task, lambda: [t.name for t in result.tests])  # the judge's plan, for next time
+        return result, ex.events
+
+    def _not_valid_python(self, task: Task, program: str, payload: judge_payload.JudgePayload) -> Result | None:
+        """A program that is not valid Python fails every test with `compile_error`, as the sandbox would
+        report it, without one: once a run of the task has told us its tests' names. None otherwise."""
+        names = self._test_names.peek(task)
+        detail = syntax_error(program) if names is not None else None
+        if detail is None:
+            return None
+        # decide() builds it from records, exactly as the judge would have sent them (judge._load).
+        records = [{"plan": names}, *({"i": i, "o": "compile_error", "t": 0.0, "m": 0, "d": detail}
+                                      for i in range(len(names))), {"end": 1}]
+        self.stats["decided_on_host"] += 1
+        return decide(task.id, records, {"wall": 0.0}, visible=list(payload.visible) if payload.visible else None)
 
     def _audit_static(self, task: Task, program: str) -> list:
         """Static audit flags, before execution, computed once per task and program (a program seen again gets
@@ -332,8 +358,8 @@ class Engine:
         return audit.audit_program(task, program, self._visible_cases.get(task, cases),
                                    seen=self._static_flags.get(task, dict))
 
-    def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload,
-                        limit: float, meanwhile: Callable[[], None] | None = None) -> Execution:
+    def _run_in_sandbox(self, task: Task, program: str, payload: judge_payload.JudgePayload, limit: float,
+                        meanwhile: Callable[[], None] | None = None, code: bytes | None = None) -> Execution:
         """One execution on an idle sandbox; a broken sandbox is replaced and the execution retried."""
         if not self._started:  # hot path: no lock once the sandboxes are up
             self.start()
@@ -342,12 +368,13 @@ class Engine:
             "limits": self._limits.get(task, lambda: task.limits.model_dump()),
             "entry": task.entry_point or "", "module": "__candidate__", "audit": self.audit,
         }
-        # Compiled on the host while the sandbox hands the execution out (again on a retry, which is rare).
-        code = functools.partial(encode_program, program)
+        # Compiled on the host while the sandbox hands the execution out (again on a retry, which is rare),
+        # unless the caller did it already.
+        payload_of_program = code if code is not None else functools.partial(encode_program, program)
         for attempt in range(self.retries + 1):
             worker = self._idle.take(payload.key)
             try:
-                ex = worker.run(header, code, payload.key, payload.data, meanwhile)
+                ex = worker.run(header, payload_of_program, payload.key, payload.data, meanwhile)
             except InfraError:
                 worker = self._replace(worker)
                 if attempt == self.retries:

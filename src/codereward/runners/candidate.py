@@ -148,7 +148,7 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             try:
                 compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
             except BaseException as e:  # noqa: BLE001 — any failure to compile is the program's
-                _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
+                _reply(sock, ["compile", plan.compile_failure(e)])
                 continue
             res = _call(exec, [compiled, namespace], {})
             if res[0] == "ok":
@@ -244,7 +244,7 @@ def _serve_runs(sock: int, code: str | types.CodeType, limits: dict, workdir: st
                 compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
                 _reply(sock, ["ok", None, 0])
             except BaseException as e:  # noqa: BLE001
-                _reply(sock, ["compile", f"{type(e).__name__}: {e}"[:MAX_DETAIL]])
+                _reply(sock, ["compile", plan.compile_failure(e)])
         elif req[0] == "run" and compiled is not None:
             _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir))
         else:

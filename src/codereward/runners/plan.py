@@ -70,6 +70,25 @@ def encode_program(program: str) -> bytes:
         return PROGRAM_SOURCE + program.encode("utf-8", errors="surrogatepass")
 
 
+def compile_failure(e: BaseException) -> str:
+    """How a program's failure to compile is reported (each test's `compile_error` detail)."""
+    return f"{type(e).__name__}: {e}"[:300]
+
+
+def syntax_error(program: str) -> str | None:
+    """compile_failure() of a program whose source is not valid Python, else None (it compiles, or fails
+    for another reason). A SyntaxError is the same on the host as in the sandbox: both run one interpreter
+    and compile with the same flags. A RecursionError or MemoryError depends on the process that meets
+    it, so those programs are left to the sandbox."""
+    try:
+        compile_exec(program, "<candidate>")
+    except SyntaxError as e:  # IndentationError and TabError included
+        return compile_failure(e)
+    except Exception:  # noqa: BLE001 — see above
+        return None
+    return None
+
+
 def decode_program(payload: bytes) -> types.CodeType | str:
     """encode_program's payload -> a code object, or the source (str) that the candidate compiles."""
     if payload[:1] == PROGRAM_CODE:
