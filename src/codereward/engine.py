@@ -242,9 +242,7 @@ class Engine:
         self.start()
         assert self._pool is not None
         results: list[Result | None] = [None] * len(samples)
-        programs = [tasks[s.task_id].program(completion=s.completion, solution=s.solution) for s in samples]
-        # Without dedupe every key is distinct, so every sample leads.
-        dups = Duplicates(list(zip((s.task_id for s in samples), programs)) if self.dedupe else range(len(samples)))
+        programs, dups = Duplicates.of_samples(tasks, samples, self.dedupe)
         todo = dups.leaders
 
         def done(i: int, r: Result) -> None:

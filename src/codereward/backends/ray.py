@@ -269,9 +269,8 @@ class RayEngine:
 
         `on_result(index, result)` is called as each batch comes back (from the calling thread).
         """
-        programs = [tasks[s.task_id].program(completion=s.completion, solution=s.solution) for s in samples]
         # As Engine.evaluate: each distinct (task, program) runs once, its copies share the verdict.
-        dups = Duplicates(list(zip((s.task_id for s in samples), programs)) if self.dedupe else range(len(samples)))
+        programs, dups = Duplicates.of_samples(tasks, samples, self.dedupe)
         items = [(tasks[samples[i].task_id], programs[i]) for i in dups.leaders]
         results: list[Result | None] = [None] * len(samples)
 
