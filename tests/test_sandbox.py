@@ -24,6 +24,7 @@ from codereward import (
     Engine,
     Limits,
     Outcome,
+    Sample,
     Status,
     StdioCase,
     StdioSuite,
@@ -150,6 +151,25 @@ def test_no_state_survives_between_executions(engine):
     for _ in range(4):  # whichever worker it lands on
         assert_holds(engine, "return not os.path.exists('/tmp/planted') and not os.path.exists('planted') "
                              "and 'PLANTED' not in os.environ")
+
+
+def _hash_under_seed_0(text: str) -> int:
+    out = subprocess.run([sys.executable, "-c", f"print(hash({text!r}))"], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONHASHSEED": "0"}, check=True)
+    return int(out.stdout)
+
+
+@pytest.mark.parametrize("isolation", ["bwrap", "none"])
+def test_every_sandbox_hashes_with_seed_0(isolation, recwarn):
+    """str hashes (so set and dict order) are the same in every sandbox and every run: a program whose
+    result follows them gets one verdict, whichever worker runs it. The seed must reach the zygote's
+    interpreter itself (which fixes its hash secret at start-up; candidates inherit it), not just the
+    environment its children see."""
+    program = f"def probe():\n    return hash('codereward') == {_hash_under_seed_0('codereward')}\n"
+    with Engine(workers=2, isolation=isolation, dedupe=False) as e:
+        task = probe_task()
+        results = e.evaluate({task.id: task}, [Sample(task_id=task.id, solution=program)] * 6)
+    assert [r.status for r in results] == [Status.PASSED] * 6, [r.tests[0].detail for r in results]
 
 
 def test_assert_suite_reports_each_assert(engine):

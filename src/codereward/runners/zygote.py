@@ -1,7 +1,7 @@
 """The warm template inside each sandbox (its pid 1): forks a fresh candidate per execution, keeps one
 judge process per task, reaps, reports.
 
-Usage (by the host, inside bubblewrap):  python -I -S -B zygote.py CONFIG_JSON
+Usage (by the host, inside bubblewrap):  python -s -P -S -B zygote.py CONFIG_JSON (sandbox/bwrap.py)
 CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS, EVENTS], "imports": [...], "tmp": "/tmp", "path": [...],
               "cpu": N | null}
     CTRL     host -> zygote: one JSON header per execution {id, kind, time, grace, limits, entry, module,

@@ -103,18 +103,31 @@ def python_executable() -> str:
     return os.path.realpath(sys.executable)
 
 
+# The zygote's whole environment (the worker starts it with nothing else; bubblewrap clears the rest).
+# PYTHONHASHSEED: candidates inherit the zygote's hash secret, fixed when its interpreter starts; with a
+# random one, a program whose result follows set or dict order (str hashes) could pass in one sandbox and
+# fail in the next, or on the next run. Seed 0: every sandbox, every run, the same verdict. It tells a
+# candidate nothing it could not compute itself: its own process already shares the judge's secret.
+# LD_BIND_NOW: the dynamic linker resolves every symbol when the zygote starts, instead of writing
+# each lazily bound one into a (copy-on-write) GOT page in every candidate: ~20 fewer faults a run.
+ZYGOTE_ENV = {"PYTHONHASHSEED": "0", "LD_BIND_NOW": "1"}
+# Not `-I`: that implies -E, which ignores PYTHONHASHSEED. -s -P are the rest of what -I means (no user
+# site-packages, no script directory on sys.path); the environment is ours alone (ZYGOTE_ENV).
+PYTHON_FLAGS = ["-s", "-P", "-S", "-B"]
+
+
 def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | None = None) -> list[str]:
-    """argv that starts a zygote, inside bubblewrap unless spec.isolation == 'none'."""
+    """argv that starts a zygote, inside bubblewrap unless spec.isolation == 'none' (then the caller gives
+    it ZYGOTE_ENV as its environment)."""
     config = {"fds": fds, "imports": list(spec.packages) if spec.preimport else [], "tmp": tmp_root, "cpu": cpu}
     if spec.isolation == "none":
         config["path"] = sorted({str(d.parent) for n in spec.packages for d in _package_dirs(n)})
-        return [python_executable(), "-I", "-S", "-B", str(RUNNER_DIR / "zygote.py"), json.dumps(config)]
+        return [python_executable(), *PYTHON_FLAGS, str(RUNNER_DIR / "zygote.py"), json.dumps(config)]
     # --as-pid-1: the zygote is the sandbox's init, so no bubblewrap process (dumpable, holding the host's
     # environment and log fds) is visible inside, and signals from inside cannot kill it.
-    # LD_BIND_NOW: the dynamic linker resolves every symbol when the zygote starts, instead of writing
-    # each lazily bound one into a (copy-on-write) GOT page in every candidate: ~20 fewer faults a run.
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--as-pid-1",
-            "--setenv", "LD_BIND_NOW", "1"]
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", "--as-pid-1"]
+    for name, value in ZYGOTE_ENV.items():
+        args += ["--setenv", name, value]
     if os.geteuid() == 0:
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     args += _root_binds() + _python_binds()
@@ -130,7 +143,7 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     # wiped between executions) is the only place anything can be written.
     args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     config.update(tmp="/tmp", path=[SITE_DIR] if site_args else [])
-    args += ["--", python_executable(), "-I", "-S", "-B", f"{SANDBOX_ROOT}/runners/zygote.py", json.dumps(config)]
+    args += ["--", python_executable(), *PYTHON_FLAGS, f"{SANDBOX_ROOT}/runners/zygote.py", json.dumps(config)]
     return args
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ..errors import InfraError, IsolationError
 from ..runners import wire
-from .bwrap import SandboxSpec, check_bwrap, zygote_command
+from .bwrap import ZYGOTE_ENV, SandboxSpec, check_bwrap, zygote_command
 
 START_TIMEOUT = 60.0
 TEMPLATES_PER_WORKER = 256  # judge templates (prepared test suites) kept warm in each sandbox
@@ -73,8 +73,9 @@ class Worker:
         child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w, events_w]
         argv = zygote_command(spec, child_fds, self._tmp_root or "/tmp", cpu)
         try:
-            # The sandbox gets none of the host's environment (API keys, paths): only what bwrap needs.
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+            # The sandbox gets none of the host's environment (API keys, paths, PYTHON* settings): only what
+            # bwrap needs, and the zygote's own (which bwrap sets again inside).
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **ZYGOTE_ENV}
             self.proc = subprocess.Popen(argv, pass_fds=child_fds, stdin=subprocess.DEVNULL, env=env,
                                          stdout=self.errlog, stderr=self.errlog, close_fds=True)
         finally:
