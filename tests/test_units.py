@@ -141,10 +141,10 @@ def test_test_result_dict_has_every_field_and_round_trips():
 
 
 def test_per_task_memo_is_bounded() -> None:
-    from codereward.engine import _PerTask
+    from codereward.memo import PerTask
     from codereward.tasks.model import Task
 
-    memo: _PerTask[int] = _PerTask()
+    memo: PerTask[int] = PerTask()
     memo.MAX_TASKS = 4
     tasks = [Task.model_validate({"id": f"t{i}", "tests": {"kind": "stdio", "cases": []}}) for i in range(10)]
     for i, t in enumerate(tasks):
@@ -253,3 +253,13 @@ def test_a_program_crosses_as_code_unless_it_does_not_compile(program, compiles)
         assert isinstance(got, str)
         assert got == program.encode("utf-8", "surrogatepass").decode("utf-8", "surrogateescape")
 
+
+
+def test_auto_time_limit_is_factor_times_the_reference_within_floor_and_ceiling() -> None:
+    from codereward import AutoTimeLimit
+
+    auto = AutoTimeLimit()  # the documented defaults: 10x, floor 0.25 s, ceiling 60 s
+    assert auto.limit(0.001) == 0.25
+    assert auto.limit(0.1) == pytest.approx(1.0)
+    assert auto.limit(30.0) == 60.0
+    assert AutoTimeLimit(factor=4, floor=1.0).limit(0.5) == 2.0

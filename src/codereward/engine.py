@@ -18,12 +18,13 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from . import audit
 from .errors import InfraError
 from .judge import payload as judge_payload
 from .judge.verdict import decide
+from .memo import PerTask
 from .results import Result, Status
 from .rewards import REWARDS, RewardFn, apply_reward, get_reward
 from .runners import wire
@@ -41,50 +42,6 @@ AUTO = "auto"
 # How long past its time limit an execution may take before the zygote stops its judge: only a test suite
 # that itself hangs needs it (candidate hangs are timed by the judge), so it can be generous.
 GRACE = 2.0
-T = TypeVar("T")
-
-
-class _PerTask(Generic[T]):
-    """A value computed once per task and cached, keyed by the task object's identity (tasks are
-    immutable, and two tasks may share an id across files). Each entry keeps its task alive, so an id() is
-    never reused while cached. A failure (InfraError) is cached too: it is the task's, not the sample's."""
-
-    def __init__(self) -> None:
-        self._values: dict[int, tuple[Task, T | InfraError]] = {}
-        self._locks: dict[int, threading.RLock] = {}
-        self._lock = threading.Lock()
-
-    MAX_TASKS = 8192  # a long-running server sees unbounded distinct tasks: keep the most recent ones
-
-    def get(self, task: Task, compute: Callable[[], T]) -> T:
-        hit = self._values.get(id(task))
-        if hit is not None and hit[0] is not task:  # defensive: an id reused after eviction
-            hit = None
-        if hit is None:
-            with self._lock:
-                lock = self._locks.setdefault(id(task), threading.RLock())
-            with lock:
-                hit = self._values.get(id(task))
-                if hit is None:
-                    try:
-                        value: T | InfraError = compute()
-                    except InfraError as e:
-                        value = e
-                    hit = (task, value)
-                    with self._lock:
-                        self._values[id(task)] = hit
-                        while len(self._values) > self.MAX_TASKS:  # oldest first (insertion order)
-                            old = next(iter(self._values))
-                            del self._values[old]
-                            self._locks.pop(old, None)
-        if isinstance(hit[1], InfraError):
-            raise hit[1]
-        return hit[1]
-
-    def peek(self, task: Task) -> T | None:
-        """The value if already computed (and not a failure), else None; computes nothing."""
-        hit = self._values.get(id(task))
-        return hit[1] if hit is not None and hit[0] is task and not isinstance(hit[1], InfraError) else None
 
 
 @dataclass(frozen=True)
@@ -97,6 +54,9 @@ class AutoTimeLimit:
     factor: float = 10.0
     floor: float = 0.25
     ceiling: float = 60.0
+
+    def limit(self, reference_seconds: float) -> float:
+        return min(self.ceiling, max(self.floor, self.factor * reference_seconds))
 
 
 class Engine:
@@ -162,13 +122,13 @@ class Engine:
         # Sandboxes are started from these long-lived threads only: bubblewrap's --die-with-parent is
         # PR_SET_PDEATHSIG, which fires when the *thread* that spawned it exits, not the process.
         self._spawner: ThreadPoolExecutor | None = None
-        self._payloads: _PerTask[judge_payload.JudgePayload] = _PerTask()
-        self._reference_outputs: _PerTask[list] = _PerTask()
-        self._auto_limits: _PerTask[float] = _PerTask()
-        self._limits: _PerTask[dict] = _PerTask()
-        self._visible_cases: _PerTask[list] = _PerTask()
-        self._static_flags: _PerTask[dict] = _PerTask()  # per task: program digest -> its static flags
-        self._test_names: _PerTask[list[str]] = _PerTask()  # per task: its tests' names, from a first run
+        self._payloads: PerTask[judge_payload.JudgePayload] = PerTask()
+        self._reference_outputs: PerTask[list] = PerTask()
+        self._auto_limits: PerTask[float] = PerTask()
+        self._limits: PerTask[dict] = PerTask()
+        self._visible_cases: PerTask[list] = PerTask()
+        self._static_flags: PerTask[dict] = PerTask()  # per task: program digest -> its static flags
+        self._test_names: PerTask[list[str]] = PerTask()  # per task: its tests' names, from a first run
         self.stats = {"executions": 0, "infra_retries": 0, "workers_restarted": 0, "cache_hits": 0, "cache_misses": 0,
                       "duplicates": 0, "decided_on_host": 0}
 
@@ -447,4 +407,4 @@ class Engine:
                 raise InfraError(f"{task.id}: cannot calibrate the time limit, the reference solution "
                                   f"{r.status.value}: {r.reason or [t.detail for t in r.tests if t.detail][:1]}")
             times.append(max(r.time, time.perf_counter() - t0))
-        return min(self.auto.ceiling, max(self.auto.floor, self.auto.factor * max(times)))
+        return self.auto.limit(max(times))
