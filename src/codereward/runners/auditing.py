@@ -92,11 +92,7 @@ _view = _tag_viewer()
 class RuntimeAudit:
     def __init__(self, fd: int, workdir: str) -> None:
         self.fd = fd
-        # Paths whose opens are the interpreter's own business (imports) or the program's private tmp.
-        roots = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                 "/usr", "/opt/codereward", os.path.dirname(workdir.rstrip("/")) or "/tmp"}
-        roots |= {p for p in sys.path if p.startswith("/") and p != "/"}
-        self.quiet = tuple(sorted(r.rstrip("/") + "/" for r in roots))
+        self.quiet = quiet_paths(workdir)
         self.sent: set[tuple[str, str]] = set()
         self.count = 0
         self.busy = False
@@ -269,10 +265,27 @@ def _take() -> tuple[dict[str, tuple[object, dict]], dict[str, object], dict[str
 
 
 BASELINE: tuple[dict[str, tuple[object, dict]], dict[str, object], dict[str, object]] | None = None
+_quiet: dict[str, tuple[str, ...]] = {}
 
 
-def take_baseline() -> None:
+def quiet_paths(workdir: str) -> tuple[str, ...]:
+    """Path prefixes whose opens are the interpreter's own business (imports) or the program's private tmp.
+
+    The same for every execution of a sandbox (its workdir does not move), so worked out once, in the
+    zygote (take_baseline): computed in each fresh candidate it cost ~45 copy-on-write faults."""
+    quiet = _quiet.get(workdir)
+    if quiet is None:
+        roots = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                 "/usr", "/opt/codereward", os.path.dirname(workdir.rstrip("/")) or "/tmp"}
+        roots |= {p for p in sys.path if p.startswith("/") and p != "/"}
+        quiet = _quiet[workdir] = tuple(sorted(r.rstrip("/") + "/" for r in roots))
+    return quiet
+
+
+def take_baseline(workdir: str | None = None) -> None:
     """Called once in the zygote, after its imports: every candidate compares against these copies, which it
-    inherits by fork (no per-execution copying, no page written)."""
+    inherits by fork (no per-execution copying, no page written), and finds its `quiet_paths(workdir)` made."""
     global BASELINE
     BASELINE = _take()
+    if workdir is not None:
+        quiet_paths(workdir)

@@ -54,6 +54,7 @@ PREIMPORT = (
     "json", "random", "copy", "operator", "ast", "enum", "ctypes", "traceback", "resource", "struct",
 )
 TMP_ROOT = "/tmp"  # the sandbox's private tmpfs; replaced by argv when run without isolation
+WORKDIR = "run"  # each execution's working directory, made afresh in TMP_ROOT
 
 
 def _preimport(extra: list[str]) -> None:
@@ -107,7 +108,7 @@ def _wipe_tmp() -> str:
     if os.listdir(TMP_ROOT):
         os.write(2, b"zygote: /tmp could not be wiped; exiting so that this sandbox is replaced\n")
         os._exit(3)
-    workdir = os.path.join(TMP_ROOT, "run")
+    workdir = os.path.join(TMP_ROOT, WORKDIR)
     os.mkdir(workdir, 0o700)
     return workdir
 
@@ -331,7 +332,7 @@ def main(argv: list[str]) -> None:
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     _preimport(config.get("imports", []))
-    candidate.auditing.take_baseline()
+    candidate.auditing.take_baseline(os.path.join(TMP_ROOT, WORKDIR))
     seccomp.prepare()  # from here on, this process and all it forks run under the base filter
     gc.collect()
     # Hand the heap's free pages (left by imports and compiles) back to the kernel: a fork copies the
