@@ -272,7 +272,7 @@ def quiet_paths(workdir: str) -> tuple[str, ...]:
     """Path prefixes whose opens are the interpreter's own business (imports) or the program's private tmp.
 
     The same for every execution of a sandbox (its workdir does not move), so worked out once, in the
-    zygote (take_baseline): computed in each fresh candidate it cost ~45 copy-on-write faults."""
+    zygote: computed in each fresh candidate it cost ~45 copy-on-write faults."""
     quiet = _quiet.get(workdir)
     if quiet is None:
         roots = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -282,10 +282,8 @@ def quiet_paths(workdir: str) -> tuple[str, ...]:
     return quiet
 
 
-def take_baseline(workdir: str | None = None) -> None:
+def take_baseline() -> None:
     """Called once in the zygote, after its imports: every candidate compares against these copies, which it
-    inherits by fork (no per-execution copying, no page written), and finds its `quiet_paths(workdir)` made."""
+    inherits by fork (no per-execution copying, no page written)."""
     global BASELINE
     BASELINE = _take()
-    if workdir is not None:
-        quiet_paths(workdir)

@@ -332,7 +332,8 @@ def main(argv: list[str]) -> None:
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     _preimport(config.get("imports", []))
-    candidate.auditing.take_baseline(os.path.join(TMP_ROOT, WORKDIR))
+    candidate.auditing.take_baseline()
+    candidate.auditing.quiet_paths(os.path.join(TMP_ROOT, WORKDIR))  # made once, inherited by every candidate
     seccomp.prepare()  # from here on, this process and all it forks run under the base filter
     gc.collect()
     # Hand the heap's free pages (left by imports and compiles) back to the kernel: a fork copies the
