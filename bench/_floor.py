@@ -17,7 +17,7 @@ import select
 import time
 
 from codereward import Sample
-from codereward.runners.zygote import PREIMPORT  # the same warm imports as codereward's sandboxes
+from codereward.sandboxed.zygote import PREIMPORT  # the same warm imports as codereward's sandboxes
 
 
 def _floor_worker(problems: dict, samples: list[Sample], queue: int, report: int) -> None:

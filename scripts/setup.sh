@@ -41,6 +41,6 @@ fi
 # Byte-compile our own modules. pip does it for a wheel, not for an editable install; where
 # PYTHONDONTWRITEBYTECODE is set (as on the machines this project is developed on) nothing else
 # would, and every CLI start would compile ~40 modules again (~80 ms), every sandbox start its
-# runners (~13 ms: the zygote runs with -B and reads what is here). Only stale files are rewritten;
+# sandboxed code (~13 ms: the zygote runs with -B and reads what is here). Only stale files are rewritten;
 # git ignores them.
 .venv/bin/python -m compileall -q src/codereward

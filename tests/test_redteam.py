@@ -927,7 +927,7 @@ PATCHES = {
     "patch_runner_modules": """
 import sys
 for name, mod in list(sys.modules.items()):
-    if name.startswith("runners") or name.startswith("codereward"):
+    if name.startswith("sandboxed") or name.startswith("codereward"):
         for attr in ("values_equal", "stdout_equal", "_call", "decide"):
             if hasattr(mod, attr):
                 setattr(mod, attr, lambda *a, **k: {"ok": True, "m": 0} if attr == "_call" else True)
@@ -1257,7 +1257,7 @@ def test_state_does_not_carry_to_next_execution(solo, key):
 def test_planted_module_cannot_hijack_a_later_judge(solo):
     forge = '''
 import sys
-_j = sys.modules.get("runners.judge")
+_j = sys.modules.get("sandboxed.judge_process")
 if _j is not None:
     def _run(self, proxy, rec):
         rec.send({"plan": self.names})

@@ -183,7 +183,7 @@ def test_assert_suite_reports_each_assert(engine):
 
 
 def test_asserts_sent_ahead_reach_the_candidate_as_written(engine):
-    # Literal asserts go to the candidate in one message (runners/plan.py); a stateful candidate must
+    # Literal asserts go to the candidate in one message (sandboxed/plan.py); a stateful candidate must
     # still see exactly the calls the tests make, in their order, a non-literal one in the middle too.
     code = ("def check(candidate):\n    assert candidate(1) == [1]\n    assert candidate(2) == [1, 2]\n"
             "    x = 3\n    assert candidate(x) == [1, 2, 3]\n    assert candidate(4) == [1, 2, 3, 4]\n"
@@ -498,7 +498,7 @@ def _simulate(program: bytes, nr: int, args: tuple[int, ...] = ()) -> int:
 ])
 def test_seccomp_program_decisions(nr, args, allowed):
     """What a candidate may do: the zygote's base filter and the candidate's own, stacked."""
-    from codereward.runners import seccomp
+    from codereward.sandboxed import seccomp
 
     action = seccomp.stricter(_simulate(seccomp.base_program(), nr, args),
                               _simulate(seccomp.candidate_program(4242), nr, args))
@@ -511,13 +511,13 @@ def test_seccomp_program_decisions(nr, args, allowed):
     (434, (1, 0)),  # pidfd_open: the stdio runner waits for its program's process with one
 ])
 def test_seccomp_base_filter_leaves_the_zygote_what_it_needs(nr, args):
-    from codereward.runners import seccomp
+    from codereward.sandboxed import seccomp
 
     assert _simulate(seccomp.base_program(), nr, args) == seccomp.RET_ALLOW
 
 
 def test_seccomp_stacked_answers_follow_the_kernels_precedence():
-    from codereward.runners import seccomp
+    from codereward.sandboxed import seccomp
 
     eperm = seccomp.RET_ERRNO | 1
     assert seccomp.stricter(seccomp.RET_ALLOW, eperm) == eperm

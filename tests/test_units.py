@@ -9,7 +9,7 @@ import pytest
 from codereward import Outcome, Status, pass_at_k, summarize
 from codereward.judge.verdict import decide
 from codereward.results import Result, TestResult
-from codereward.runners import compare, wire
+from codereward.sandboxed import compare, wire
 
 
 @pytest.mark.parametrize("value", [
@@ -166,10 +166,10 @@ def test_summary_counts_high_flags_without_infra_errors() -> None:
     assert audit["flagged_high"] == 1 and audit["flag_rate"] == 0.5
 
 
-# --- which assert statements the judge may send ahead (runners/plan.py) ----------------------------
+# --- which assert statements the judge may send ahead (sandboxed/plan.py) ----------------------------
 
 def _ahead(body: str, setup: str = "", entry: str | None = "f") -> list:
-    from codereward.runners import plan
+    from codereward.sandboxed import plan
 
     code = "def check(candidate):\n" + "".join(f"    {line}\n" for line in body.strip().splitlines())
     _, units = plan.plan_assert(code, "check", entry, setup)
@@ -215,7 +215,7 @@ def test_the_hosts_precompiled_plan_is_the_judges_own() -> None:
 
     from codereward import load_dataset
     from codereward.judge import payload
-    from codereward.runners import plan
+    from codereward.sandboxed import plan
 
     for task in list(load_dataset("humaneval").values())[::16]:
         p = wire.loads(payload.build(task).data)
@@ -241,7 +241,7 @@ def test_the_hosts_precompiled_plan_is_the_judges_own() -> None:
 def test_a_program_crosses_as_code_unless_it_does_not_compile(program, compiles) -> None:
     """The host compiles each candidate program (plan.encode_program) exactly as the candidate would have,
     asserts kept; what does not compile crosses as source, and the candidate then reports the error."""
-    from codereward.runners import plan
+    from codereward.sandboxed import plan
 
     got = plan.decode_program(plan.encode_program(program))
     if compiles:

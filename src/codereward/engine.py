@@ -27,8 +27,8 @@ from .judge.verdict import decide
 from .memo import PerTask
 from .results import Result, Status
 from .rewards import REWARDS, RewardFn, apply_reward, get_reward
-from .runners import wire
-from .runners.plan import PROGRAM_SOURCE, encode_program, syntax_error
+from .sandboxed import wire
+from .sandboxed.plan import PROGRAM_SOURCE, encode_program, syntax_error
 from .sandbox.bwrap import SandboxSpec
 from .sandbox.worker import Execution, Worker
 from .scheduling import Duplicates, IdleWorkers, SampleOrder

@@ -1,7 +1,7 @@
 """Which sample runs next, and on which sandbox: keep a task's runs where its judge already is; and which
 samples need not run at all, because an identical one does (`Duplicates`).
 
-Each sandbox keeps one judge per task (runners/judge.py, `template_main`). The first run of a task in a
+Each sandbox keeps one judge per task (sandboxed/judge_process.py, `template_main`). The first run of a task in a
 sandbox forks that judge and prepares its tests: a check that does so took ~12 ms on a 2-vCPU VM, against
 ~8 ms for one that reuses it. Every later run of the task in that sandbox reuses it.
 

@@ -1,6 +1,6 @@
 """Runtime audit, host side: events the candidate wrote while it ran, and what its test results show.
 
-The events are untrusted bytes from the candidate (runners/auditing.py): each line is parsed on its own,
+The events are untrusted bytes from the candidate (sandboxed/auditing.py): each line is parsed on its own,
 bounded, and anything malformed is dropped. They only ever become flags; a verdict never reads them.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..runners import plan, wire
+from ..sandboxed import plan, wire
 from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
 
 

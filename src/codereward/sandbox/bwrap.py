@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import IsolationError
 
-RUNNER_DIR = Path(__file__).resolve().parent.parent / "runners"
+RUNNER_DIR = Path(__file__).resolve().parent.parent / "sandboxed"
 SANDBOX_ROOT = "/opt/codereward"
 SITE_DIR = f"{SANDBOX_ROOT}/site"
 INSTALL_HINT = (
@@ -131,7 +131,7 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     if os.geteuid() == 0:
         args += ["--unshare-user", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
     args += _root_binds() + _python_binds()
-    args += ["--ro-bind", str(RUNNER_DIR), f"{SANDBOX_ROOT}/runners"]
+    args += ["--ro-bind", str(RUNNER_DIR), f"{SANDBOX_ROOT}/sandboxed"]
     site_args: list[str] = []
     for name in spec.packages:
         for d in _package_dirs(name):
@@ -143,7 +143,7 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     # wiped between executions) is the only place anything can be written.
     args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     config.update(tmp="/tmp", path=[SITE_DIR] if site_args else [])
-    args += ["--", python_executable(), *PYTHON_FLAGS, f"{SANDBOX_ROOT}/runners/zygote.py", json.dumps(config)]
+    args += ["--", python_executable(), *PYTHON_FLAGS, f"{SANDBOX_ROOT}/sandboxed/zygote.py", json.dumps(config)]
     return args
 
 

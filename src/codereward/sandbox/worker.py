@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import InfraError, IsolationError
-from ..runners import wire
+from ..sandboxed import wire
 from .bwrap import ZYGOTE_ENV, SandboxSpec, check_bwrap, zygote_command
 
 START_TIMEOUT = 60.0

@@ -28,7 +28,7 @@ from ..errors import InfraError
 from ..judge import payload as judge_payload
 from ..judge.verdict import decide
 from ..results import Outcome, Status
-from ..runners import wire
+from ..sandboxed import wire
 from ..tasks.model import CallSuite, Limits, Task
 from ._routes import Service
 from ._schemas import CommandRunResult, RunCodeRequest, RunCodeResponse

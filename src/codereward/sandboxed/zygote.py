@@ -10,7 +10,7 @@ CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS, EVENTS], "imports": [.
     CAND     host -> candidate: the program (read by the candidate process, never by us)
     JUDGE    host -> judge: a task's tests, once per judge (read by the judge process, never by us)
     RECORDS  judge -> host: outcome records
-    EVENTS   candidate -> host: runtime audit events (runners/auditing.py), never read as a verdict
+    EVENTS   candidate -> host: runtime audit events (sandboxed/auditing.py), never read as a verdict
 
 Per execution: the spare candidate forked after the previous one gets the header and reads its program;
 the task's judge (forked from here the first time the task is seen) gets a socket to it and judges; then
@@ -39,7 +39,7 @@ if __package__ in (None, ""):  # started as a script inside the sandbox
 import importlib  # noqa: E402
 
 candidate = importlib.import_module(f"{__package__}.candidate")
-judge = importlib.import_module(f"{__package__}.judge")
+judge = importlib.import_module(f"{__package__}.judge_process")
 wire = importlib.import_module(f"{__package__}.wire")
 seccomp = importlib.import_module(f"{__package__}.seccomp")
 
