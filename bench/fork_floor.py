@@ -80,7 +80,7 @@ def _sandbox_cpu(engine: Engine) -> dict[str, float]:
     """CPU seconds so far of the engine's zygotes, of the children they reaped (candidates, and judges
     evicted or lost), and of their live children (the judges, and the spare candidate)."""
     cpu = {"zygotes": 0.0, "candidates": 0.0, "judges": 0.0}
-    for worker in engine._workers:
+    for worker in engine.executor.workers:  # type: ignore[attr-defined]  # a LocalPool's
         zygote = _zygote(worker.proc.pid)
         cpu["zygotes"] += _own(zygote)
         cpu["candidates"] += _reaped(zygote)

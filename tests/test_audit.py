@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from audit_corpus import CORPUS
 
-from codereward import Engine, Result, Status, load_dataset
+from codereward import Engine, Result, Status, load_dataset, score
 from codereward.audit import Category, Flag, Severity, audit_program, hardcode, runtime
 from codereward.audit.gap import compute_gap
 from codereward.metrics import flag_rate
@@ -256,26 +256,25 @@ def test_penalties() -> None:
     assert penalty([]) == 0 and penalty([low]) == 0
     assert penalty([med]) == 0.5 and penalty([HARD, med]) == 1.0  # capped
     assert penalty([HARD, HARD]) == 1.0  # once per category
-    fn = penalized("binary", {"hardcoding": 0.25})
-    assert fn(_result("a", [(True, True)], [HARD])) == 0.75
-    assert fn(_result("a", [(True, False)], [HARD, med])) == -0.75
-    assert fn(_result("a", [(True, True)], None)) == 1.0
+    shaper = penalized("binary", {"hardcoding": 0.25})
+    results = [_result("a", [(True, True)], [HARD]), _result("a", [(True, False)], [HARD, med]),
+               _result("a", [(True, True)], None)]
+    assert score(results, shaper) == [0.75, -0.75, 1.0] and shaper.name == "penalized_binary"
+    assert score(results[:1], penalized("fraction")) == [0.0]
     with pytest.raises(ValueError, match="unknown audit category"):
         penalized("binary", {"hardcodng": 1})
 
 
-def test_penalized_reward_in_the_engine(tasks) -> None:
+def test_penalized_reward_of_an_engine_result(tasks) -> None:
     hard = next(e for e in CORPUS if e["name"] == "dict table")
-    with Engine(workers=1, reward=penalized("binary", {"hardcoding": 0.5})) as e:
+    with Engine(workers=1) as e:
         r = e.check(tasks["HumanEval/13"], solution=hard["solution"])
-    assert r.status is Status.PASSED and r.reward == 0.5
+    assert r.status is Status.PASSED and score([r], penalized("binary", {"hardcoding": 0.5})) == [0.5]
 
 
 def test_error_results_keep_reward_none_under_penalties() -> None:
-    from codereward.rewards import apply_reward
-
-    r = apply_reward(Result("a", Status.ERROR, reason="x", flags=[HARD]), penalized())
-    assert r.reward is None
+    r = Result("a", Status.ERROR, reason="x", flags=[HARD])
+    assert score([r], penalized()) == [None] and r.reward is None
 
 
 def test_flag_rate() -> None:

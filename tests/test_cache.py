@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from codereward import Engine, Outcome, Result, Status, Task, TestResult
+from codereward import Engine, ErrorCause, Outcome, Result, Status, Task, TestResult
 from codereward.cache import ResultCache
 
 ADD = Task.model_validate({
@@ -16,11 +16,11 @@ ADD = Task.model_validate({
     "tests": {"kind": "assert", "code": "def check(candidate):\n    assert candidate(1, 2) == 3\n"
                                         "    assert candidate(2, 2) == 4\n"}})
 GOOD = "def add(a, b):\n    return a + b\n"
-BASE = {"time_limit": 3.0, "reward": "binary", "fail_fast": False, "extra": ""}
+BASE = {"time_limit": 3.0, "settings": "fail_fast=False;audit=True"}
 
 
 def _result(status: Status = Status.PASSED, task_id: str = "demo/add") -> Result:
-    return Result(task_id=task_id, status=status, reward=1.0 if status is Status.PASSED else None,
+    return Result(task_id=task_id, status=status,
                   tests=[TestResult("t0", Outcome.PASSED, 0.001, 100, "", True)], time=0.01, memory_kb=100)
 
 
@@ -37,9 +37,7 @@ def cache(tmp_path):
     {"task": ADD.model_copy(update={"id": "demo/add2"})},
     {"program": GOOD + "# other\n"},
     {"time_limit": 3.5},
-    {"reward": "fraction"},
-    {"fail_fast": True},
-    {"extra": "audit=on"},
+    {"settings": "fail_fast=True;audit=True"},
 ])
 def test_every_component_changes_the_key(cache, change):
     args = {"task": ADD, "program": GOOD, **BASE}
@@ -123,26 +121,46 @@ def test_engine_answers_repeats_from_the_cache(cache):
     assert [r.status for r in again] == [Status.PASSED, Status.FAILED]
 
 
-def test_engine_does_not_cache_infra_errors(cache):
-    # A test suite that cannot even be loaded is the suite's fault, not the candidate's: status error.
+def test_engine_does_not_cache_errors_and_reports_a_broken_task_once(cache):
+    # A test suite that cannot even be loaded is the task's fault, not the candidate's: status error, cause
+    # task. The engine remembers it (one execution showed it), so the next sample is told without running.
     broken = Task.model_validate({"id": "demo/broken", "entry_point": "add",
                                   "tests": {"kind": "assert", "code": "def check(candidate):\n    assert (\n"}})
     with Engine(workers=1, cache=cache) as engine:
         r1 = engine.check(broken, solution=GOOD)
-        r2 = engine.check(broken, solution=GOOD)
-        assert r1.status is Status.ERROR and r2.status is Status.ERROR and r1.reward is None
-        assert engine.stats["cache_hits"] == 0 and engine.stats["executions"] == 2
+        r2 = engine.check(broken, solution=GOOD + "# another\n")
+        assert [r1.status, r2.status] == [Status.ERROR] * 2 and r1.cause is r2.cause is ErrorCause.TASK
+        assert "SyntaxError" in r1.reason and r2.reason == r1.reason
+        assert engine.stats["cache_hits"] == 0 and engine.stats["executions"] == 1
+        assert engine.stats["task_errors"] == 2
     assert len(cache) == 0
 
 
+@pytest.mark.parametrize("first,second", [
+    ({"packages": ()}, {"packages": ("numpy",)}),
+    ({"isolation": "none"}, {"isolation": "bwrap"}),
+])
+def test_a_shared_cache_never_replays_a_verdict_across_sandbox_settings(cache, first, second, recwarn):
+    """Whether `import numpy` works depends on the pool's packages; what a program sees of the machine, on
+    its isolation. Both key the cache, so one configuration's verdicts never answer another's."""
+    probe = Task.model_validate({"id": "demo/probe", "entry_point": "f", "tests": {"kind": "assert", "code": (
+        "def check(candidate):\n    assert candidate() == 1\n")}})
+    program = ("def f():\n    try:\n        import numpy\n    except ImportError:\n        return 0\n"
+               "    import os\n    return 1 if os.path.exists('/opt/codereward') or os.getuid() != 0 else 1\n")
+    results = []
+    for options in (first, second):
+        with Engine(workers=1, cache=cache, **options) as engine:
+            results.append(engine.check(probe, solution=program))
+            assert engine.stats["cache_hits"] == 0
+    assert len(cache) == 2
+    if "packages" in first:
+        assert [r.status for r in results] == [Status.FAILED, Status.PASSED]
+
+
 def test_inf_and_nan_tasks_do_not_share_a_key(tmp_path) -> None:
-    from codereward.cache import ResultCache
-    from codereward.tasks.model import Task
-
-    cache = ResultCache(str(tmp_path / "c.sqlite"))
-
     def task(x: float) -> Task:
         return Task.model_validate({"id": "x", "entry_point": "f",
                                     "tests": {"kind": "call", "cases": [{"args": [x], "expected": 1}]}})
 
-    assert cache.task_digest(task(float("inf"))) != cache.task_digest(task(float("nan")))
+    assert task(float("inf")).digest() != task(float("nan")).digest()
+    assert task(1.0).digest() == task(1.0).digest()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codereward import Engine, Outcome, Sample, Status, Task, load_humaneval, load_humanevalplus
+from codereward import Engine, Outcome, Sample, Status, Task, load_humaneval, load_humanevalplus, score
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HEPLUS = DATA / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
@@ -38,7 +38,7 @@ def failures(results) -> list[str]:
     return [f"{r.task_id}: {r.status.value} {r.reason} "
             f"{[(t.name, t.outcome.value, t.detail) for t in r.tests if t.outcome is not Outcome.PASSED][:3]}"
             for r in results
-            if r.status is not Status.PASSED or r.reward != 1.0
+            if r.status is not Status.PASSED or score([r]) != [1.0]
             or not r.tests or any(t.outcome is not Outcome.PASSED for t in r.tests)]
 
 
@@ -95,7 +95,7 @@ WRONG = {
 def _check_wrong(humaneval, completion: str, outcome: Outcome) -> None:
     with Engine(workers=1, time_limit=1.0) as e:
         r = e.check(humaneval["HumanEval/0"], completion=completion)
-    assert r.status is Status.FAILED and r.reward == 0.0, r
+    assert r.status is Status.FAILED and score([r]) == [0.0], r
     bad = {t.outcome for t in r.tests} - {Outcome.PASSED, Outcome.SKIPPED}
     assert bad == {outcome}, [(t.outcome.value, t.detail) for t in r.tests]
 

@@ -885,7 +885,7 @@ def test_daemons_do_not_outlive_the_check(solo):
     """Nothing a candidate starts survives its execution: no extra process in the sandbox afterwards,
     and 20 later executions pass with sane times."""
     healthy(solo)
-    worker = solo._workers[0]  # noqa: SLF001 — the host-side pid of the sandbox, to count its processes
+    worker = solo.executor.workers[0]  # the host-side pid of the sandbox, to count its processes
     time.sleep(0.3)  # the zygote forks the next spare candidate right after answering: let it settle
     before = descendants(worker.proc.pid)
     for code in DAEMONS.values():
@@ -1257,13 +1257,13 @@ def test_state_does_not_carry_to_next_execution(solo, key):
 def test_planted_module_cannot_hijack_a_later_judge(solo):
     forge = '''
 import sys
-_j = sys.modules.get("sandboxed.judge_process")
-if _j is not None:
-    def _run(self, proxy, rec):
-        rec.send({"plan": self.names})
+_s = sys.modules.get("sandboxed.suites")
+if _s is not None:
+    def _run(self, proxy, rec, collect=False):
+        rec.plan(self.names)
         for i in range(len(self.names)):
-            rec.send({"i": i, "o": "passed", "t": 0.0, "m": 0, "d": ""})
-    _j._AssertSuite.run = _run
+            rec.test(i, "passed", 0.0, 0)
+    _s.AssertSuite.run = _run
 '''
     r1 = solo.check(HE0, solution=he0("return False", f"""
         import os

@@ -19,9 +19,11 @@ import pytest
 
 from codereward import (
     AssertSuite,
+    AutoTimeLimit,
     CallCase,
     CallSuite,
     Engine,
+    ErrorCause,
     Limits,
     Outcome,
     Sample,
@@ -29,8 +31,8 @@ from codereward import (
     StdioCase,
     StdioSuite,
     Task,
+    score,
 )
-from codereward.engine import AutoTimeLimit
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +180,7 @@ def test_assert_suite_reports_each_assert(engine):
     task = Task(id="t/assert", entry_point="add", tests=AssertSuite(code=code))
     r = engine.check(task, solution="def add(a, b):\n    return a + b\n")
     assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.PASSED, Outcome.WRONG_ANSWER]
-    assert r.status is Status.FAILED and r.reward == 0.0
+    assert r.status is Status.FAILED and score([r]) == [0.0]
     assert "candidate returned 0" in r.tests[2].detail
 
 
@@ -219,7 +221,7 @@ def test_an_error_in_host_work_during_an_execution_leaves_the_sandbox_in_step(mo
         def broken(task, program):
             raise RuntimeError("audit bug")
 
-        monkeypatch.setattr(e, "_audit_static", broken)
+        monkeypatch.setattr(e.auditor, "static", broken)
         with pytest.raises(RuntimeError, match="audit bug"):
             e.check(task, solution="def probe():\n    return True\n")
         monkeypatch.undo()
@@ -229,12 +231,12 @@ def test_an_error_in_host_work_during_an_execution_leaves_the_sandbox_in_step(mo
         assert e.stats["infra_retries"] == 0
 
 
-def test_fraction_reward():
+def test_fraction_reward(engine):
     task = Task(id="t/frac", entry_point="f",
                 tests=CallSuite(cases=[CallCase(args=[i], expected=i * 2) for i in range(4)]))
-    with Engine(workers=1, reward="fraction") as e:
-        r = e.check(task, solution="def f(x):\n    return x * 2 if x < 3 else 0\n")
-    assert r.reward == pytest.approx(0.75)
+    r = engine.check(task, solution="def f(x):\n    return x * 2 if x < 3 else 0\n")
+    assert r.reward is None  # the engine returns verdicts; rewards are shaped at the edges
+    assert score([r], "fraction") == [pytest.approx(0.75)] and r.reward == pytest.approx(0.75)
 
 
 def test_call_suite_types_and_tolerance(engine):
@@ -365,7 +367,8 @@ def test_broken_test_suite_is_an_error_not_a_failure(engine):
     task = Task(id="t/broken", entry_point="f", tests=AssertSuite(code="import no_such_module\n"
                                                                       "def check(candidate):\n    assert True\n"))
     r = engine.check(task, solution="def f():\n    return 1\n")
-    assert r.status is Status.ERROR and r.reward is None and "no_such_module" in r.reason
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "no_such_module" in r.reason
+    assert score([r]) == [None]
 
 
 @pytest.mark.parametrize("code,why", [
@@ -376,7 +379,7 @@ def test_a_suite_the_host_cannot_compile_is_reported_by_the_judge(engine, code, 
     """The host precompiles assert suites; one it cannot is sent as source, and the judge says what is wrong."""
     task = Task(id="t/unplanned", entry_point="f", tests=AssertSuite(code=code))
     r = engine.check(task, solution="def f():\n    return 1\n")
-    assert r.status is Status.ERROR and r.reward is None and why in r.reason
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and why in r.reason and score([r]) == [None]
 
 
 def test_auto_time_limit_is_calibrated_from_the_reference():
@@ -420,7 +423,7 @@ def _sandbox_processes(engine: Engine) -> int:
         except OSError:
             continue
         children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(pid))
-    todo = [w.proc.pid for w in engine._workers]  # noqa: SLF001 — the host-side pids of the sandboxes
+    todo = [w.proc.pid for w in engine.executor.workers]  # the host-side pids of the sandboxes
     count = 0
     while todo:
         for child in children.get(todo.pop(), []):
@@ -453,7 +456,7 @@ def test_no_process_or_fd_leaks_over_10000_executions():
         assert len(os.listdir("/proc/self/fd")) == fds0
         # Left in each sandbox: its zygote, the spare candidate forked for the next execution, and one
         # judge per task it has judged (here at most one: scheduling keeps a task where its judge is).
-        assert _sandbox_processes(e) == sum(2 + len(w._templates) for w in e._workers)  # noqa: SLF001
+        assert _sandbox_processes(e) == sum(2 + len(w._templates) for w in e.executor.workers)  # noqa: SLF001
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200_000  # KiB
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from codereward import Engine, Sample, Status, load_dataset
+from codereward import Engine, Sample, Status, load_dataset, score
 from codereward.scheduling import Duplicates, IdleWorkers, SampleOrder
 
 
@@ -115,7 +115,7 @@ def test_engine_keeps_a_tasks_runs_on_one_sandbox_and_results_in_input_order():
             expect.append(Status.PASSED if right else Status.FAILED)
     with Engine(workers=2, dedupe=False) as engine:  # the copies must run: they are what is scheduled here
         results = engine.evaluate(tasks, samples)
-        judges = sum(len(w._templates) for w in engine._workers)
+        judges = sum(len(w._templates) for w in engine.executor.workers)
     assert [r.task_id for r in results] == [s.task_id for s in samples]
     assert [r.status for r in results] == expect
     # A plain first-come queue gives nearly every task a judge in both sandboxes (~60 here).
@@ -171,9 +171,10 @@ def test_engine_runs_each_distinct_program_once_and_marks_the_copies():
 
 
 def test_a_program_that_is_not_python_fails_on_the_host_exactly_as_in_the_sandbox():
-    """evaluate compiles each program first: once a run of the task has named its tests, a SyntaxError is
-    failed without a sandbox, with the very result the sandbox gives (check() always runs one). Errors that
-    depend on the process meeting them (RecursionError, MemoryError) still go to the sandbox."""
+    """evaluate compiles each program first: a SyntaxError is failed without a sandbox (the host planned the
+    task's tests, so it knows their names and ids), with the very result the sandbox gives (check() always
+    runs one). Errors that depend on the process meeting them (RecursionError, MemoryError) still go to the
+    sandbox."""
     tasks = load_dataset("humaneval")
     task = tasks["HumanEval/2"]
     broken = [task.prompt + "    return (\n", task.prompt + "  return 1\n     return 2\n",
@@ -189,9 +190,9 @@ def test_a_program_that_is_not_python_fails_on_the_host_exactly_as_in_the_sandbo
     assert results[0].status is Status.PASSED
     for host, sandbox in zip(results[1:], in_sandbox):
         assert host.status is sandbox.status is Status.FAILED
-        assert [(t.name, t.outcome.value, t.detail, t.visible) for t in host.tests] == \
-               [(t.name, t.outcome.value, t.detail, t.visible) for t in sandbox.tests]
+        assert [(t.name, t.outcome.value, t.detail, t.visible, t.id, t.cause) for t in host.tests] == \
+               [(t.name, t.outcome.value, t.detail, t.visible, t.id, t.cause) for t in sandbox.tests]
         assert host.tests[0].outcome.value == "compile_error" and "Error" in host.tests[0].detail
-        assert host.reward == sandbox.reward == 0.0
+        assert score([host]) == score([sandbox]) == [0.0]
         assert sorted(map(repr, host.flags)) == sorted(map(repr, sandbox.flags))
     assert results[-1].status is Status.FAILED and results[-1].tests[0].outcome.value == "compile_error"

@@ -307,7 +307,7 @@ def test_killed_sandbox_mid_batch_is_retried_or_error_never_zero():
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(evaluate, base, samples)
             time.sleep(0.4)  # both sandboxes busy with the first two samples
-            victim = service.engine._workers[0]  # the engine's own Worker object: its bubblewrap process
+            victim = service.engine.executor.workers[0]  # the engine's own Worker object: its bubblewrap process
             os.kill(victim.proc.pid, signal.SIGKILL)
             r = pending.result()
         assert r.status_code == 200, r.text
@@ -422,15 +422,15 @@ def test_cached_results_survive_a_restart(tmp_path):
     assert again == first
 
 
-def test_interner_keeps_inf_and_nan_tasks_apart() -> None:
-    from codereward.server._inputs import TaskInterner
-    from codereward.tasks.model import Task
-
-    def task(x: float) -> Task:
-        return Task.model_validate({"id": "x", "entry_point": "f",
-                                    "tests": {"kind": "call", "cases": [{"args": [x], "expected": 1}]}})
-
-    intern = TaskInterner()
-    a, b = intern(task(float("inf"))), intern(task(float("nan")))
-    assert a is not b and a.tests.cases[0].args == [float("inf")]
-    assert intern(task(float("inf"))) is a
+def test_a_batch_takes_the_cli_path_an_rl_group_runs_each_program_once():
+    """/v1/evaluate runs its samples as one batch (Engine.run_many, as `codereward eval` does): the copies in
+    an RL group share one execution, and a task sent inline in every sample is prepared once."""
+    with running(workers=2) as (base, service):
+        group = [{"task": ADD_TASK, "solution": p} for p in (GOOD, BAD, GOOD, GOOD, BAD, GOOD + "# 2\n")]
+        r = evaluate(base, group)
+        assert r.status_code == 200, r.text
+        results = r.json()["results"]
+        stats = dict(service.engine.stats)
+    assert [x["status"] for x in results] == ["passed", "failed", "passed", "passed", "failed", "passed"]
+    assert [x.get("duplicate_of") for x in results] == [None, None, 0, 0, 1, None]
+    assert stats["executions"] == 3 and stats["duplicates"] == 3

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from codereward import Outcome, Status, pass_at_k, summarize
+from codereward import ErrorCause, Execution, Outcome, Status, pass_at_k, summarize
 from codereward.judge.verdict import decide
 from codereward.results import Result, TestResult
 from codereward.sandboxed import compare, wire
@@ -93,8 +93,12 @@ PLAN = {"plan": ["t0", "t1", "t2"]}
 OK_STATUS = {"wall": 0.01, "c_maxrss": 1000, "c_sig": None, "killed": False}
 
 
-def rec(i, o="passed", d=""):
-    return {"i": i, "o": o, "t": 0.001, "m": 10, "d": d}
+def rec(i, c="passed", d="", **facts):
+    return {"i": i, "c": c, "t": 0.001, "m": 10, "d": d, **facts}
+
+
+def ex(records, status):
+    return Execution(records, status)
 
 
 @pytest.mark.parametrize("records,status,want_status,want_outcomes", [
@@ -103,26 +107,34 @@ def rec(i, o="passed", d=""):
     ([PLAN, rec(0), rec(1)], OK_STATUS, Status.FAILED, ["passed", "passed", "runtime_error"]),
     ([PLAN, rec(0), rec(1), rec(2)], OK_STATUS, Status.FAILED, ["passed"] * 3),  # no end record
     ([PLAN, rec(0)], {**OK_STATUS, "killed": True}, Status.FAILED, ["passed", "time_limit", "skipped"]),
-    ([PLAN, rec(0), rec(1, "runtime_error", "candidate process exited"), rec(2, "skipped"), {"end": 1}],
+    # the candidate died mid-test: the zygote's account of how decides the outcome
+    ([PLAN, rec(0), rec(1, "candidate_gone", "candidate process exited"), rec(2, "not_run"), {"end": 1}],
      {**OK_STATUS, "c_sig": 25}, Status.FAILED, ["passed", "output_limit", "skipped"]),
+    ([PLAN, rec(0), rec(1, "candidate_gone"), rec(2, "not_run"), {"end": 1}],
+     {**OK_STATUS, "c_sig": 11}, Status.FAILED, ["passed", "runtime_error", "skipped"]),
+    ([PLAN, rec(0), rec(1, "candidate_gone"), rec(2, "not_run"), {"end": 1}],
+     {**OK_STATUS, "c_sig": 9, "c_cpu": 2.5}, Status.FAILED, ["passed", "time_limit", "skipped"]),
     ([PLAN, rec(0), rec(1, "bogus"), rec(2), {"end": 1}], OK_STATUS, Status.FAILED,
      ["passed", "runtime_error", "passed"]),
+    ([PLAN, rec(0, "killed", s=25), rec(1, "killed", s=9, cpu=0.0), rec(2, "killed", s=24), {"end": 1}], OK_STATUS,
+     Status.FAILED, ["output_limit", "runtime_error", "time_limit"]),
 ])
 def test_decide(records, status, want_status, want_outcomes):
-    r = decide("t", records, status)
+    r = decide("t", None, ex(records, status))
     assert r.status is want_status
     assert [t.outcome.value for t in r.tests] == want_outcomes
 
 
-@pytest.mark.parametrize("records,status,reason", [
-    ([{"infra": "test code failed to load: NameError"}], OK_STATUS, "test code failed"),
-    ([], OK_STATUS, "judge stopped"),
-    ([], {**OK_STATUS, "killed": True}, "did not start"),
-    ([{"plan": []}, {"end": 1}], OK_STATUS, "no tests"),
+@pytest.mark.parametrize("records,status,cause,reason", [
+    ([{"suite": "test code failed to load: NameError"}], OK_STATUS, ErrorCause.TASK, "test code failed"),
+    ([{"infra": "judge failed: OSError"}], OK_STATUS, ErrorCause.SANDBOX, "judge failed"),
+    ([], OK_STATUS, ErrorCause.SANDBOX, "judge stopped"),
+    ([], {**OK_STATUS, "killed": True}, ErrorCause.SANDBOX, "did not start"),
+    ([{"plan": []}, {"end": 1}], OK_STATUS, ErrorCause.TASK, "no tests"),
 ])
-def test_infra_failures_are_errors_not_failures(records, status, reason):
-    r = decide("t", records, status)
-    assert r.status is Status.ERROR and reason in r.reason and r.reward is None
+def test_broken_suites_and_sandboxes_are_errors_not_failures(records, status, cause, reason):
+    r = decide("t", None, ex(records, status))
+    assert r.status is Status.ERROR and r.cause is cause and reason in r.reason and r.reward is None
 
 
 def test_result_serialises_outcomes_as_strings():
@@ -209,41 +221,51 @@ def test_plan_sends_nothing_ahead_when_the_candidate_can_be_reached_otherwise(bo
 
 
 def test_the_hosts_precompiled_plan_is_the_judges_own() -> None:
-    """The payload carries the suite compiled and planned by the host (plan.precompile); what the judge loads
-    from it must be exactly what it would have planned itself, and another interpreter's blob is refused."""
+    """The payload carries the suite compiled and planned by the host (plan.prepare, plan.dump); what the
+    judge loads from it must be exactly what it would have planned itself, and another interpreter's blob is
+    refused. A suite the host cannot plan is sent as source (the judge then says why it fails)."""
     import marshal
 
     from codereward import load_dataset
-    from codereward.judge import payload
+    from codereward.judge.prepare import build_suite
     from codereward.sandboxed import plan
 
     for task in list(load_dataset("humaneval").values())[::16]:
-        p = wire.loads(payload.build(task).data)
+        suite, test_plan = build_suite(task)
+        p = wire.loads(suite.data)
         (setup, tests), arg, units = plan.load(p["compiled"])
         want_arg, want = plan.plan_assert(p["code"], p["entry_check"], p["entry"], p["setup"])
         assert arg == want_arg and len(units) == len(want)
         for u, w in zip(units, want):
-            assert (u.is_test, u.name, u.ahead, u.key) == (w.is_test, w.name, w.ahead, w.key)
+            assert (u.is_test, u.name, u.ahead, u.key, u.source) == (w.is_test, w.name, w.ahead, w.key, w.source)
             assert u.code.co_code == w.code.co_code and u.code.co_consts == w.code.co_consts
         assert tests.co_code == compile(p["code"], "<tests>", "exec").co_code
+        assert test_plan is not None and test_plan.names == tuple(u.name for u in units if u.is_test)
     blob = marshal.loads(p["compiled"])
     assert plan.load(marshal.dumps((("otherpython", 0), *blob[1:]))) is None
-    assert plan.precompile("", "def not_check(candidate):\n    pass\n", "check", "f") is None
+    broken = task.model_copy(update={"tests": task.tests.model_copy(
+        update={"code": "def not_check(candidate):\n    pass\n"})})
+    suite, test_plan = build_suite(broken)
+    assert "compiled" not in wire.loads(suite.data) and test_plan is None
 
 
-@pytest.mark.parametrize("program,compiles", [
-    ("def f(x):\n    assert x\n    return x + 1\n", True),
-    ("from __future__ import annotations\ndef f(x: Undefined): pass\n", True),
-    ("def f(:\n", False),  # the candidate meets the SyntaxError itself and reports it
-    ("x = '\udcff'\n", False),  # a lone surrogate: not encodable as UTF-8, so not compilable
-    ("x = (" * 300 + ")" * 300 + "\n", False),  # too deeply nested for the parser
+@pytest.mark.parametrize("program,compiles,syntax_error", [
+    ("def f(x):\n    assert x\n    return x + 1\n", True, False),
+    ("from __future__ import annotations\ndef f(x: Undefined): pass\n", True, False),
+    ("def f(:\n", False, True),  # the candidate meets the SyntaxError itself and reports it
+    ("x = '\udcff'\n", False, False),  # a lone surrogate: not encodable as UTF-8 (not a SyntaxError)
+    ("x = (" * 300 + ")" * 300 + "\n", False, True),  # too deeply nested for the parser
 ])
-def test_a_program_crosses_as_code_unless_it_does_not_compile(program, compiles) -> None:
-    """The host compiles each candidate program (plan.encode_program) exactly as the candidate would have,
-    asserts kept; what does not compile crosses as source, and the candidate then reports the error."""
+def test_a_program_crosses_as_code_unless_it_does_not_compile(program, compiles, syntax_error) -> None:
+    """The host compiles each candidate program (languages/python.py) exactly as the candidate would have,
+    asserts kept; what does not compile crosses as source, and the candidate then reports the error (the
+    host names a SyntaxError itself, in the same words: the same interpreter, the same flags)."""
+    from codereward.languages import PYTHON
     from codereward.sandboxed import plan
 
-    got = plan.decode_program(plan.encode_program(program))
+    prepared = PYTHON.prepare(program)
+    got = plan.decode_program(prepared.payload)
+    assert (prepared.compile_error is not None) == syntax_error
     if compiles:
         want = compile(program, "<candidate>", "exec", dont_inherit=True, optimize=0)
         assert got.co_code == want.co_code and got.co_filename == "<candidate>"

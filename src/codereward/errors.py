@@ -2,8 +2,10 @@
 
     CodeRewardError
     ├── InputError        bad user input: a file, line or field is named in the message
+    ├── UsageError        the API is misused (a programmer's error): an unknown option value, say; also a ValueError
     ├── IsolationError    the sandbox cannot be set up here (bubblewrap missing or refused)
-    └── InfraError        the engine or a sandbox broke while running; results say status=error
+    ├── InfraError        the engine or a sandbox broke while running; results say status=error, cause sandbox
+    └── TaskError         a task's tests or reference solution are broken; results say status=error, cause task
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ class InputError(CodeRewardError):
         prefix = f"{where}: " if where else ""
         suffix = f" (field '{field}')" if field else ""
         super().__init__(f"{prefix}{message}{suffix}")
+        self.message = message  # without the location, for callers that name it their own way
         self.source, self.line, self.field = source, line, field
+
+
+class UsageError(CodeRewardError, ValueError):
+    """The API was called wrongly: the message says what is accepted."""
 
 
 class IsolationError(CodeRewardError):
@@ -30,4 +37,9 @@ class IsolationError(CodeRewardError):
 
 
 class InfraError(CodeRewardError):
-    """A sandbox or worker failed for reasons that are not the candidate's fault."""
+    """A sandbox or worker failed for reasons that are not the candidate's fault (retrying may succeed)."""
+
+
+class TaskError(CodeRewardError):
+    """A task cannot be judged: its tests do not load, its reference solution fails, ... Every sample of
+    the task would meet it, so it is remembered for the task, and reported once."""

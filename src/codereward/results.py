@@ -23,12 +23,22 @@ class Outcome(StrEnum):
     OUTPUT_LIMIT = "output_limit"
     COMPILE_ERROR = "compile_error"
     SKIPPED = "skipped"
+    # A test known to be broken (it fails on the task's reference solution: Engine(validate_tests=True)):
+    # it counts neither for nor against the program.
+    INVALID = "invalid"
 
 
 class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
+
+
+class ErrorCause(StrEnum):
+    """Why a result has status `error` (it has no verdict, so no reward)."""
+
+    SANDBOX = "sandbox"  # the sandbox or the engine broke: retrying may succeed
+    TASK = "task"  # the task's tests (or its reference solution) are broken: every sample of it gets this
 
 
 @dataclass(slots=True)
@@ -41,17 +51,24 @@ class TestResult:
     memory_kb: int = 0  # peak resident memory of the candidate process after this test
     detail: str = ""  # exception type and message, or expected vs got, truncated
     visible: bool = True
+    # "<index>:<12 hex digits of the test's source or case>": the same test has the same id in every run,
+    # whatever its display name (judge/prepare.py).
+    id: str = ""
+    # What happened, as the judge saw it (sandboxed/records.py Cause: assertion_failed, candidate_raised,
+    # test_error, ...); the outcome is decided from it (judge/verdict.py).
+    cause: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         # Spelled out, not dataclasses.asdict: that deep-copies field by field, ~15 µs a test, and every
         # result line of an eval pays it once per test.
         return {"name": self.name, "outcome": self.outcome.value, "time": self.time, "memory_kb": self.memory_kb,
-                "detail": self.detail, "visible": self.visible}
+                "detail": self.detail, "visible": self.visible, "id": self.id, "cause": self.cause}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TestResult:
         return cls(name=d["name"], outcome=Outcome(d["outcome"]), time=d.get("time", 0.0),
-                   memory_kb=d.get("memory_kb", 0), detail=d.get("detail", ""), visible=d.get("visible", True))
+                   memory_kb=d.get("memory_kb", 0), detail=d.get("detail", ""), visible=d.get("visible", True),
+                   id=d.get("id", ""), cause=d.get("cause", ""))
 
 
 @dataclass(slots=True)
@@ -59,8 +76,9 @@ class Result:
     task_id: str
     status: Status
     tests: list[TestResult] = field(default_factory=list)
-    reward: float | None = None
-    reason: str = ""  # why status is error (infra), empty otherwise
+    reward: float | None = None  # set by a shaper (rewards.score), never by the engine; None for `error`
+    reason: str = ""  # why status is error, in words; empty otherwise
+    cause: ErrorCause | None = None  # why status is error, for programs; None otherwise
     time: float = 0.0  # wall seconds of the execution
     memory_kb: int = 0  # peak resident memory of the candidate process
     completion_id: int | None = None  # position of the sample among the task's samples
@@ -79,7 +97,8 @@ class Result:
 
     @property
     def n_tests(self) -> int:
-        return len(self.tests)
+        """Tests that count: every test but those known to be invalid."""
+        return sum(t.outcome is not Outcome.INVALID for t in self.tests)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +109,7 @@ class Result:
             "passed": self.n_passed,
             "total": self.n_tests,
             "reason": self.reason,
+            **({"cause": self.cause.value} if self.cause is not None else {}),
             "time": round(self.time, 6),
             "memory_kb": self.memory_kb,
             "tests": [t.to_dict() for t in self.tests],
@@ -102,7 +122,8 @@ class Result:
         """Inverse of to_dict (result lines, cache rows); `passed`/`total` are derived, not read."""
         return cls(task_id=d["task_id"], status=Status(d["status"]),
                    tests=[TestResult.from_dict(t) for t in d.get("tests", [])], reward=d.get("reward"),
-                   reason=d.get("reason", ""), time=d.get("time", 0.0), memory_kb=d.get("memory_kb", 0),
+                   reason=d.get("reason", ""), cause=ErrorCause(d["cause"]) if d.get("cause") else None,
+                   time=d.get("time", 0.0), memory_kb=d.get("memory_kb", 0),
                    completion_id=d.get("completion_id"),
                    flags=[_flag(f) for f in d["flags"]] if d.get("flags") is not None else None,
                    duplicate_of=d.get("duplicate_of"))

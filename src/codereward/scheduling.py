@@ -22,14 +22,10 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import deque
-from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from collections.abc import Hashable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from .results import Result
-
-if TYPE_CHECKING:
-    from .tasks.model import Task
-    from .tasks.samples import Sample
 
 WINDOW = 1024
 
@@ -97,13 +93,6 @@ class Duplicates:
                 self.leaders.append(i)
             else:
                 self.copies.setdefault(j, []).append(i)
-
-    @classmethod
-    def of_samples(cls, tasks: Mapping[str, Task], samples: Sequence[Sample],
-                   dedupe: bool = True) -> tuple[list[str], Duplicates]:
-        """Each sample's program, and its Duplicates (without `dedupe`, every sample leads)."""
-        programs = [tasks[s.task_id].program(completion=s.completion, solution=s.solution) for s in samples]
-        return programs, cls(list(zip((s.task_id for s in samples), programs)) if dedupe else range(len(samples)))
 
     @property
     def n_copies(self) -> int:

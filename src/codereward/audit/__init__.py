@@ -15,7 +15,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Callable
 
+from ..memo import PerTask
 from ..results import Result
 from ..tasks.model import StdioSuite, Task
 from . import hardcode, runtime, static
@@ -25,8 +27,8 @@ log = logging.getLogger("codereward.audit")
 
 MAX_SEEN = 4096  # programs remembered per task (16-byte digests: a full memo costs ~0.5 MB)
 
-__all__ = ["TAXONOMY", "Category", "Flag", "Severity", "audit_program", "audit_result", "max_severity",
-           "visible_cases"]
+__all__ = ["TAXONOMY", "Auditor", "Category", "Flag", "Severity", "audit_program", "audit_result",
+           "max_severity", "visible_cases"]
 
 
 def _never_raises(fn):
@@ -97,3 +99,21 @@ def audit_result(task: Task, result: Result, static_flags: list[Flag], events: b
 @_never_raises
 def _runtime_flags(task: Task, result: Result, events: bytes) -> list[Flag]:
     return runtime.event_flags(events) + runtime.result_flags(result, task.tests.kind)
+
+
+class Auditor:
+    """The audit as an engine runs it: static flags per program (before it runs, memoised per task), then
+    every flag of its result. `reference_outputs(task)`: the reference's outputs if already known (the
+    expected values of call cases written without one), for the hardcoding rules."""
+
+    def __init__(self, reference_outputs: Callable[[Task], list | None]) -> None:
+        self._reference_outputs = reference_outputs
+        self._cases: PerTask[list[hardcode.VisibleCase]] = PerTask()
+        self._seen: PerTask[dict[bytes, list[Flag]]] = PerTask()
+
+    def static(self, task: Task, program: str) -> list[Flag]:
+        cases = self._cases.get(task, lambda: visible_cases(task, self._reference_outputs(task)))
+        return audit_program(task, program, cases, seen=self._seen.get(task, dict))
+
+    def flags(self, task: Task, result: Result, static_flags: list[Flag], events: bytes) -> list[Flag]:
+        return audit_result(task, result, static_flags, events)

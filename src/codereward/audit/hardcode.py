@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import pyast
+from ..sandboxed import plan
 from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
 from . import static
 from .taxonomy import Category, Flag, Severity
@@ -85,14 +86,17 @@ def _candidate_call(node: ast.AST, names: set[str]) -> tuple | None:
     return None
 
 
-def _assert_cases(code: str, entry: str | None) -> list[VisibleCase]:
+def _assert_cases(code: str, entry_check: str, entry: str | None) -> list[VisibleCase]:
+    """The literal cases of check()'s asserts: `assert f(1) == 2`, `assert not f(3)`, `abs(f(x) - y) < e`,
+    where f is check()'s candidate argument, whatever its name (plan.check_function), or the entry point."""
     try:
         tree = pyast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        fn, arg = plan.check_function(tree, entry_check)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, plan.PlanError):
         return []
-    names = {"candidate"} | ({entry} if entry else set())
+    names = {arg} | ({entry} if entry else set())
     cases: list[VisibleCase] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(fn):
         if not isinstance(node, ast.Assert):
             continue
         t = node.test
@@ -122,7 +126,7 @@ def visible_cases(task: Task, expected: list | None = None) -> list[VisibleCase]
     """The visible tests' inputs and (where known) expected outputs; `expected` fills call cases without one."""
     suite = task.tests
     if isinstance(suite, AssertSuite):
-        return _assert_cases(suite.code, task.entry_point)
+        return _assert_cases(suite.code, suite.entry_check, task.entry_point)
     if isinstance(suite, CallSuite):
         out = []
         for i, c in enumerate(suite.cases):

@@ -1,48 +1,49 @@
-"""Where executions run: the local sandbox pool (default) or sandbox pools on a Ray cluster.
+"""Where executions run: `LocalPool` (warm sandboxes on this machine, the default) or `RayPool` (sandbox
+pools on every node of a Ray cluster). Both are executors (executor.py); one Engine drives either, so
+caching, dedupe, per-task preparation, verdicts and the audit are the same whatever the backend.
 
-Every backend exposes the Engine surface (start/close/context manager, check, run, evaluate, stats), so the
-CLI, the server and the training adapters pick one by name and never care which it is.
+    engine = create_engine("ray", workers=8, time_limit="auto")   # Engine(RayPool(workers=8), time_limit=...)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from ..engine import Engine
-from ..results import Result
-from ..rewards import RewardFn
-from ..tasks.model import Task
-from ..tasks.samples import Sample
+from ..errors import UsageError
+from ..executor import Executor
 
 BACKENDS = ("local", "ray")
+# The options each backend's pool takes; every other option is the Engine's.
+POOL_OPTIONS = {
+    "local": frozenset({"workers", "isolation", "packages", "retries"}),
+    "ray": frozenset({"workers", "isolation", "packages", "retries", "address", "actor_cpus", "batch_size",
+                      "inflight", "actor_retries", "start_timeout"}),
+}
 
 
-class Backend(Protocol):
-    """What `create_engine` returns: `Engine`, or `backends.ray.RayEngine` (no shared base class)."""
-
-    stats: dict[str, int]
-    reward_fn: RewardFn
-
-    @property
-    def n_workers(self) -> int: ...
-    def start(self) -> Backend: ...
-    def close(self) -> None: ...
-    def __enter__(self) -> Backend: ...
-    def __exit__(self, *exc: object) -> None: ...
-    def check(self, task: Task, *, completion: str | None = None, solution: str | None = None) -> Result: ...
-    def run(self, task: Task, program: str) -> Result: ...
-    def evaluate(self, tasks: Mapping[str, Task], samples: Sequence[Sample], *,
-                 on_result: Callable[[int, Result], None] | None = None) -> list[Result]: ...
-
-
-def create_engine(backend: str = "local", **engine_options: Any) -> Backend:
-    """An engine on `backend` ("local" or "ray"); `engine_options` are Engine's keyword arguments (for "ray",
-    also RayEngine's: address, actor_cpus, batch_size, inflight, actor_retries, start_timeout)."""
+def create_executor(backend: str = "local", **options: Any) -> Executor:
+    """A `LocalPool` or a `RayPool` (imported only when asked for: ray is an optional dependency)."""
     if backend == "local":
-        return Engine(**engine_options)
-    if backend == "ray":
-        from .ray import RayEngine  # imported lazily: ray is an optional dependency
+        from .local import LocalPool
 
-        return RayEngine(**engine_options)
-    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        return LocalPool(**options)
+    if backend == "ray":
+        from .ray import RayPool
+
+        return RayPool(**options)
+    raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def create_engine(backend: str = "local", **options: Any) -> Engine:
+    """An Engine over `backend`'s executor: pool options (workers, isolation, packages, retries; for "ray"
+    also address, actor_cpus, batch_size, inflight, actor_retries, start_timeout) go to the pool, the rest
+    (time_limit, fail_fast, cache, audit, dedupe, validate_tests, auto) to the Engine."""
+    if backend not in POOL_OPTIONS:
+        raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    pool = {k: v for k, v in options.items() if k in POOL_OPTIONS[backend]}
+    engine = {k: v for k, v in options.items() if k not in POOL_OPTIONS[backend]}
+    return Engine(create_executor(backend, **pool), **engine)
+
+
+__all__ = ["BACKENDS", "create_engine", "create_executor"]

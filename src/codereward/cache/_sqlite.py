@@ -18,7 +18,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 from ..results import Result, Status
@@ -26,10 +25,7 @@ from ..tasks.model import Task
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-# Task digests are remembered per task object (by id, the object kept alive by the entry, so an id is never
-# reused while cached): hashing a HumanEval+ task's 1,000 cases on every lookup would cost more than a hit.
-_TASK_DIGESTS = 4096
+SCHEMA_VERSION = 2  # 2: rewards left the stored results and the key; the key holds the executor's settings
 
 
 def _hash_parts(*parts: str) -> str:
@@ -61,35 +57,21 @@ class ResultCache:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
-        self._digests: OrderedDict[int, tuple[Task, str]] = OrderedDict()
         self._closed = False
         self._connect()  # fail early on an unusable path, and create the schema
 
     # -- keys -----------------------------------------------------------------------------------------
 
-    def task_digest(self, task: Task) -> str:
-        """sha256 of everything the task contributes to a verdict: tests, limits, prompt, reference, ids."""
-        with self._lock:
-            hit = self._digests.get(id(task))
-            if hit is not None and hit[0] is task:
-                self._digests.move_to_end(id(task))
-                return hit[1]
-        digest = task.content_digest()
-        with self._lock:
-            self._digests[id(task)] = (task, digest)
-            while len(self._digests) > _TASK_DIGESTS:
-                self._digests.popitem(last=False)
-        return digest
-
-    def key(self, task: Task, program: str, *, time_limit: float, reward: str, fail_fast: bool,
-            extra: str = "") -> str:
-        """The cache key: sha256 over the task's content, the program, the effective time limit, the reward
-        name, fail_fast, the engine version and `extra` (any other setting that changes results, e.g. the
-        audit configuration)."""
+    def key(self, task: Task, program: str, *, time_limit: float, settings: str = "") -> str:
+        """The cache key: sha256 over the task's content (Task.digest: tests, limits, prompt, reference, ids),
+        the program, the effective time limit, the engine version and `settings` (every other setting that
+        can change a result: fail-fast, the audit, the executor's isolation, importable packages and sandbox
+        profile; Engine.settings). The reward is not in it: results are stored as verdicts, and shaped by
+        whoever reads them."""
         from .. import __version__  # not at import time: the package root imports the engine, which imports us
 
-        return _hash_parts(f"v{SCHEMA_VERSION}", __version__, self.task_digest(task), program, repr(float(time_limit)),
-                           reward, "1" if fail_fast else "0", extra)
+        return _hash_parts(f"v{SCHEMA_VERSION}", __version__, task.digest(), program, repr(float(time_limit)),
+                           settings)
 
     # -- storage --------------------------------------------------------------------------------------
 
@@ -139,6 +121,7 @@ class ResultCache:
             return
         doc: dict[str, Any] = result.to_dict()
         doc["completion_id"] = None  # a property of the sample, not of the verdict
+        doc["reward"] = None  # shaped by whoever reads it (rewards.score), not part of the verdict
         try:
             self._connect().execute("INSERT OR REPLACE INTO results (key, result, created) VALUES (?, ?, ?)",
                                     (key, json.dumps(doc), time.time()))

@@ -12,7 +12,7 @@ from ..audit.gap import compute_gap
 from ..errors import InputError
 from ..metrics import flag_rate, summarize
 from ..tasks import read_samples
-from ._common import (
+from ._options import (
     OUTPUT,
     TASKS,
     BackendName,
@@ -23,17 +23,14 @@ from ._common import (
     Isolation,
     IsolationOpt,
     JsonOpt,
+    Reward,
     TasksOpt,
     TimeLimitOpt,
     WorkersOpt,
-    _edge,
-    _engine,
-    _evaluate,
-    _load_tasks,
-    _print_json,
     app,
     console,
 )
+from ._running import edge, evaluate, load_tasks, make_engine, print_json, shaper
 
 AUDIT_EXAMPLES = """[b]Examples[/]
 
@@ -70,8 +67,8 @@ def audit(
     [b]--html[/]. [b]--json[/] prints one JSON object (summary, flag rates, gap) instead of tables.
     Exit status as for [b]eval[/].
     """
-    with _edge():
-        tasks = _load_tasks(dataset, data_file, tasks_file)
+    with edge():
+        tasks = load_tasks(dataset, data_file, tasks_file)
         samples = read_samples(samples_file, tasks)
         if not samples:
             raise InputError("no samples in the file", source=str(samples_file))
@@ -80,8 +77,8 @@ def audit(
         for p, name in ((out, "--out"), (html_out, "--html")):
             if p.resolve() == samples_file.resolve():
                 raise typer.BadParameter("would overwrite the samples file", param_hint=f"'{name}'")
-        engine = _engine(workers, isolation, time_limit=time_limit, fail_fast=False, audit=True, backend=backend)
-        results, elapsed = _evaluate(engine, tasks, samples, out)
+        engine = make_engine(workers, isolation, time_limit=time_limit, fail_fast=False, audit=True, backend=backend)
+        results, elapsed = evaluate(engine, tasks, samples, out, shaper(Reward.binary))
         # Imported here, not at the top: the HTML report's renderer (pygments) and tables are this command's
         # own, and every other command's start-up would pay for them (~50 ms of `codereward eval`).
         from ..report.audit_html import AuditedSample, render
@@ -97,7 +94,7 @@ def audit(
             raise InputError(f"cannot write the HTML report: {e.strerror or e}", source=str(html_out)) from None
     summary = summarize(results, ks=(1,), elapsed=elapsed)
     if json_out:
-        _print_json({**summary, "flag_rates": {"high": flag_rate(results, "high"),
+        print_json({**summary, "flag_rates": {"high": flag_rate(results, "high"),
                                                "medium": flag_rate(results, "medium")},
                      "gap": gap.to_dict(), "out": str(out), "html": str(html_out)})
         return

@@ -13,8 +13,9 @@ from ..errors import InputError
 from ..metrics import summarize
 from ..report import demo_json, demo_report, status_line, summary_table, tests_table
 from ..results import Status
+from ..rewards import score
 from ..tasks import Sample, load_humaneval, read_samples
-from ._common import (
+from ._options import (
     OUTPUT,
     TASKS,
     BackendName,
@@ -35,17 +36,11 @@ from ._common import (
     TasksOpt,
     TimeLimitOpt,
     WorkersOpt,
-    _edge,
-    _engine,
-    _evaluate,
-    _ks,
-    _load_tasks,
-    _penalized,
-    _print_json,
-    _read_code,
     app,
     console,
+    parse_ks,
 )
+from ._running import edge, evaluate, load_tasks, make_engine, print_json, read_code, shaper
 
 CHECK_EXAMPLES = """[b]Examples[/]
 
@@ -79,18 +74,19 @@ def check(
     """
     if (solution is None) == (completion is None):
         raise typer.BadParameter("give exactly one of them", param_hint="'--solution' / '--completion'")
-    with _edge():
-        code = _read_code(solution or completion)  # type: ignore[arg-type]
-        tasks = _load_tasks(dataset, data_file, tasks_file)
+    with edge():
+        code = read_code(solution or completion)  # type: ignore[arg-type]
+        tasks = load_tasks(dataset, data_file, tasks_file)
         if task_id not in tasks:
             close = difflib.get_close_matches(task_id, list(tasks), n=1, cutoff=0.8)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(f"unknown task id {task_id!r}{hint}", field="--task")
-        with _engine(1, isolation, reward, time_limit, backend=backend) as engine:
+        with make_engine(1, isolation, time_limit, backend=backend) as engine:
             kind = "solution" if solution is not None else "completion"
             result = engine.check(tasks[task_id], **{kind: code})
+        score([result], shaper(reward))
     if json_out:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
         if result.tests:
             console.print(tests_table(result))
@@ -114,7 +110,7 @@ def eval_(
         help="Samples, one JSON object per line: task_id and a completion or a solution. [red]Required.[/]")],
     out: EvalOutOpt = None,
     k: Annotated[str, typer.Option(
-        "--k", metavar="K,K,...", callback=_ks, rich_help_panel=OUTPUT,
+        "--k", metavar="K,K,...", callback=parse_ks, rich_help_panel=OUTPUT,
         help="pass@k to report; a k is skipped when a task has fewer samples.")] = "1,10,100",
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
@@ -134,8 +130,8 @@ def eval_(
     ended in status [i]error[/] (they are counted in the summary); 1 when the sandbox cannot start; 2 on a
     usage or input error (the message names the file, line and field).
     """
-    with _edge():
-        tasks = _load_tasks(dataset, data_file, tasks_file)
+    with edge():
+        tasks = load_tasks(dataset, data_file, tasks_file)
         samples = read_samples(samples_file, tasks)
         if not samples:
             raise InputError("no samples in the file", source=str(samples_file))
@@ -144,13 +140,13 @@ def eval_(
             raise typer.BadParameter("would overwrite the samples file", param_hint="'--out'")
         if penalty and no_audit:
             raise typer.BadParameter("penalties need the audit's flags", param_hint="'--penalty' / '--no-audit'")
-        reward_fn = _penalized(reward, penalty) if penalty else reward
-        engine = _engine(workers, isolation, reward_fn, time_limit, fail_fast, audit=not no_audit, backend=backend,
-                         dedupe=not no_dedupe)
-        results, elapsed = _evaluate(engine, tasks, samples, out)
+        shaped = shaper(reward, penalty)
+        engine = make_engine(workers, isolation, time_limit, fail_fast, audit=not no_audit, backend=backend,
+                             dedupe=not no_dedupe)
+        results, elapsed = evaluate(engine, tasks, samples, out, shaped)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks
     if json_out:
-        _print_json({**summary, "out": str(out)})
+        print_json({**summary, "out": str(out)})
     else:
         console.print(summary_table(summary, str(out)))
 
@@ -174,16 +170,17 @@ def demo(workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, 
     and every bundled sample should not. Shows the summary, then each bundled sample with its status and
     first failing test.
     """
-    with _edge():
+    with edge():
         tasks = load_humaneval()
         with resources.as_file(resources.files("codereward") / "data" / "demo_samples.jsonl") as path:
             bundled = read_samples(path, tasks)
         canonical = [Sample(t.id, solution=t.reference) for t in tasks.values()]
-        results, elapsed = _evaluate(_engine(workers, isolation), tasks, canonical + bundled, out)
+        results, elapsed = evaluate(make_engine(workers, isolation), tasks, canonical + bundled, out,
+                                    shaper(Reward.binary))
     summary = summarize(results, ks=(1,), elapsed=elapsed)
     n_ok = sum(r.passed for r in results[:len(canonical)])
     rows = [(s.extra.get("label", s.task_id), r) for s, r in zip(bundled, results[len(canonical):])]
     if not json_out:
         console.print(demo_report(summary, rows, (n_ok, len(canonical)), str(out) if out else None))
         return
-    _print_json(demo_json(summary, rows, (n_ok, len(canonical)), str(out) if out else None))
+    print_json(demo_json(summary, rows, (n_ok, len(canonical)), str(out) if out else None))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import (
+from ._options import (
     RUN,
     DataFileOpt,
     DatasetOpt,
@@ -19,11 +19,9 @@ from ._common import (
     TasksOpt,
     TimeLimitOpt,
     WorkersOpt,
-    _edge,
-    _engine,
-    _load_tasks,
     app,
 )
+from ._running import edge, load_tasks, warn_isolation
 
 SERVE_EXAMPLES = """[b]Examples[/]
 
@@ -63,9 +61,9 @@ def serve(
     from ..server import ServerSettings
     from ..server import serve as run_server
 
-    with _edge():
-        tasks = _load_tasks(dataset, data_file, tasks_file) if dataset or data_file or tasks_file else {}
-        _engine(1, isolation)  # only for its --isolation none warning; an Engine starts nothing until used
+    with edge():
+        tasks = load_tasks(dataset, data_file, tasks_file) if dataset or data_file or tasks_file else {}
+        warn_isolation(isolation)
         run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward.value,
                                   time_limit=time_limit, fail_fast=fail_fast, tasks=tasks, token=token,
                                   cache_path=str(cache) if cache else None, max_queue=max_queue,

@@ -1,4 +1,5 @@
-"""What every adapter shares: one lazily started engine per process, and (completion, label) -> Result.
+"""What every adapter shares: one lazily started engine per process, and (completion, label) -> a Result
+whose reward is shaped (rewards.score), the one way every interface shapes rewards.
 
 verl and OpenRLHF load reward files by path inside their own worker processes, so nothing can hand them an
 engine object: the shared engine is configured from environment variables, started on first use, and
@@ -22,16 +23,15 @@ import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from codereward.engine import Engine
 from codereward.errors import InfraError
 from codereward.integrations.extract import extract_code
 from codereward.results import Result, Status
-from codereward.rewards import RewardFn, get_reward
+from codereward.rewards import RewardFn, Shaper, get_shaper, score
 from codereward.tasks.labels import Label, label_program, task_from_label
 from codereward.tasks.model import Task
-from codereward.tasks.samples import Sample
 
 log = logging.getLogger("codereward.integrations")
 
@@ -68,11 +68,11 @@ def env_on_error() -> str | float:
     return RAISE if raw.lower() == RAISE else float(raw)
 
 
-_engine: Any = None
+_engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def shared_engine() -> Any:
+def shared_engine() -> Engine:
     """This process's engine: created from CODEREWARD_* on first use, started, closed at exit."""
     global _engine
     if _engine is None:
@@ -97,71 +97,70 @@ def close_shared_engine() -> None:
             _engine = None
 
 
-@dataclass(frozen=True)
-class Scored:
-    """One completion's outcome, as adapters report it."""
-
-    result: Result
-    reward: float | None  # None for an infrastructure error
-
-    def details(self) -> dict[str, Any]:
-        """Per-completion figures for trainers' logs: the same keys for every completion."""
-        r = self.result
-        n = r.n_tests
-        return {
-            "pass_rate": (r.n_passed / n) if n else 0.0,  # share of tests passed
-            "passed": 1.0 if r.status is Status.PASSED else 0.0,
-            "n_tests": n,
-            "n_passed": r.n_passed,
-            "infra_error": 1.0 if r.status is Status.ERROR else 0.0,
-            "audit_flags": len(r.flags or []),  # reward-hacking suspicions (audit/); they never change a verdict
-            "status": r.status.value,
-        }
+def details(r: Result) -> dict[str, Any]:
+    """Per-completion figures for trainers' logs: the same keys for every completion."""
+    n = r.n_tests
+    return {
+        "pass_rate": (r.n_passed / n) if n else 0.0,  # share of tests passed
+        "passed": 1.0 if r.status is Status.PASSED else 0.0,
+        "n_tests": n,
+        "n_passed": r.n_passed,
+        "infra_error": 1.0 if r.status is Status.ERROR else 0.0,
+        "audit_flags": len(r.flags or []),  # reward-hacking suspicions (audit/); they never change a verdict
+        "status": r.status.value,
+    }
 
 
-def reward_fn(reward: str | RewardFn) -> RewardFn:
-    return get_reward(reward) if isinstance(reward, str) else reward
+def shaper_of(reward: str | Shaper | RewardFn) -> Shaper:
+    return get_shaper(reward)
 
 
-def score_many(engine: Any, completions: Sequence[Any], labels: Sequence[Label], *, reward: RewardFn,
-               tasks: Mapping[str, Task] | None = None) -> list[Scored]:
-    """Run every completion against its label's tests, concurrently on the engine's pool; input order.
+def score_many(engine: Engine, completions: Sequence[Any], labels: Sequence[Label], *, reward: Shaper,
+               tasks: Mapping[str, Task] | None = None, groups: Sequence[Any] | None = None) -> list[Result]:
+    """Run every completion against its label's tests, concurrently on the engine's pool, and shape the
+    rewards (`groups`: one key per completion, e.g. its prompt, for group shapers); input order.
 
     A bad label raises InputError (a dataset bug must stop training); an infrastructure failure of one
-    execution is a Scored with reward None.
+    execution is a result with status error and reward None.
     """
     if len(completions) != len(labels):
         raise ValueError(f"{len(completions)} completions but {len(labels)} labels")
     task_list = [task_from_label(label, tasks=tasks) for label in labels]
-    # Keys are positions, not task ids: two labels may build tasks with the same id.
-    by_key = {str(i): t for i, t in enumerate(task_list)}
-    samples = [Sample(task_id=str(i), solution=label_program(t, extract_code(c)))
-               for i, (t, c) in enumerate(zip(task_list, completions))]
-    results = engine.evaluate(by_key, samples)
-    return [_scored(r, reward) for r in results]
+    pairs = [(t, label_program(t, extract_code(c))) for t, c in zip(task_list, completions)]
+    results = engine.run_many(pairs)
+    _log_errors(results)
+    score(results, reward, groups=[_group_key(g) for g in groups] if groups is not None else None)
+    return results
 
 
-def score_one(engine: Any, completion: Any, label: Label, *, reward: RewardFn,
-              tasks: Mapping[str, Task] | None = None) -> Scored:
+def score_one(engine: Engine, completion: Any, label: Label, *, reward: Shaper,
+              tasks: Mapping[str, Task] | None = None) -> Result:
     """One completion in the calling thread (verl and OpenRLHF call per sample from many threads)."""
     task = task_from_label(label, tasks=tasks)
-    return _scored(engine.run(task, label_program(task, extract_code(completion))), reward)
+    result = engine.run(task, label_program(task, extract_code(completion)))
+    _log_errors([result])
+    score([result], reward)
+    return result
 
 
-def _scored(result: Result, reward: RewardFn) -> Scored:
-    if result.status is Status.ERROR:
-        log.warning("codereward: infrastructure error on task %s: %s", result.task_id, result.reason)
-        return Scored(result, None)
-    return Scored(result, float(reward(result)))
+def _group_key(prompt: Any) -> Any:
+    """A prompt as a group key: chat prompts (lists of message dicts) are not hashable."""
+    return prompt if isinstance(prompt, str) else repr(prompt)
 
 
-def resolve_error(scored: Scored, on_error: str | float) -> float:
+def _log_errors(results: Sequence[Result]) -> None:
+    for r in results:
+        if r.status is Status.ERROR:
+            log.warning("codereward: %s error on task %s: %s", r.cause.value if r.cause else "infrastructure",
+                        r.task_id, r.reason)
+
+
+def resolve_error(result: Result, on_error: str | float) -> float:
     """The number a framework that cannot take None gets: `on_error`, or InfraError when it is "raise"."""
-    if scored.reward is not None:
-        return scored.reward
+    if result.reward is not None:
+        return result.reward
     if on_error == RAISE:
-        raise InfraError(f"codereward could not score a sample of task {scored.result.task_id}: "
-                         f"{scored.result.reason} (set CODEREWARD_ON_ERROR to a number to score such samples "
+        raise InfraError(f"codereward could not score a sample of task {result.task_id}: "
+                         f"{result.reason} (set CODEREWARD_ON_ERROR to a number to score such samples "
                          f"instead of failing the step)")
     return float(on_error)
-

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from codereward.integrations import _shared
-from codereward.rewards import RewardFn
+from codereward.rewards import RewardFn, Shaper
 
 # Chat-template control tokens left in `queries` (decoded with skip_special_tokens=False): <|im_end|>,
 # <|eot_id|>, <|endoftext|>, </s>, <｜end▁of▁sentence｜> and the like, at either end of the response.
@@ -39,23 +39,23 @@ def response_text(query: str, prompt: str) -> str:
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], *,
-                reward: str | RewardFn | None = None, on_error: str | float | None = None,
+                reward: str | Shaper | RewardFn | None = None, on_error: str | float | None = None,
                 **kwargs: Any) -> dict[str, Any]:
     """`{"rewards", "scores", "extra_logs"}` for a batch, as OpenRLHF's remote reward function contract asks.
 
     reward: "binary" | "fraction" (default CODEREWARD_REWARD, else binary). on_error: "raise" or a number
     (default CODEREWARD_ON_ERROR, else raise).
     """
-    shaping = _shared.reward_fn(reward or _shared.env_reward())
+    shaping = _shared.shaper_of(reward or _shared.env_reward())
     policy = _shared.env_on_error() if on_error is None else on_error
     responses = [response_text(q, p) for q, p in zip(queries, prompts)]
     engine = _shared.shared_engine()
     if len(responses) == 1:  # current OpenRLHF: one sample per call, many calls in parallel threads
-        scored = [_shared.score_one(engine, responses[0], labels[0], reward=shaping)]
-    else:
-        scored = _shared.score_many(engine, responses, list(labels), reward=shaping)
-    values = [_shared.resolve_error(s, policy) for s in scored]
-    details = [s.details() for s in scored]
+        results = [_shared.score_one(engine, responses[0], labels[0], reward=shaping)]
+    else:  # older OpenRLHF: a batch, whose rollouts of one prompt form a group
+        results = _shared.score_many(engine, responses, list(labels), reward=shaping, groups=list(prompts))
+    values = [_shared.resolve_error(r, policy) for r in results]
+    details = [_shared.details(r) for r in results]
     logs = {
         "codereward_passed": [d["passed"] for d in details],
         "codereward_test_pass_rate": [d["pass_rate"] for d in details],

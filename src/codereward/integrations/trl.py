@@ -20,9 +20,11 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from codereward.engine import Engine
 from codereward.errors import InputError
 from codereward.integrations import _shared
-from codereward.rewards import RewardFn
+from codereward.results import Result
+from codereward.rewards import RewardFn, Shaper
 from codereward.tasks.model import Task
 
 RewardList = list[float | None]
@@ -31,8 +33,8 @@ RewardList = list[float | None]
 def codereward_reward(
     *,
     label_column: str = "ground_truth",
-    reward: str | RewardFn = "binary",
-    engine: Any = None,
+    reward: str | Shaper | RewardFn = "binary",
+    engine: Engine | None = None,
     tasks: Mapping[str, Task] | None = None,
     name: str | None = None,
     is_async: bool = False,
@@ -44,7 +46,8 @@ def codereward_reward(
 
     label_column: the dataset column holding the label (`codereward.tasks.task_from_label` formats), or
         task ids resolved against `tasks` (e.g. `label_column="task_id", tasks=load_dataset("humaneval")`).
-    reward: "binary" (1.0 if every test passed), "fraction" (share of tests passed) or a Result -> float.
+    reward: "binary" (1.0 if every test passed), "fraction" (share of tests passed), a shaper (rewards/:
+        group shapers see each prompt's completions as one group) or a function Result -> float.
     engine: an engine to use. Otherwise, when `backend` or engine options (workers=, isolation=,
         time_limit=, ...) are given, the function gets its own engine, started on first call and closed at
         exit; with neither, the process's shared engine (configured by CODEREWARD_* variables).
@@ -54,43 +57,46 @@ def codereward_reward(
         with reward-hacking audit flags) and a `codereward_status`
         column for the completions table, when the trainer offers `log_metric` / `log_extra`.
     """
-    shaping = _shared.reward_fn(reward)
-    reward_name = reward if isinstance(reward, str) else getattr(reward, "__name__", "custom")
+    shaping = _shared.shaper_of(reward)
+    reward_name = shaping.name
     get_engine = _engine_getter(engine, backend, engine_options)
 
-    def score(completions: Sequence[Any], kwargs: dict[str, Any]) -> RewardList:
+    def score(prompts: Sequence[Any] | None, completions: Sequence[Any], kwargs: dict[str, Any]) -> RewardList:
         if label_column not in kwargs:
             columns = sorted(k for k in kwargs if k not in ("trainer_state", "log_extra", "log_metric"))
             raise InputError(f"the dataset has no column {label_column!r} (columns: {', '.join(columns)})",
                              field=label_column)
         labels = kwargs[label_column]
-        scored = _shared.score_many(get_engine(), list(completions), list(labels), reward=shaping, tasks=tasks)
+        # TRL repeats each prompt num_generations times: its completions are a group for group shapers.
+        groups = list(prompts) if prompts is not None and len(prompts) == len(completions) else None
+        results = _shared.score_many(get_engine(), list(completions), list(labels), reward=shaping, tasks=tasks,
+                                     groups=groups)
         if log_details:
-            _log(scored, kwargs)
-        return [s.reward for s in scored]
+            _log(results, kwargs)
+        return [r.reward for r in results]
 
     if is_async:
         async def reward_func(prompts: Any = None, completions: Sequence[Any] = (), completion_ids: Any = None,
                               **kwargs: Any) -> RewardList:
             # The sandboxes block on pipes; a worker thread keeps TRL's event loop free meanwhile.
-            return await asyncio.to_thread(score, completions, kwargs)
+            return await asyncio.to_thread(score, prompts, completions, kwargs)
         fn: Callable[..., Any] = reward_func
     else:
         def reward_func(prompts: Any = None, completions: Sequence[Any] = (),  # type: ignore[misc]
                         completion_ids: Any = None, **kwargs: Any) -> RewardList:
-            return score(completions, kwargs)
+            return score(prompts, completions, kwargs)
         fn = reward_func
     fn.__name__ = fn.__qualname__ = name or f"codereward_{reward_name}"
     fn.__doc__ = f"codereward {reward_name} reward of each completion against the {label_column!r} column."
     return fn
 
 
-def _engine_getter(engine: Any, backend: str | None, options: dict[str, Any]) -> Callable[[], Any]:
+def _engine_getter(engine: Engine | None, backend: str | None, options: dict[str, Any]) -> Callable[[], Engine]:
     if engine is not None:
         return lambda: engine
     if backend is None and not options:
         return _shared.shared_engine
-    own: list[Any] = []
+    own: list[Engine] = []
     lock = threading.Lock()
 
     def get() -> Any:
@@ -110,12 +116,12 @@ def _engine_getter(engine: Any, backend: str | None, options: dict[str, Any]) ->
     return get
 
 
-def _log(scored: list[_shared.Scored], kwargs: dict[str, Any]) -> None:
-    if not scored:
+def _log(results: list[Result], kwargs: dict[str, Any]) -> None:
+    if not results:
         return
     log_metric = kwargs.get("log_metric")
     if callable(log_metric):
-        details = [s.details() for s in scored]
+        details = [_shared.details(r) for r in results]
         n = len(details)
         log_metric("codereward/passed", sum(d["passed"] for d in details) / n)
         log_metric("codereward/test_pass_rate", sum(d["pass_rate"] for d in details) / n)
@@ -123,7 +129,7 @@ def _log(scored: list[_shared.Scored], kwargs: dict[str, Any]) -> None:
         log_metric("codereward/flagged", sum(d["audit_flags"] > 0 for d in details) / n)
     log_extra = kwargs.get("log_extra")
     if callable(log_extra):
-        log_extra("codereward_status", [s.result.status.value for s in scored])
+        log_extra("codereward_status", [r.status.value for r in results])
 
 
 # A ready-made function for the common case: binary reward, "ground_truth" column, shared engine.

@@ -22,20 +22,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from codereward.integrations import _shared
-from codereward.rewards import RewardFn
+from codereward.results import Result
+from codereward.rewards import RewardFn, Shaper
+
+Reward = str | Shaper | RewardFn
 
 
-def _settings(reward: str | RewardFn | None, on_error: str | float | None) -> tuple[RewardFn, str | float]:
-    return (_shared.reward_fn(reward or _shared.env_reward()),
+def _settings(reward: Reward | None, on_error: str | float | None) -> tuple[Shaper, str | float]:
+    return (_shared.shaper_of(reward or _shared.env_reward()),
             _shared.env_on_error() if on_error is None else on_error)
 
 
-def _as_dict(scored: _shared.Scored, on_error: str | float) -> dict[str, Any]:
-    return {"score": _shared.resolve_error(scored, on_error), **scored.details()}
+def _as_dict(result: Result, on_error: str | float) -> dict[str, Any]:
+    return {"score": _shared.resolve_error(result, on_error), **_shared.details(result)}
 
 
 def compute_score(data_source: str | None, solution_str: str, ground_truth: Any, extra_info: Any = None, *,
-                  reward: str | RewardFn | None = None, on_error: str | float | None = None,
+                  reward: Reward | None = None, on_error: str | float | None = None,
                   **kwargs: Any) -> dict[str, Any]:
     """Score one response: `{"score", "pass_rate", "passed", "n_tests", "n_passed", "infra_error", "audit_flags",
     "status"}`.
@@ -45,8 +48,8 @@ def compute_score(data_source: str | None, solution_str: str, ground_truth: Any,
     accepted and unused: the label alone says what to run.
     """
     shaping, policy = _settings(reward, on_error)
-    scored = _shared.score_one(_shared.shared_engine(), solution_str, ground_truth, reward=shaping)
-    return _as_dict(scored, policy)
+    result = _shared.score_one(_shared.shared_engine(), solution_str, ground_truth, reward=shaping)
+    return _as_dict(result, policy)
 
 
 async def compute_score_async(data_source: str | None, solution_str: str, ground_truth: Any,
@@ -57,9 +60,9 @@ async def compute_score_async(data_source: str | None, solution_str: str, ground
 
 def compute_score_batch(data_sources: Sequence[str | None], solution_strs: Sequence[str],
                         ground_truths: Sequence[Any], extra_infos: Sequence[Any] | None = None, *,
-                        reward: str | RewardFn | None = None, on_error: str | float | None = None,
+                        reward: Reward | None = None, on_error: str | float | None = None,
                         **kwargs: Any) -> list[dict[str, Any]]:
     """verl's BatchRewardManager form: the whole batch runs concurrently on the engine's sandboxes."""
     shaping, policy = _settings(reward, on_error)
-    scored = _shared.score_many(_shared.shared_engine(), list(solution_strs), list(ground_truths), reward=shaping)
-    return [_as_dict(s, policy) for s in scored]
+    results = _shared.score_many(_shared.shared_engine(), list(solution_strs), list(ground_truths), reward=shaping)
+    return [_as_dict(r, policy) for r in results]

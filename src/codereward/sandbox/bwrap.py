@@ -35,14 +35,23 @@ INSTALL_HINT = (
 )
 
 
+ISOLATIONS = ("bwrap", "none")
+# What the processes of a sandbox may do, by profile; the seccomp rules of each are in sandboxed/seccomp.py
+# (PROFILES there). "python": the interpreter's own zygote forks candidates and judges, and no process of
+# the sandbox may ever execve or fork afterwards. A profile for compiled languages would let a candidate
+# execve its artifact once and keep it from starting any other process.
+PROFILES = ("python",)
+
+
 @dataclass(frozen=True)
 class SandboxSpec:
-    """What one sandbox worker gets; the same spec is used for every worker of an engine."""
+    """What one sandbox worker gets; the same spec is used for every worker of a pool."""
 
     isolation: str = "bwrap"  # "bwrap" | "none"
     packages: tuple[str, ...] = ("numpy",)  # importable by candidates, besides the standard library
     tmp_mb: int = 256  # size of the sandbox's /tmp (tmpfs)
     preimport: bool = False  # import `packages` in the zygote: free for candidates, slower forks for all
+    profile: str = "python"  # see PROFILES
 
 
 def _package_dirs(name: str) -> list[Path]:
@@ -119,7 +128,8 @@ PYTHON_FLAGS = ["-s", "-P", "-S", "-B"]
 def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | None = None) -> list[str]:
     """argv that starts a zygote, inside bubblewrap unless spec.isolation == 'none' (then the caller gives
     it ZYGOTE_ENV as its environment)."""
-    config = {"fds": fds, "imports": list(spec.packages) if spec.preimport else [], "tmp": tmp_root, "cpu": cpu}
+    config = {"fds": fds, "imports": list(spec.packages) if spec.preimport else [], "tmp": tmp_root, "cpu": cpu,
+              "profile": spec.profile}
     if spec.isolation == "none":
         config["path"] = sorted({str(d.parent) for n in spec.packages for d in _package_dirs(n)})
         return [python_executable(), *PYTHON_FLAGS, str(RUNNER_DIR / "zygote.py"), json.dumps(config)]

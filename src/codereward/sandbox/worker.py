@@ -21,9 +21,9 @@ import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from ..errors import InfraError, IsolationError
+from ..executor import Execution
 from ..sandboxed import wire
 from .bwrap import ZYGOTE_ENV, SandboxSpec, check_bwrap, zygote_command
 
@@ -31,16 +31,6 @@ START_TIMEOUT = 60.0
 TEMPLATES_PER_WORKER = 256  # judge templates (prepared test suites) kept warm in each sandbox
 F_SETPIPE_SZ = 1031
 EVENTS_CAP = 256 * 1024  # bytes of runtime audit events kept per execution
-
-
-@dataclass
-class Execution:
-    """What came back from one execution: the judge's records and the zygote's account of the processes."""
-
-    records: list[dict]
-    status: dict
-    truncated: bool  # the record stream ended mid-frame (the judge was killed while writing)
-    events: bytes = b""  # runtime audit events the candidate wrote (untrusted: parsed into flags only)
 
 
 def _pipe(big: bool = False) -> tuple[int, int]:
@@ -252,7 +242,7 @@ class Worker:
                 break
             if type(recs) is list:
                 parsed.extend(r for r in recs if type(r) is dict)
-        return Execution(parsed, status, truncated=bool(records), events=events)
+        return Execution(parsed, status, truncated=bool(records), events=events)  # type: ignore[arg-type]
 
     def _drain_events(self) -> bytes:
         """Everything the finished candidate wrote to the events pipe (it is dead: nothing more comes).

@@ -9,7 +9,8 @@ Requests (judge -> candidate) and replies, as wire values (top-level lists: no t
     ["load"]                      -> ["ok", None, maxrss_kb] | ["exc", type, msg, kb] | ["compile", msg] | ["oom"]
     ["call", args, kwargs]        -> ["ok", value, maxrss_kb] | ["exc", type, msg, kb] | ["oom"]
     ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
-    ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb]   (stdio tasks)
+    ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
+                                     (stdio tasks: one fresh process per case)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import traceback
 import types
 
 from . import auditing, plan, seccomp, wire
+from .records import cpu_limit
 
 MAX_DETAIL = 300
 
@@ -53,7 +55,7 @@ def _redirect_std(out_path: str) -> None:
 def _set_limits(limits: dict, cpu_seconds: float) -> None:
     mem = int(limits["memory_mb"]) * 1024 * 1024
     out = int(limits["output_kb"]) * 1024
-    cpu = int(cpu_seconds) + 1
+    cpu = cpu_limit(cpu_seconds)
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
@@ -229,7 +231,7 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
     return ["ran", _slurp(fout, out_cap), _slurp(ferr, 4096)[-MAX_DETAIL:],
             os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            timed_out, elapsed, ru.ru_maxrss]
+            timed_out, elapsed, ru.ru_maxrss, ru.ru_utime + ru.ru_stime]
 
 
 def _serve_runs(sock: int, code: str | types.CodeType, limits: dict, workdir: str) -> None:

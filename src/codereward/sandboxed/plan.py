@@ -1,6 +1,6 @@
 """How the judge runs an assert suite: `check(candidate)` split into units, and the calls it can send ahead.
 
-Runs on the host, once per task, when the judge payload is built (`precompile`); inside the sandbox, a
+Runs on the host, once per task, when the judge payload is built (`prepare`, `dump`); inside the sandbox, a
 judge runs it itself only for a suite the host could not compile. Standard library only.
 
 A unit is one statement of check's body. A statement that contains an assert or mentions the candidate is
@@ -21,6 +21,7 @@ import ast
 import marshal
 import sys
 import types
+from collections.abc import Callable
 from typing import NamedTuple
 
 from . import wire
@@ -32,6 +33,7 @@ class Unit(NamedTuple):
     name: str  # "line N: <source>", for results
     ahead: list | None  # [args, kwargs] of the one call the statement makes, when it can be sent ahead
     key: bytes | None  # that call's wire encoding, which the proxy matches the actual call against
+    source: str  # the statement's source: its test's identity (the host digests it into the test's id)
 
 
 class PlanError(Exception):
@@ -49,44 +51,17 @@ def compile_exec(source: str | ast.Module, filename: str):
     return compile(source, filename, "exec", dont_inherit=True, optimize=0)
 
 
-# A candidate's program crosses as one byte saying its form, then the program in that form.
+# A candidate's program crosses as one byte saying its form, then the program in that form
+# (languages/python.py makes it on the host).
 PROGRAM_CODE, PROGRAM_SOURCE = b"c", b"s"
 
 
-def encode_program(program: str) -> bytes:
-    """A candidate's program as the host sends it: its code object, marshalled (PROGRAM_CODE), or its source
-    as UTF-8 (PROGRAM_SOURCE) when it does not compile, so that the candidate meets the error and reports it.
-
-    Why compile on the host: in a freshly forked candidate compiling costs ~0.3 ms, mostly copy-on-write
-    faults on the compiler's memory, and it is on every execution's critical path; the host compiles warm
-    while the sandbox hands the execution out (sandbox/worker.py), and loading the code object costs a
-    fraction of compiling it. The host never runs the code (it already parses every program for the static
-    audit). Code objects and marshal's format belong to one interpreter release: the sandbox runs the
-    host's own interpreter (sandbox/bwrap.py).
-    """
-    try:
-        return PROGRAM_CODE + marshal.dumps(compile_exec(program, "<candidate>"))
-    except Exception:  # noqa: BLE001 — SyntaxError, RecursionError, MemoryError...: the candidate reports it
-        return PROGRAM_SOURCE + program.encode("utf-8", errors="surrogatepass")
-
-
 def compile_failure(e: BaseException) -> str:
-    """How a program's failure to compile is reported (each test's `compile_error` detail)."""
+    """How a program's failure to compile is reported (each test's `compile_error` detail), by the candidate
+    and by the host alike."""
     return f"{type(e).__name__}: {e}"[:300]
 
 
-def syntax_error(program: str) -> str | None:
-    """compile_failure() of a program whose source is not valid Python, else None (it compiles, or fails
-    for another reason). A SyntaxError is the same on the host as in the sandbox: both run one interpreter
-    and compile with the same flags. A RecursionError or MemoryError depends on the process that meets
-    it, so those programs are left to the sandbox."""
-    try:
-        compile_exec(program, "<candidate>")
-    except SyntaxError as e:  # IndentationError and TabError included
-        return compile_failure(e)
-    except Exception:  # noqa: BLE001 — see above
-        return None
-    return None
 
 
 def decode_program(payload: bytes) -> types.CodeType | str:
@@ -149,14 +124,12 @@ def _mentioned(trees: list[ast.AST], names: set[str]) -> bool:
     return False
 
 
-def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "") -> tuple[str, list[Unit]]:
-    """Split `entry_check(candidate)` into units; return the candidate argument's name and the units.
+Parse = Callable[[str], ast.Module]
 
-    `entry`: the task's entry point, which the tests may also call by name (the judge binds it to the
-    candidate too); `setup`: code the judge runs before the tests (its helpers may call the entry too).
-    A check whose body cannot run statement by statement (a `return` in it) is one test.
-    """
-    tree = ast.parse(code)
+
+def check_function(tree: ast.Module, entry_check: str) -> tuple[ast.FunctionDef, str]:
+    """The test function (`check`) of a parsed assert suite, and the name of its candidate argument: the one
+    definition of both for the judge's plan and for the audit's reading of the visible tests."""
     fn = None
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == entry_check:
@@ -165,7 +138,20 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "")
         raise PlanError(f"test code defines no {entry_check}() function")
     if not fn.args.args:
         raise PlanError(f"{entry_check}() takes no candidate argument")
-    arg = fn.args.args[0].arg
+    return fn, fn.args.args[0].arg
+
+
+def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "",
+                parse: Parse = ast.parse) -> tuple[str, list[Unit]]:
+    """Split `entry_check(candidate)` into units; return the candidate argument's name and the units.
+
+    `entry`: the task's entry point, which the tests may also call by name (the judge binds it to the
+    candidate too); `setup`: code the judge runs before the tests (its helpers may call the entry too).
+    A check whose body cannot run statement by statement (a `return` in it) is one test. `parse`: the host
+    passes its thread-safe parser (codereward.pyast).
+    """
+    tree = parse(code)
+    fn, arg = check_function(tree, entry_check)
     names = {arg, entry} - {None, ""}
     body = fn.body
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
@@ -186,7 +172,7 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "")
     try:
         only_called = (only_called and all(id(n) in called for _, _, ms in statements for n in ms)
                        and not _mentioned([n for n in tree.body if n is not fn], names)
-                       and not _mentioned([fn.args, *fn.decorator_list, ast.parse(setup)], names))
+                       and not _mentioned([fn.args, *fn.decorator_list, parse(setup)], names))
     except SyntaxError:  # the set-up does not parse: it fails to load, before any plan is used
         only_called = False
     units = []
@@ -197,11 +183,13 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "")
             first = lines[st.lineno - 1].strip() if st.lineno - 1 < len(lines) else ""
             call = _sure_call(st, mentions) if is_test and only_called else None
             ahead, key = _literal_arguments(call) if call is not None else (None, None)
-            units.append(Unit(is_test, compiled, f"line {st.lineno}: {first}", ahead, key))
+            source = ast.get_source_segment(code, st) or first
+            units.append(Unit(is_test, compiled, f"line {st.lineno}: {first}", ahead, key, source))
     except SyntaxError:
         units = []
     if not any(u.is_test for u in units):
-        units = [Unit(True, compile_exec(f"{entry_check}({arg})", "<tests>"), f"{entry_check}({arg})", None, None)]
+        whole = f"{entry_check}({arg})"
+        units = [Unit(True, compile_exec(whole, "<tests>"), whole, None, None, code)]
     return arg, units
 
 
@@ -220,33 +208,32 @@ def run_ahead(units: list[Unit], start: int, limit: int) -> list[Unit]:
 _INTERPRETER = (sys.implementation.name, sys.hexversion)
 
 
-def precompile(setup: str, code: str, entry_check: str, entry: str | None) -> bytes | None:
-    """An assert suite's set-up, tests and plan, compiled and marshalled where the payload is built (the host),
-    once per task; None if any of it fails, and the judge then compiles and plans itself and reports why.
+Prepared = tuple[tuple, str, list[Unit]]  # (set-up and test code objects, the candidate argument, units)
+
+
+def prepare(setup: str, code: str, entry_check: str, entry: str | None, parse: Parse = ast.parse) -> Prepared:
+    """Compile and plan an assert suite. Raises SyntaxError (and the like) or PlanError for a suite that
+    cannot be run. Where the host can, it does this once per task and sends the result (`dump`); a judge
+    does it itself only for a suite the host could not prepare, and reports why it fails."""
+    compiled = (compile_exec(setup, "<setup>"), compile_exec(code, "<tests>"))
+    arg, units = plan_assert(code, entry_check, entry, setup, parse)
+    return compiled, arg, units
+
+
+def dump(prepared: Prepared) -> bytes:
+    """A prepared suite, marshalled for its judges.
 
     A judge is forked per task and sandbox, and in a fresh fork parsing and compiling cost ~3 ms, mostly page
     faults on the memory they allocate; loading the same code objects costs a tenth of that. The payload is
     trusted (the host writes it from the task; no candidate ever writes to the judge's payload pipe), so
     marshal's ability to build code objects is what is wanted here, unlike on the wire from a candidate.
     """
-    try:
-        compiled, arg, units = prepare(setup, code, entry_check, entry)
-        return marshal.dumps((_INTERPRETER, compiled, arg, [tuple(u) for u in units]))
-    except Exception:  # noqa: BLE001 — a suite that does not compile or plan fails in the judge, with its reason
-        return None
+    compiled, arg, units = prepared
+    return marshal.dumps((_INTERPRETER, compiled, arg, [tuple(u) for u in units]))
 
 
-def prepare(setup: str, code: str, entry_check: str, entry: str | None) -> tuple[tuple, str, list[Unit]]:
-    """(set-up and test code objects, the candidate argument's name, units): what precompile() marshals and
-    load() returns. Raises SyntaxError (and the like) or PlanError for a suite that cannot be run."""
-    compiled = (compile_exec(setup, "<setup>"), compile_exec(code, "<tests>"))
-    arg, units = plan_assert(code, entry_check, entry, setup)
-    return compiled, arg, units
-
-
-def load(blob: bytes) -> tuple[tuple, str, list[Unit]] | None:
-    """(set-up and test code objects, the candidate argument's name, units) from precompile(), or None if they
-    were compiled by another interpreter."""
+def load(blob: bytes) -> Prepared | None:
+    """What `dump` wrote, or None if it was compiled by another interpreter."""
     interpreter, compiled, arg, units = marshal.loads(blob)
     if tuple(interpreter) != _INTERPRETER:
         return None

@@ -60,6 +60,13 @@ DENIED = {
 }
 NR_CLONE, NR_CLONE3, NR_KILL, NR_TGKILL, NR_PIDFD_OPEN = 56, 435, 62, 234, 434
 
+# The base filter's denied calls, by sandbox profile (sandbox/bwrap.py PROFILES). "python": DENIED, for
+# every process of the sandbox, from the zygote on: no process there ever execs or forks except through
+# the zygote's own clone() (fork() in glibc), which the candidate filter then takes away. A profile for
+# compiled programs would leave execve out of its base set and deny it in its candidate filter after the
+# artifact's one exec.
+PROFILES: dict[str, dict[str, int]] = {"python": DENIED}
+
 # Calls allowed only when arguments name the caller itself; any other process (the zygote, a judge)
 # could otherwise be re-limited or starved. (arg index, required value)
 ARGS_MUST_EQUAL = {
@@ -107,11 +114,12 @@ def _arg1_not_in(nr: int, values: tuple[int, ...], deny: int) -> list[bytes]:
     return block
 
 
-def base_program() -> bytes:
-    """The zygote's filter: deny DENIED, ARGS_MUST_EQUAL, ARG1_DENIED; any ABI but x86_64's kills."""
+def base_program(profile: str = "python") -> bytes:
+    """The zygote's filter: deny the profile's calls (PROFILES), ARGS_MUST_EQUAL, ARG1_DENIED; any ABI but
+    x86_64's kills."""
     eperm = RET_ERRNO | errno.EPERM
     # One compare per denied call, all jumping to a shared "return EPERM".
-    denied = sorted(set(DENIED.values()))
+    denied = sorted(set(PROFILES[profile].values()))
     m = len(denied)
     p = [
         _ins(_LD_ABS_W, 4),  # seccomp_data.arch
@@ -212,9 +220,9 @@ class Filter:
 _filter: Filter | None = None
 
 
-def prepare() -> None:
-    """In the zygote: assemble the candidate filter, then load the base filter (no_new_privs first, which
-    loading a filter requires and every child inherits)."""
+def prepare(profile: str = "python") -> None:
+    """In the zygote: assemble the candidate filter, then load the profile's base filter (no_new_privs
+    first, which loading a filter requires and every child inherits)."""
     global _filter
     if not supported():
         raise OSError("seccomp filtering is only implemented for x86_64")
@@ -223,7 +231,7 @@ def prepare() -> None:
         prctl = _prctl_fn()
         if prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-        Filter(base_program()).install(0)
+        Filter(base_program(profile)).install(0)
 
 
 def install(own_pid: int) -> None:

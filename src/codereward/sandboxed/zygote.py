@@ -3,9 +3,9 @@ judge process per task, reaps, reports.
 
 Usage (by the host, inside bubblewrap):  python -s -P -S -B zygote.py CONFIG_JSON (sandbox/bwrap.py)
 CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS, EVENTS], "imports": [...], "tmp": "/tmp", "path": [...],
-              "cpu": N | null}
+              "cpu": N | null, "profile": "python" (the seccomp profile: seccomp.PROFILES)}
     CTRL     host -> zygote: one JSON header per execution {id, kind, time, grace, limits, entry, module,
-             fail_fast, task (judge key), new (send its tests), evict (judge keys to drop)}
+             fail_fast, collect, audit, task (judge key), new (send its tests), evict (judge keys to drop)}
     STATUS   zygote -> host: one JSON frame per execution {id, c_exit, c_sig, killed, lost, wall, ...}
     CAND     host -> candidate: the program (read by the candidate process, never by us)
     JUDGE    host -> judge: a task's tests, once per judge (read by the judge process, never by us)
@@ -228,7 +228,8 @@ def _execute(header: dict, raw: bytes, fds: dict[str, int]) -> dict:
         pass  # it died: the judge will find it gone
     os.close(spare.header_w)
     try:
-        msg = json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False)}).encode()
+        msg = json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False),
+                          "collect": header.get("collect", False)}).encode()
         wire.send_fd(template.sock, msg, j_sock.fileno())
         done = template.read(deadline)
     except OSError:
@@ -293,7 +294,8 @@ def _warm_up(raw: bytes, st: dict) -> None:
     header = json.loads(raw)
     header.get("evict", [])
     _templates.get(header["task"])
-    wire.frame(json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False)}).encode())
+    wire.frame(json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False),
+                          "collect": header.get("collect", False)}).encode())
     time.monotonic() + float(header["time"]) + float(header.get("grace", 1.0))
     wire.frame(json.dumps(st).encode())
     _peak_rss_kb(os.getpid())
@@ -334,7 +336,7 @@ def main(argv: list[str]) -> None:
     _preimport(config.get("imports", []))
     candidate.auditing.take_baseline()
     candidate.auditing.quiet_paths(os.path.join(TMP_ROOT, WORKDIR))  # made once, inherited by every candidate
-    seccomp.prepare()  # from here on, this process and all it forks run under the base filter
+    seccomp.prepare(config.get("profile", "python"))  # from here on, this process and all it forks run under it
     gc.collect()
     # Hand the heap's free pages (left by imports and compiles) back to the kernel: a fork copies the
     # page-table entries of every resident page and an exit tears them down (~8% off a fork+exit here).

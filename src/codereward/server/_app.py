@@ -23,7 +23,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from .. import __version__
 from ..errors import InputError
 from . import _metrics
-from ._inputs import TaskInterner
 from ._routes import Service
 from ._routes import router as scoring_router
 from ._runcode import router as runcode_router
@@ -141,7 +140,6 @@ def create_app(settings: ServerSettings, *, service: EvalService | None = None) 
                   description="Sandboxed execution of LLM-generated code -> per-test verdicts and rewards.")
     app.state.settings = settings
     app.state.service = service
-    app.state.interner = TaskInterner()
     auth = [Depends(_require_token)]
     app.include_router(scoring_router, dependencies=auth)
     app.include_router(runcode_router, dependencies=auth)

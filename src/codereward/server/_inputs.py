@@ -1,8 +1,8 @@
 """From request bodies to (Task, program) pairs: inline tasks, dataset ids, labels, extracted code.
 
 Every problem is an InputError naming the field (`samples.3.ground_truth`), which the app turns into a 422.
-Tasks are interned by content: the engine prepares a task's judge once per task *object*, so the same
-task sent in a thousand requests must come back as one object, not a thousand.
+The same task sent in a thousand requests is prepared once: the engine keys its per-task work by the
+task's content (Task.digest), whatever object each request builds.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ import binascii
 import io
 import json
 import pickle
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,27 +25,6 @@ from ..tasks.model import Task
 from ._schemas import SampleIn
 
 MAX_DECODED_TESTS = 256 * 1024 * 1024  # bytes a compressed open-instruct test blob may inflate to
-
-
-class TaskInterner:
-    """Equal task content -> one Task object (LRU of `size` entries)."""
-
-    def __init__(self, size: int = 65536) -> None:
-        self.size = size
-        self._tasks: OrderedDict[str, Task] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, task: Task) -> Task:
-        digest = task.content_digest()
-        with self._lock:
-            known = self._tasks.get(digest)
-            if known is not None:
-                self._tasks.move_to_end(digest)
-                return known
-            self._tasks[digest] = task
-            while len(self._tasks) > self.size:
-                self._tasks.popitem(last=False)
-        return task
 
 
 def _pydantic_field(e: ValidationError, prefix: str) -> InputError:
@@ -80,7 +57,7 @@ def with_time_limit(task: Task, seconds: float | None) -> Task:
     return task.model_copy(update={"limits": task.limits.model_copy(update={"time": float(seconds)})})
 
 
-def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task], intern: TaskInterner) -> tuple[Task, str]:
+def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task]) -> tuple[Task, str]:
     """One native-API sample -> (task, program)."""
     where = f"samples.{index}"
     if sample.task is not None:
@@ -95,7 +72,7 @@ def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task], inte
             raise InputError(f"unknown task_id {sample.task_id!r} ({hint})", field=f"{where}.task_id")
     else:
         task = task_from_label(sample.ground_truth, tasks, f"{where}.ground_truth")
-    task = intern(with_time_limit(task, sample.time_limit))
+    task = with_time_limit(task, sample.time_limit)
     code = extract_code(sample.response) if sample.response is not None else sample.solution
     if code is not None:
         # A label's `call` task accepts LeetCode-style `class Solution` answers (labels.label_program).

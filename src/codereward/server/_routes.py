@@ -14,10 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from ..errors import InputError
-from ..results import Result, Status
-from ..rewards import apply_reward, get_reward
+from ..results import Outcome, Result, Status
+from ..rewards import score
 from ..tasks import labels
-from ._inputs import TaskInterner, decode_tests, extract_code, resolve_sample, response_of, task_from_label
+from ._inputs import decode_tests, extract_code, resolve_sample, response_of, task_from_label
 from ._schemas import (
     EvaluateRequest,
     EvaluateResponse,
@@ -39,12 +39,7 @@ def get_service(request: Request) -> EvalService:
     return request.app.state.service
 
 
-def get_interner(request: Request) -> TaskInterner:
-    return request.app.state.interner
-
-
 Service = Annotated[EvalService, Depends(get_service)]
-Interner = Annotated[TaskInterner, Depends(get_interner)]
 
 router = APIRouter()
 
@@ -58,21 +53,19 @@ def _refuse_errors(results: list[Result], service: EvalService) -> None:
 
 
 @router.post("/v1/evaluate", response_model=EvaluateResponse, tags=["native"])
-async def evaluate(body: EvaluateRequest, service: Service, intern: Interner) -> dict:
+async def evaluate(body: EvaluateRequest, service: Service) -> dict:
     """Evaluate many samples; results in input order, with per-test outcomes. Status `error` (reward
-    null) marks an infrastructure failure, never a candidate's."""
-    pairs = [resolve_sample(s, i, service.tasks, intern) for i, s in enumerate(body.samples)]
+    null) marks an infrastructure failure or a broken task, never a candidate's failure."""
+    pairs = [resolve_sample(s, i, service.tasks) for i, s in enumerate(body.samples)]
     results = await service.run_batch(pairs)
-    if body.reward is not None and body.reward != service.settings.reward:
-        fn = get_reward(body.reward)
-        results = [apply_reward(r, fn) for r in results]
+    score(results, body.reward or service.settings.reward)
     counts = Counter(r.status.value for r in results)
     return {"results": [r.to_dict() for r in results],
             "summary": {s.value: counts.get(s.value, 0) for s in Status}}
 
 
 @router.post("/get_reward", response_model=RewardResponse, tags=["openrlhf"])
-async def get_reward_openrlhf(body: RewardRequest, service: Service, intern: Interner) -> dict:
+async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict:
     """OpenRLHF `--remote_rm_url`: `query` (prompt + response), `prompts`, `labels` (the tests, in the
     label format). Code is extracted from the response; reward per sample, plus pass rates in extra_logs."""
     n = len(body.query)
@@ -84,19 +77,20 @@ async def get_reward_openrlhf(body: RewardRequest, service: Service, intern: Int
             raise InputError(f"has {len(values)} entries for {n} queries", field=name)
     pairs = []
     for i, (query, label) in enumerate(zip(body.query, body.labels)):
-        task = intern(task_from_label(label, service.tasks, f"labels.{i}"))
+        task = task_from_label(label, service.tasks, f"labels.{i}")
         prompt = body.prompts[i] if body.prompts is not None else None
         pairs.append((task, labels.label_program(task, extract_code(response_of(query, prompt)))))
     results = await service.run_batch(pairs)
     _refuse_errors(results, service)
-    rewards = [float(r.reward) for r in results]  # type: ignore[arg-type]  # no error result reaches here
+    # Rollouts of one prompt form a group (for a group shaper); no error result reaches here.
+    rewards = [float(v) for v in score(results, service.settings.reward, groups=body.prompts)]  # type: ignore[arg-type]
     # extra_logs values must be numbers: OpenRLHF turns each into a tensor for its logs.
     return {"rewards": rewards, "scores": rewards,
             "extra_logs": {"pass_rate": [r.n_passed / r.n_tests if r.n_tests else 0.0 for r in results],
                            "all_passed": [1.0 if r.passed else 0.0 for r in results]}}
 
 
-async def _test_program(body: TestProgramRequest, service: Service, intern: Interner, stdio: bool) -> dict:
+async def _test_program(body: TestProgramRequest, service: Service, stdio: bool) -> dict:
     tests = decode_tests(body.tests)
     if not tests:
         return {"results": [], "runtimes": []}
@@ -112,21 +106,21 @@ async def _test_program(body: TestProgramRequest, service: Service, intern: Inte
         label = tests
     task = task_from_label(label, service.tasks, "tests")
     # open-instruct's limit is per test; ours is for the whole execution, so it is scaled by the test count.
-    task = intern(task.model_copy(update={"limits": task.limits.model_copy(
-        update={"time": body.max_execution_time * len(tests)})}))
+    task = task.model_copy(update={"limits": task.limits.model_copy(
+        update={"time": body.max_execution_time * len(tests)})})
     (result,) = await service.run_batch([(task, body.program)])
     _refuse_errors([result], service)
-    passed = [1 if t.outcome.value == "passed" else 0 for t in result.tests]
+    passed = [1 if t.outcome is Outcome.PASSED else 0 for t in result.tests]
     return {"results": passed, "runtimes": [t.time if ok else -1.0 for t, ok in zip(result.tests, passed)]}
 
 
 @router.post("/test_program", response_model=TestProgramResponse, tags=["open-instruct"])
-async def test_program(body: TestProgramRequest, service: Service, intern: Interner) -> dict:
+async def test_program(body: TestProgramRequest, service: Service) -> dict:
     """Open-Instruct's code verifier: `program` + assert `tests` -> results (0/1 per test) and runtimes."""
-    return await _test_program(body, service, intern, stdio=False)
+    return await _test_program(body, service, stdio=False)
 
 
 @router.post("/test_program_stdio", response_model=TestProgramResponse, tags=["open-instruct"])
-async def test_program_stdio(body: TestProgramRequest, service: Service, intern: Interner) -> dict:
+async def test_program_stdio(body: TestProgramRequest, service: Service) -> dict:
     """Open-Instruct's stdio verifier: `tests` are {"input", "output"} pairs."""
-    return await _test_program(body, service, intern, stdio=True)
+    return await _test_program(body, service, stdio=True)

@@ -8,8 +8,9 @@ warm zygote, seccomp, rlimits, no network, a private /tmp.
 How: the program text, its stdin and files travel inside a fixed runner program as literals; the runner
 `exec`s it with sys.stdin/stdout/stderr redirected to memory, catches SystemExit for the return code, and
 returns [stdout, stderr, return code, seconds, fetched files] as plain data through a one-case `call` task
-run in collect mode (the judge records the returned value instead of comparing it). The task is the same
-object for every request (one per memory limit), so nothing per request accumulates in the engine.
+run in collect mode (`Engine.outputs`: the judge records the returned value instead of comparing it), on
+whichever backend the server runs. The task is the same for every request (one per memory limit), so
+nothing per request accumulates in the engine.
 Differences from a real `python main.py`: output written to file descriptor 1 directly (os.write) is not
 captured, and a program that ends its own process (os._exit, a fatal signal) loses its output.
 """
@@ -24,11 +25,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..engine import Engine
-from ..errors import InfraError
-from ..judge import payload as judge_payload
-from ..judge.verdict import decide
 from ..results import Outcome, Status
-from ..sandboxed import wire
 from ..tasks.model import CallSuite, Limits, Task
 from ._routes import Service
 from ._schemas import CommandRunResult, RunCodeRequest, RunCodeResponse
@@ -97,19 +94,19 @@ def __codereward_run_code__():
 
 
 class _Tasks:
-    """The one-case call task for each memory limit, with its collect-mode payload, built once."""
+    """The one-case call task for each memory limit, built once (the engine prepares it once)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_memory: dict[int, tuple[Task, judge_payload.JudgePayload]] = {}
+        self._by_memory: dict[int, Task] = {}
 
-    def get(self, memory_mb: int) -> tuple[Task, judge_payload.JudgePayload]:
+    def get(self, memory_mb: int) -> Task:
         with self._lock:
             hit = self._by_memory.get(memory_mb)
             if hit is None:
-                task = Task(id="run_code", entry_point=ENTRY, limits=Limits(memory_mb=memory_mb),
-                            tests=CallSuite(cases=[{"args": [], "expected": None}]))
-                hit = self._by_memory[memory_mb] = (task, judge_payload.build(task, collect=True))
+                hit = self._by_memory[memory_mb] = Task(
+                    id="run_code", entry_point=ENTRY, limits=Limits(memory_mb=memory_mb),
+                    tests=CallSuite(cases=[{"args": [], "expected": None}]))
             return hit
 
 
@@ -129,18 +126,11 @@ def _sandbox_error(message: str) -> dict:
 
 def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict:
     """Run one program (on a server pool thread) and shape SandboxFusion's RunCodeResponse."""
-    run = getattr(engine, "_run_in_sandbox", None)
-    if run is None:  # the engine's raw execution path is internal to the local backend
-        return _sandbox_error(f"/run_code is not supported on the {type(engine).__name__} backend")
     default_mb = Limits().memory_mb
     memory = default_mb if req.memory_limit_MB <= 0 else min(max(req.memory_limit_MB, MEMORY_MB[0]), MEMORY_MB[1])
-    task, payload = _TASKS.get(memory)
     t0 = time.perf_counter()
-    try:
-        ex = run(task, _program(req), payload, float(req.run_timeout))
-    except InfraError as e:
-        return _sandbox_error(f"sandbox failure: {e}")
-    result = decide(task.id, ex.records, ex.status)
+    out = engine.outputs(_TASKS.get(memory), _program(req), time_limit=float(req.run_timeout))
+    result = out.result
     wall = time.perf_counter() - t0
     if result.status is Status.ERROR or not result.tests:
         return _sandbox_error(result.reason or "no result from the sandbox")
@@ -154,7 +144,7 @@ def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict:
         stderr = f"{test.outcome.value}: {test.detail}"
         run_result = CommandRunResult(status="Finished", execution_time=wall, return_code=1, stdout="", stderr=stderr)
         return RunCodeResponse(status="Failed", run_result=run_result).model_dump()
-    value: Any = next((wire.loads(r["v"].encode()) for r in ex.records if r.get("i") == 0 and "v" in r), None)
+    value: Any = out.values[0] if out.values else None
     if not (isinstance(value, list) and len(value) == 5):
         return _sandbox_error("malformed result from the runner")
     stdout, stderr, rc, seconds, fetched = value

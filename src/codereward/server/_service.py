@@ -1,9 +1,11 @@
 """The server's engine room: one Engine, a bounded queue of samples, counters for /metrics, draining.
 
-Handlers never call the engine directly: they hand `run_batch` a list of (task, program) pairs. The queue
-is a count of samples accepted and not yet finished; a request that would overflow it is refused at once
-(QueueFull -> 429 with Retry-After) instead of waiting, so a client is never left hanging. Executions run
-on a thread pool sized to the sandboxes, because Engine.run blocks until a sandbox answers.
+Handlers never call the engine directly: they hand `run_batch` a list of (task, program) pairs, which runs
+them as one `Engine.run_many` (the CLI's `eval` path: exact copies in an RL group run once, a task's
+samples stay on the sandbox holding its judge). The queue is a count of samples accepted and not yet
+finished; a request that would overflow it is refused at once (QueueFull -> 429 with Retry-After) instead
+of waiting, so a client is never left hanging. Blocking jobs run on a thread pool of their own, so the
+event loop never waits for a sandbox.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 from ..backends import create_engine
 from ..cache import ResultCache
 from ..engine import Engine
-from ..results import Result, Status
+from ..judge.verdict import sandbox_error
+from ..results import Result
 from ..tasks.model import Task
 from ._settings import ServerSettings
 
@@ -118,13 +121,13 @@ class EvalService:
                 self.cache = ResultCache(s.cache_path)
             with warnings.catch_warnings():  # `serve` itself warns loudly about isolation none
                 warnings.simplefilter("ignore")
-                self.engine = create_engine(s.backend, workers=s.workers, isolation=s.isolation, reward=s.reward,
+                self.engine = create_engine(s.backend, workers=s.workers, isolation=s.isolation,
                                             time_limit=s.time_limit, fail_fast=s.fail_fast, cache=self.cache)
         else:
-            self.cache = getattr(self.engine, "cache", None)
+            self.cache = self.engine.cache
         self.engine.start()
-        n = getattr(self.engine, "n_workers", None) or s.workers or os.cpu_count() or 1
-        # Twice the sandboxes: cache hits and reward shaping go on while every sandbox is busy.
+        n = self.engine.n_workers or s.workers or os.cpu_count() or 1
+        # Twice the sandboxes: requests whose samples are all cache hits go on while every sandbox is busy.
         self._pool = ThreadPoolExecutor(2 * n, thread_name_prefix="codereward-serve")
 
     def bind_loop(self) -> None:
@@ -185,36 +188,39 @@ class EvalService:
             self.metrics.rejected[reason] += 1
         raise exc
 
-    def _release(self, _: object = None) -> None:
+    def _release(self, n: int = 1) -> None:
         with self._lock:
-            self._depth -= 1
+            self._depth -= n
 
     def _run_one(self, job: Callable[[], Any], accepted: float) -> Any:
-        result = job()
-        if isinstance(result, Result):
-            self.metrics.record(result, time.monotonic() - accepted)
-        return result
+        out = job()
+        for result in out if isinstance(out, list) else [out]:
+            if isinstance(result, Result):
+                self.metrics.record(result, time.monotonic() - accepted)
+        return out
 
-    async def run_jobs(self, jobs: list[Callable[[], Any]]) -> list[Any]:
-        """Run blocking jobs on the pool through the admission queue; results in input order."""
+    async def run_jobs(self, jobs: list[Callable[[], Any]], samples: int | None = None) -> list[Any]:
+        """Run blocking jobs on the pool through the admission queue; results in input order. `samples`:
+        how many samples the jobs hold together (default: one each), which is what the queue counts."""
         if not jobs:
             return []
-        self._admit(len(jobs))
+        n = samples if samples is not None else len(jobs)
+        shares = [n // len(jobs) + (1 if i < n % len(jobs) else 0) for i in range(len(jobs))]
+        self._admit(n)
         pool = self._pool
         if pool is None:
-            for _ in jobs:
-                self._release()
+            self._release(n)
             raise Draining("the server is not running", retry_after=self.settings.retry_after)
         accepted = time.monotonic()
         futures: list[Future] = []
         try:
-            for job in jobs:
+            for job, share in zip(jobs, shares):
                 f = pool.submit(self._run_one, job, accepted)
-                f.add_done_callback(self._release)  # when run or cancelled, so the depth never leaks
+                # When run or cancelled, so the depth never leaks.
+                f.add_done_callback(lambda _, share=share: self._release(share))
                 futures.append(f)
         except RuntimeError:  # the pool shut down between admission and submission
-            for _ in range(len(jobs) - len(futures)):
-                self._release()
+            self._release(sum(shares[len(futures):]))
             for f in futures:
                 f.cancel()
             raise Draining("the server is shutting down", retry_after=self.settings.retry_after) from None
@@ -236,22 +242,24 @@ class EvalService:
         return list(gathered.result())
 
     async def run_batch(self, pairs: list[tuple[Task, str]]) -> list[Result]:
-        """Evaluate (task, program) pairs; results in input order. Infra failures come back as status error."""
+        """Evaluate (task, program) pairs as one batch; results in input order. Infra failures come back as
+        status error."""
         engine = self.engine
         assert engine is not None, "the service is not started"
 
-        def evaluate(task: Task, program: str) -> Result:
+        def evaluate() -> list[Result]:
             try:
-                return engine.run(task, program)
-            except Exception as e:  # noqa: BLE001 — an engine bug is an infra error of this sample, never a 0
-                log.exception("evaluation of a %s sample failed", task.id)
-                return Result(task_id=task.id, status=Status.ERROR, reason=f"server error: {type(e).__name__}: {e}")
+                return engine.run_many(pairs)
+            except Exception as e:  # noqa: BLE001 — an engine bug is an infra error of these samples, never a 0
+                log.exception("evaluation of a batch of %d samples failed", len(pairs))
+                return [sandbox_error(task.id, f"server error: {type(e).__name__}: {e}") for task, _ in pairs]
 
-        return await self.run_jobs([lambda t=t, p=p: evaluate(t, p) for t, p in pairs])
+        (results,) = await self.run_jobs([evaluate], samples=len(pairs))
+        return results
 
     def snapshot(self) -> dict[str, Any]:
         """Everything /metrics and /health report, read once."""
-        stats = dict(getattr(self.engine, "stats", {}) or {})
+        stats = dict(self.engine.stats) if self.engine is not None else {}
         with self.metrics.lock:
             m = {"samples": dict(self.metrics.samples), "outcomes": dict(self.metrics.outcomes),
                  "requests": dict(self.metrics.requests), "rejected": dict(self.metrics.rejected),

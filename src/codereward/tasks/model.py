@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -87,8 +88,10 @@ class CallCase(_Model):
 class CallSuite(_Model):
     """Call the entry point with each case's arguments; compare typed values in the judge.
 
-    Floats compare with `math.isclose(rel_tol=rtol, abs_tol=atol)` recursively inside containers (evalplus:
-    a float-valued expectation with atol 0 gets atol 1e-6). `checker`, if given, is Python source defining
+    Floats compare with numpy.allclose's formula, `|got - expected| <= atol + rtol * |expected|`,
+    recursively inside containers, with rtol at least 1e-7 whenever a tolerance applies (np.allclose's
+    default), and, as evalplus does, atol 1e-6 for a float-valued expectation given atol 0
+    (sandboxed/compare.py). `checker`, if given, is Python source defining
     `check_output(args, kwargs, output, expected) -> bool`, run in the judge instead of the comparison.
     """
 
@@ -131,6 +134,10 @@ class StdioSuite(_Model):
 
 TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite, Field(discriminator="kind")]
 
+# Task digests by task object (not a private attribute: pydantic compares and copies those, so an edited
+# copy would carry its original's digest).
+_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}
+
 
 class Task(_Model):
     id: str
@@ -141,11 +148,22 @@ class Task(_Model):
     limits: Limits = Field(default_factory=Limits)
     tests: TestSuite
 
-    def content_digest(self) -> str:
-        """sha256 of everything the task is. json.dumps, not model_dump_json: pydantic writes inf and nan
-        both as null, and two tasks that differ only there must not be taken for one (cache, interning)."""
+    def digest(self) -> str:
+        """sha256 of everything the task is, computed once per task object: what the engine's per-task
+        memos and the result cache key on, so that two equal tasks (two loads of a file, one label sent in
+        a thousand requests) share their prepared judge.
+
+        json.dumps, not model_dump_json: pydantic writes inf and nan both as null, and two tasks that differ
+        only there must not be taken for one."""
+        hit = _DIGESTS.get(id(self))
+        if hit is not None and hit[0]() is self:
+            return hit[1]
         data = json.dumps(self.model_dump(), sort_keys=True, default=repr, allow_nan=True)
-        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+        key = id(self)
+        # The entry goes when the task does (its weakref's callback runs before its id can be reused).
+        _DIGESTS[key] = (weakref.ref(self, lambda _, key=key: _DIGESTS.pop(key, None)), digest)
+        return digest
 
     @model_validator(mode="after")
     def _entry_point_needed(self) -> Task:

@@ -1,0 +1,210 @@
+"""Per-task preparation: what every execution of a task needs, computed once per task (by content).
+
+    prep = TaskPrep(run, time_limit="auto")
+    prepared = prep.get(task)      # suite payload, test plan, time limit, invalid tests
+
+1. The suite payload: the task's tests encoded for its judge (an assert suite compiled and planned here,
+   on the host, so that no judge parses it in a fresh fork); call cases without an expected value get the
+   reference solution's output (evalplus style), from one run of the reference in collect mode.
+2. The test plan: each test's name, stable id and visibility.
+3. The time limit: the engine's, the task's own, or (`"auto"`) calibrated from two runs of the reference.
+4. With `validate_tests`: the tests that fail on the reference solution, known invalid from then on.
+
+A task whose tests or reference are broken raises TaskError, remembered for the task (memo.PerTask); a
+sandbox that broke meanwhile raises InfraError, which is not remembered: the next sample tries again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import pyast
+from ..errors import InfraError, TaskError
+from ..executor import Execution, Mode, SuitePayload
+from ..memo import PerTask
+from ..results import ErrorCause, Outcome, Result, Status
+from ..sandboxed import plan, wire
+from ..sandboxed.records import short
+from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
+from .testplan import TestPlan
+from .verdict import decide
+
+AUTO = "auto"
+# Runs one program against one suite: (task, program, suite, seconds, mode) -> Execution; InfraError if the
+# sandbox broke (the Engine's, which knows the executor and the languages).
+Run = Callable[[Task, str, SuitePayload, float, Mode], Execution]
+
+
+@dataclass(frozen=True)
+class AutoTimeLimit:
+    """`--time-limit auto`: limit = max(floor, factor x the reference solution's own wall time), at most
+    ceiling. The evalplus recipe (factor x reference time, with a floor), applied to the whole execution."""
+
+    factor: float = 10.0
+    floor: float = 0.25
+    ceiling: float = 60.0
+
+    def limit(self, reference_seconds: float) -> float:
+        return min(self.ceiling, max(self.floor, self.factor * reference_seconds))
+
+
+DEFAULT_AUTO = AutoTimeLimit()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    suite: SuitePayload
+    plan: TestPlan | None  # None: the host could not plan the suite (its judge will say why it fails)
+    time_limit: float
+    invalid: frozenset[int]  # indices of tests known invalid (validate_tests)
+
+
+def build_suite(task: Task, expected: list | None = None) -> tuple[SuitePayload, TestPlan | None]:
+    """Encode a task's tests for its judge, and plan them. `expected` overrides call cases' expectations."""
+    suite = task.tests
+    if isinstance(suite, AssertSuite):
+        body: dict = {"setup": suite.setup, "code": suite.code, "entry_check": suite.entry_check,
+                      "entry": task.entry_point}
+    elif isinstance(suite, CallSuite):
+        exp = expected if expected is not None else [c.expected for c in suite.cases]
+        body = {"cases": [[c.args, c.kwargs, e] for c, e in zip(suite.cases, exp)], "atol": suite.atol,
+                "rtol": suite.rtol, "checker": suite.checker}
+    elif isinstance(suite, StdioSuite):
+        body = {"cases": [[c.stdin, c.stdout] for c in suite.cases], "comparator": suite.comparator,
+                "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
+    else:  # pragma: no cover - the model's discriminated union admits nothing else
+        raise TypeError(f"unknown test suite {type(suite).__name__}")
+    data = wire.dumps(body)
+    key = hashlib.sha256(suite.kind.encode() + b"\0" + data).hexdigest()[:32]
+    test_plan = _plan(task)
+    if isinstance(suite, AssertSuite):  # not part of the key: marshal's output is not canonical
+        try:
+            prepared = plan.prepare(suite.setup, suite.code, suite.entry_check, task.entry_point, pyast.parse)
+            body["compiled"] = plan.dump(prepared)
+            units = [u for u in prepared[2] if u.is_test]
+            test_plan = TestPlan.of([short(u.name) for u in units], [u.source for u in units])
+        except Exception:  # noqa: BLE001 — a suite that does not compile or plan fails in the judge, with its reason
+            test_plan = None
+        data = wire.dumps(body)
+    return SuitePayload(suite.kind, data, key), test_plan
+
+
+def _plan(task: Task) -> TestPlan | None:
+    suite = task.tests
+    if isinstance(suite, CallSuite):
+        sources = [json.dumps([c.args, c.kwargs, c.expected if c.has_expected else "<reference>"],
+                              sort_keys=True, default=repr) for c in suite.cases]
+        return TestPlan.of([f"case {i}" for i in range(len(sources))], sources, [c.visible for c in suite.cases])
+    if isinstance(suite, StdioSuite):
+        sources = [json.dumps([c.stdin, c.stdout]) for c in suite.cases]
+        return TestPlan.of([f"case {i}" for i in range(len(sources))], sources, [c.visible for c in suite.cases])
+    return None
+
+
+def _failure(result: Result) -> str:
+    bad = next((t for t in result.tests if t.outcome is not Outcome.PASSED), None)
+    return result.reason or (f"{bad.name}: {bad.outcome.value} {bad.detail}" if bad else "failed")
+
+
+class TaskPrep:
+    """Prepares tasks for an engine, once per task; thread-safe."""
+
+    def __init__(self, run: Run, *, time_limit: float | str | None = None, auto: AutoTimeLimit = DEFAULT_AUTO,
+                 validate_tests: bool = False) -> None:
+        self.run = run
+        self.time_limit = time_limit
+        self.auto = auto
+        self.validate_tests = validate_tests
+        self._prepared: PerTask[Prepared] = PerTask()
+        self._outputs: PerTask[list] = PerTask()
+        self._raw: PerTask[tuple[SuitePayload, TestPlan | None]] = PerTask()
+
+    def get(self, task: Task) -> Prepared:
+        """The task's preparation; TaskError if the task is broken, InfraError if a sandbox broke."""
+        return self._prepared.get(task, lambda: self._prepare(task))
+
+    def fail(self, task: Task, reason: str) -> None:
+        """An execution showed the task's tests broken (records.py "suite"): every later sample gets it."""
+        self._prepared.fail(task, TaskError(reason))
+
+    def raw_suite(self, task: Task) -> tuple[SuitePayload, TestPlan | None]:
+        """The tests without computed expectations: for running programs in collect mode."""
+        return self._raw.get(task, lambda: build_suite(task))
+
+    def reference_outputs(self, task: Task) -> list:
+        """What the reference solution returns for each call case (the expectation of a case without one)."""
+        return self._outputs.get(task, lambda: self._reference_outputs(task))
+
+    def outputs_known(self, task: Task) -> list | None:
+        return self._outputs.peek(task)
+
+    def _prepare(self, task: Task) -> Prepared:
+        expected = None
+        if isinstance(task.tests, CallSuite) and any(not c.has_expected for c in task.tests.cases):
+            outputs = self.reference_outputs(task)
+            expected = [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, outputs)]
+        suite, test_plan = build_suite(task, expected)
+        reference_run: Result | None = None
+        if self.time_limit == AUTO:
+            limit, reference_run = self._calibrate(task, suite, test_plan)
+        else:
+            limit = task.limits.time if self.time_limit is None else float(self.time_limit)
+        invalid: frozenset[int] = frozenset()
+        if self.validate_tests and task.reference:
+            if reference_run is None:
+                reference_run = self._judge_reference(task, suite, test_plan, max(limit, task.limits.time))
+            invalid = frozenset(i for i, t in enumerate(reference_run.tests) if t.outcome is not Outcome.PASSED)
+            if len(invalid) == len(reference_run.tests):
+                raise TaskError(f"{task.id}: no test passes on the reference solution ({_failure(reference_run)})")
+        return Prepared(suite, test_plan, limit, invalid)
+
+    def _judge_reference(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None, seconds: float) -> Result:
+        """The reference solution judged by the suite; TaskError if the suite itself is broken."""
+        assert task.reference is not None
+        r = decide(task.id, test_plan, self.run(task, task.reference, suite, seconds, "judge"))
+        if r.status is Status.ERROR:
+            _raise(task, r, "the reference solution could not be judged")
+        return r
+
+    def _reference_outputs(self, task: Task) -> list:
+        if not task.reference:
+            raise TaskError(f"{task.id}: call cases without 'expected' and no reference solution")
+        suite, test_plan = self.raw_suite(task)
+        ex = self.run(task, task.reference, suite, max(task.limits.time, 1.0), "collect")
+        result = decide(task.id, test_plan, ex)
+        if result.status is not Status.PASSED:
+            _raise(task, result, "the reference solution does not run cleanly")
+        return values(ex, len(result.tests))
+
+    def _calibrate(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None) -> tuple[float, Result]:
+        """Run the reference twice with a generous limit; the limit follows from the slower wall time."""
+        if not task.reference:
+            raise TaskError(f"{task.id}: --time-limit auto needs a reference solution")
+        generous = max(task.limits.time, self.auto.ceiling)
+        times, result = [], None
+        for _ in range(2):
+            t0 = time.perf_counter()
+            result = self._judge_reference(task, suite, test_plan, generous)
+            if result.status is not Status.PASSED and not self.validate_tests:
+                raise TaskError(f"{task.id}: cannot calibrate the time limit, the reference solution "
+                                f"{result.status.value}: {_failure(result)}")
+            times.append(max(result.time, time.perf_counter() - t0))
+        assert result is not None
+        return self.auto.limit(max(times)), result
+
+
+def _raise(task: Task, result: Result, what: str) -> None:
+    """A reference run that did not pass: the task's fault (TaskError), unless the sandbox broke."""
+    if result.status is Status.ERROR and result.cause is ErrorCause.SANDBOX:
+        raise InfraError(f"{task.id}: {what}: {result.reason}")
+    raise TaskError(f"{task.id}: {what} ({_failure(result)})")
+
+
+def values(ex: Execution, n: int) -> list:
+    """The values a collect-mode execution returned, per test (None where a test returned none)."""
+    by_index = {r["i"]: wire.loads(r["v"].encode()) for r in ex.records if "i" in r and "v" in r}
+    return [by_index.get(i) for i in range(n)]

@@ -1,0 +1,177 @@
+"""The judge's side of the candidate: a callable that sends plain arguments and receives plain values.
+
+Runs in the judge process (inside the sandbox; standard library only). The candidate is reachable only
+through `Proxy`, over a socket, with wire.py's plain data: a rigged object can never arrive here, only
+builtin values. What the candidate did wrong surfaces as an exception carrying its `Cause`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import select
+import time
+
+from . import wire
+from .records import EXIT_EXCEPTIONS, UNSERIALIZABLE_RETURN, Cause, short
+
+
+class Stopped(BaseException):
+    """The candidate can no longer answer (it died, timed out, or broke the protocol). A BaseException, so
+    that test code's `except Exception` cannot hide it."""
+
+    def __init__(self, cause: Cause, detail: str) -> None:
+        super().__init__(detail)
+        self.cause, self.detail = cause, detail
+
+
+class OutOfMemory(BaseException):
+    """The candidate ran out of memory answering a call."""
+
+
+class TestFault(BaseException):
+    """The test code cannot make the call it asked for (an argument that is not plain data, a lambda say):
+    the test's fault, not the candidate's."""
+
+    __test__ = False  # not a pytest class
+
+
+class CandidateError(Exception):
+    """Base of the exceptions re-raised in the judge when the candidate raised; `cause` says which kind."""
+
+    name = "Exception"
+    cause = Cause.CANDIDATE_RAISED
+
+
+_exc_types: dict[str, type[CandidateError]] = {}
+
+
+def candidate_exception(name: str, msg: str) -> CandidateError:
+    """Re-create the candidate's exception, so that tests expecting e.g. ValueError still work."""
+    cls = _exc_types.get(name)
+    if cls is None:
+        base = getattr(builtins, name, None)
+        cause = (Cause.CANDIDATE_EXIT if name in EXIT_EXCEPTIONS else
+                 Cause.UNSERIALIZABLE if name == UNSERIALIZABLE_RETURN else Cause.CANDIDATE_RAISED)
+        bases: tuple[type, ...] = (CandidateError,)
+        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+            bases = (base, CandidateError)
+        # A custom or unknown exception is catchable as Exception, never as a specific builtin.
+        cls = _exc_types[name] = type(name, bases, {"name": name, "cause": cause})
+    return cls(msg)
+
+
+def safe_repr(value: object) -> str:
+    return short(repr(value))
+
+
+class Proxy:
+    """Callable handed to the tests in place of the candidate's function."""
+
+    def __init__(self, sock: int, deadline: float, fail_fast: bool = False) -> None:
+        self.sock, self.deadline, self.fail_fast = sock, deadline, fail_fast
+        self.broken: Stopped | None = None
+        self.ahead: collections.deque[bytes] = collections.deque()  # calls sent ahead, replies not yet taken
+        self.last: object = None
+        self.answered = 0  # call replies taken: a test that fails before this grows failed on its own
+        self.maxrss = 0
+
+    def send(self, msg: list) -> None:
+        try:
+            data = wire.dumps(msg)
+        except wire.WireError as e:
+            raise TestFault(f"the test passes a value the candidate cannot receive: {e}") from None
+        self.send_encoded(data)
+
+    def send_encoded(self, data: bytes) -> None:
+        if self.broken is not None:
+            raise self.broken
+        try:
+            wire.write_frame(self.sock, data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.broken = Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
+            raise self.broken from None
+
+    def receive(self) -> list:
+        if self.broken is not None:
+            raise self.broken
+        try:
+            if not select.select([self.sock], [], [], max(0.0, self.deadline - time.monotonic()))[0]:
+                raise Stopped(Cause.TIME_LIMIT, "time limit exceeded")
+            raw = wire.read_frame(self.sock)
+            if raw is None:
+                raise Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
+            reply = wire.loads(raw)
+            if type(reply) is not list or not reply or type(reply[0]) is not str:
+                raise wire.WireError("reply is not a tagged list")
+        except (BrokenPipeError, ConnectionResetError):
+            self.broken = Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
+            raise self.broken from None
+        except wire.WireError as e:
+            self.broken = Stopped(Cause.MALFORMED_REPLY, f"malformed reply from candidate: {e}")
+            raise self.broken from None
+        except Stopped as e:
+            self.broken = e
+            raise
+        m = reply[-1]
+        if type(m) is int and reply[0] in ("ok", "exc"):
+            self.maxrss = max(self.maxrss, m)
+        return reply
+
+    def request(self, msg: list) -> list:
+        self.send(msg)
+        return self.receive()
+
+    def result(self, reply: list) -> object:
+        """The value a call reply carries, or the candidate's exception raised here."""
+        tag = reply[0]
+        self.answered += 1
+        if tag == "ok" and len(reply) == 3:
+            self.last = reply[1]
+            return reply[1]
+        if tag == "oom":
+            raise OutOfMemory()
+        if tag == "exc" and len(reply) == 4 and type(reply[1]) is str and type(reply[2]) is str:
+            raise candidate_exception(reply[1], reply[2])
+        self.broken = Stopped(Cause.MALFORMED_REPLY, "malformed reply from candidate")
+        raise self.broken
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        if self.ahead:
+            try:
+                key = wire.dumps([list(args), kwargs])
+            except wire.WireError:
+                key = b""
+            if key == self.ahead[0]:
+                self.ahead.popleft()
+                return self.result(self.receive())
+            # Not the call the plan expected (plan.py rules this out for the statements it plans): take
+            # the replies still due, so that the next reply read is this call's.
+            while self.ahead:
+                self.ahead.popleft()
+                self.receive()
+        return self.result(self.request(["call", list(args), kwargs]))
+
+    def send_ahead(self, message: bytes, keys: list[bytes]) -> None:
+        """Send calls the tests are about to make (`message`: a wire-encoded "calls" request; `keys`: each
+        call's encoding, see plan.py) in one go; __call__ takes their replies in turn."""
+        self.send_encoded(message)
+        self.ahead.extend(keys)
+
+    def load(self) -> tuple[Cause, str] | None:
+        """Ask the candidate to run its module; None if it loaded, else (cause, detail) for every test."""
+        try:
+            reply = self.request(["load"])
+        except Stopped as e:
+            return e.cause, f"while loading the program: {e.detail}"
+        tag = reply[0]
+        if tag == "ok":
+            return None
+        if tag == "compile":
+            return Cause.COMPILE_ERROR, short(str(reply[1]) if len(reply) > 1 else "SyntaxError")
+        if tag == "oom":
+            return Cause.MEMORY_LIMIT, "memory limit exceeded while loading the program"
+        if tag == "exc" and len(reply) == 4:
+            cause = Cause.CANDIDATE_EXIT if reply[1] in EXIT_EXCEPTIONS else Cause.LOAD_RAISED
+            return cause, short(f"while loading the program: {reply[1]}: {reply[2]}")
+        return Cause.MALFORMED_REPLY, "malformed reply from candidate"

@@ -1,0 +1,137 @@
+"""What a judge reports to the host: the one record schema both sides share (inside the sandbox and on the
+host; standard library only).
+
+A judge reports *what happened* in each test, as a `Cause`; which outcome that is, and the status of the
+whole execution, is decided on the host in one place (judge/verdict.py). Records are plain JSON objects; a
+frame holds a JSON list of them (`Recorder`):
+
+    {"plan": [name, ...]}                 the tests, in order, before any runs
+    {"i": n, "c": cause, "t": seconds, "m": peak_kb, "d": detail}
+                                          what happened in test n; optional facts beside it:
+                                            "v": the value the candidate returned (collect mode, wire-encoded)
+                                            "s": the signal that killed the program (cause KILLED)
+                                            "cpu": the CPU seconds it had used when killed
+    {"suite": reason}                     the tests themselves cannot run (test code that does not load, a
+                                          set-up statement that fails before the candidate answered anything,
+                                          a checker that does not load): the task's fault, not the sandbox's
+    {"infra": reason}                     the judge broke (a bug, a resource failure): the sandbox's fault
+    {"end": 1}                            nothing is missing
+
+A test without a record is a failed test (DESIGN.md rule 3): the host never infers success.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from typing import Any, TypedDict
+
+from . import wire
+
+MAX_DETAIL = 300  # characters of a detail (an exception message, expected vs got)
+
+
+class Cause(StrEnum):
+    """What happened in one test, as the judge saw it (the host maps each to an Outcome)."""
+
+    PASSED = "passed"
+    ASSERTION_FAILED = "assertion_failed"  # an assert of the test was false
+    OUTPUT_MISMATCH = "output_mismatch"  # the output differs from the expected one (or the checker said no)
+    CHECKER_RAISED = "checker_raised"  # the task's checker raised on this output
+    # The test code raised (not an AssertionError) after the candidate answered a call of this test: e.g. a
+    # TypeError comparing a value of the wrong type. Charged to the candidate's value.
+    TEST_RAISED = "test_raised"
+    # The test code raised before the candidate answered any call of this test, or could not send it its
+    # arguments: the test failed on its own. Still the candidate's failure unless the caller knows the test
+    # is invalid (the same test failing on the reference solution, say): one execution cannot tell.
+    TEST_ERROR = "test_error"
+    CANDIDATE_RAISED = "candidate_raised"  # the candidate's code raised an exception
+    CANDIDATE_EXIT = "candidate_exit"  # SystemExit / KeyboardInterrupt / GeneratorExit escaped the candidate
+    UNSERIALIZABLE = "unserializable"  # the candidate returned a value that is not plain data (rule 2)
+    CANDIDATE_GONE = "candidate_gone"  # the candidate process stopped answering: it died (how: the zygote says)
+    MALFORMED_REPLY = "malformed_reply"  # the candidate process answered something that is not the protocol
+    LOAD_RAISED = "load_raised"  # the program raised while loading (module-level code)
+    COMPILE_ERROR = "compile_error"  # the program does not compile
+    TIME_LIMIT = "time_limit"  # the time limit ran out while the test waited for the candidate
+    MEMORY_LIMIT = "memory_limit"  # the candidate ran out of memory
+    KILLED = "killed"  # (stdio) the program's process was killed by signal "s"
+    EXIT_STATUS = "exit_status"  # (stdio) the program exited with a non-zero status
+    NOT_RUN = "not_run"  # not run: the candidate stopped answering, or the time ran out before it
+    FAIL_FAST = "fail_fast"  # not run: stopped at the first failure
+    NO_RECORD = "no_record"  # (host only) the judge never reported this test
+
+
+# Exceptions that end a program rather than report an error: escaping a call, they are the audit's
+# "early exit" evidence (CANDIDATE_EXIT), still the candidate's runtime error.
+EXIT_EXCEPTIONS = frozenset({"SystemExit", "KeyboardInterrupt", "GeneratorExit"})
+UNSERIALIZABLE_RETURN = "UnserializableReturn"  # the exception name a candidate reports for a refused value
+
+
+class PlanRecord(TypedDict):
+    plan: list[str]
+
+
+class TestRecord(TypedDict, total=False):
+    i: int
+    c: str
+    t: float
+    m: int
+    d: str
+    v: str
+    s: int
+    cpu: float
+
+
+Record = dict[str, Any]  # any of the above; read defensively on the host (a judge may be killed mid-write)
+
+
+def cpu_limit(seconds: float) -> int:
+    """RLIMIT_CPU's soft limit for an execution of `seconds` wall time (the hard limit is one more): the
+    candidate sets it, the host reads a SIGKILL past it as the time limit's doing."""
+    return int(seconds) + 1
+
+
+def short(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
+
+
+class Recorder:
+    """Records to the host, as plain JSON: the plan at once, the rest as one frame holding a JSON list of
+    them, written in one go when the execution ends (one encode here, one decode on the host).
+
+    Buffering is safe: a record that never arrives is a failed test, so a judge killed mid-way can only
+    lose passes, never invent them.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf: list[Record] = []
+
+    def test(self, i: int, cause: str, seconds: float, peak_kb: int, detail: str = "", **facts: Any) -> None:
+        self.buf.append({"i": i, "c": cause, "t": seconds, "m": peak_kb, "d": short(detail), **facts})
+
+    def collected(self, i: int, value: object, seconds: float, peak_kb: int) -> None:
+        # Only wire's tagged form keeps tuples, sets and bytes apart from lists and str.
+        self.buf.append({"i": i, "c": Cause.PASSED, "t": seconds, "m": peak_kb, "d": "",
+                         "v": wire.dumps(value).decode()})
+
+    def plan(self, names: list[str]) -> None:
+        # The plan goes out at once: if this judge is stopped later, the host still knows which tests
+        # never reported (time_limit / skipped, not "no tests").
+        self.buf.append({"plan": names})
+        self.flush()
+
+    def end(self) -> None:
+        self.buf.append({"end": 1})
+
+    def broken(self, kind: str, reason: str) -> None:
+        """The execution has no verdict: "suite" (the tests are broken) or "infra" (the judge is)."""
+        self.buf = [{kind: short(reason)}]
+
+    def flush(self) -> None:
+        if self.buf:
+            data, self.buf = wire.frame(json.dumps(self.buf).encode()), []
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]

