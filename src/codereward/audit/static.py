@@ -1,8 +1,9 @@
 """Static audit: one pass over the candidate program's AST, before it runs (cheap: ~0.2 ms a program).
 
-Parsing is not executing: the host still never runs candidate code. The walk is iterative (`ast.walk`
-plus a parent map), so a program nested a million levels deep cannot crash the host with a RecursionError,
+Parsing is not executing: the host still never runs candidate code. The walk is iterative (nodes_of, a flat
+breadth-first list), so a program nested a million levels deep cannot crash the host with a RecursionError,
 and any failure to parse or analyse yields no flag rather than an error: the audit never changes a verdict.
+What is flagged (names, attributes, strings) is in the tables of rules.py; this module decides where they apply.
 
 Code inside `if __name__ == "__main__":` never runs in function-style tasks, so what is found there is only
 a note (low); likewise exits in script-style (stdio) tasks. Nodes that belong to the task's prompt (trusted
