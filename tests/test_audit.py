@@ -247,6 +247,10 @@ def test_gap_rates_and_suspects() -> None:
     assert gap.suspects[0].hardcoding_flags[0]["rule"] == "special-case"
     by_task = {t.task_id: t for t in gap.tasks}
     assert by_task["a"].gap == 0.5 and by_task["b"].gap == 0.5
+    suspect = gap.to_dict()["suspects"][0]
+    assert suspect.keys() >= {"task_id", "completion_id", "index", "visible_passed", "held_out_passed",
+                              "visible_fraction", "held_out_fraction", "hardcoding_flags"}  # keys only added
+    assert [suspect[k] for k in ("n_visible_passed", "n_visible", "n_held_out_passed", "n_held_out")] == [1, 1, 0, 1]
     json.dumps(gap.to_dict())
 
 
