@@ -247,7 +247,120 @@ def test_gap_rates_and_suspects() -> None:
     assert gap.suspects[0].hardcoding_flags[0]["rule"] == "special-case"
     by_task = {t.task_id: t for t in gap.tasks}
     assert by_task["a"].gap == 0.5 and by_task["b"].gap == 0.5
+    suspect = gap.to_dict()["suspects"][0]
+    assert suspect.keys() >= {"task_id", "completion_id", "index", "visible_passed", "held_out_passed",
+                              "visible_fraction", "held_out_fraction", "hardcoding_flags"}  # keys only added
+    assert [suspect[k] for k in ("n_visible_passed", "n_visible", "n_held_out_passed", "n_held_out")] == [1, 1, 0, 1]
     json.dumps(gap.to_dict())
+
+
+# A percentage never shows an end (0 or 100) that the fraction did not reach: more decimals near the ends,
+# and past MAX_DECIMALS an inequality. Away from the ends it is plain rounding.
+@pytest.mark.parametrize(("fraction", "decimals", "shown"), [
+    (0, 0, "0%"), (1, 0, "100%"), (0, 1, "0.0%"), (1, 1, "100.0%"), (0.5, 0, "50%"), (0.25, 1, "25.0%"),
+    (0.994, 0, "99%"), (0.006, 0, "1%"), (0.004, 0, "0.4%"),
+    (997 / 999, 0, "99.8%"), (997 / 999, 1, "99.8%"), (2 / 999, 0, "0.2%"),
+    (2999 / 3000, 1, "99.97%"), (1 / 3000, 1, "0.03%"), (0.9996, 0, "99.96%"), (0.99996, 0, "99.996%"),
+    (1 - 1e-9, 1, ">99.999%"), (1e-9, 0, "<0.001%"), (1e-9, 4, "<0.0001%"),
+])
+def test_percent_never_rounds_onto_an_end(fraction, decimals, shown) -> None:
+    from codereward.report.audit_table import percent
+
+    assert percent(fraction, decimals) == shown
+
+
+def test_percent_one_away_from_an_end_never_reads_as_the_end() -> None:
+    from codereward.report.audit_table import percent
+
+    for n in range(2, 5001):
+        for decimals in (0, 1):
+            assert percent(1 / n, decimals) not in ("0%", "0.0%"), n
+            assert percent((n - 1) / n, decimals) not in ("100%", "100.0%"), n
+
+
+@pytest.mark.parametrize(("difference", "shown"), [
+    (0, "+0.0 points"), (-0.0, "+0.0 points"), (0.5, "+50.0 points"), (-0.25, "-25.0 points"),
+    (1 / 3000, "+0.03 points"), (-1 / 3000, "-0.03 points"), (2999 / 3000, "+99.97 points"), (1, "+100.0 points"),
+])
+def test_points_never_round_a_gap_to_zero(difference, shown) -> None:
+    from codereward.report.audit_table import points
+
+    assert points(difference) == shown
+
+
+@pytest.mark.parametrize(("passed", "total", "shown"), [
+    (997, 999, "997/999 (99.8%)"), (0, 5, "0/5 (0%)"), (1, 3, "1/3 (33%)"), (4, 4, "4/4 (100%)"),
+    (1, 3000, "1/3000 (0.03%)"),
+])
+def test_share_shows_counts_and_an_honest_percentage(passed, total, shown) -> None:
+    from codereward.report.audit_table import share
+
+    assert share(passed, total) == shown
+
+
+def _text(table) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    console.print(table)
+    return console.file.getvalue()
+
+
+def test_suspects_without_counts_fall_back_to_an_honest_percentage() -> None:
+    from codereward.audit.gap import GapReport, SampleGap
+    from codereward.report.audit_table import suspects_table
+
+    gap = GapReport([SampleGap("a", 0, 0, True, False, 1.0, 997 / 999)], [])  # built without the counts
+    row = next(line for line in _text(suspects_table(gap)).splitlines() if " a " in line)
+    assert "99.8%" in row and "100%" not in row
+
+
+def test_rates_near_the_ends_in_the_gap_table_and_the_html_report() -> None:
+    """2,999 of 3,000 samples pass held-out: the rates, the gap, the per-task row and the flag share all
+    show it (they read 100.0%, +0.0 points, 100% -> 100% and 0.0% when rounded to fixed decimals)."""
+    from codereward.report.audit_html import AuditedSample, render
+    from codereward.report.audit_table import gap_table
+
+    results = [_result("a", [(True, True), (False, True)], []) for _ in range(2999)]  # audited, no flag
+    results.append(_result("a", [(True, True), (False, False)], [HARD]))
+    gap = compute_gap(results)
+    lines = _text(gap_table(gap)).splitlines()
+
+    def row(label: str) -> str:
+        return next(line for line in lines if label in line)
+
+    assert "100.0%" in row("visible pass rate") and "99.97%" in row("held-out pass rate")
+    assert "+0.03 points" in row("gap") and "100% -> 99.97%" in row(" a ")
+    page = render([AuditedSample(i, r, "x = 1\n") for i, r in enumerate(results)], gap)
+    assert "held-out <b>99.97%</b>, gap <b>+0.03 points</b>" in page
+    assert "<b>1</b> with a high-severity flag (0.03%)" in page
+
+
+def test_audit_command_shows_997_of_999_held_out_as_failed(tmp_path) -> None:
+    """Regression: `codereward audit` listed a sample that passed 997 of 999 held-out inputs under "pass
+    visible, fail held-out" with "100%" held-out passed: rounding hid the very failure the row is there for."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    cases = [{"args": [0], "expected": 0}] + [{"args": [i], "expected": i, "held_out": True} for i in range(1, 1000)]
+    task = {"id": "t/ident", "entry_point": "ident", "tests": {"kind": "call", "cases": cases}}
+    tasks_file, samples = tmp_path / "t.jsonl", tmp_path / "s.jsonl"
+    tasks_file.write_text(json.dumps(task) + "\n")
+    wrong_twice = "def ident(x):\n    return -x if x in (500, 998) else x\n"
+    samples.write_text(json.dumps({"task_id": "t/ident", "solution": wrong_twice}) + "\n")
+    script = Path(sys.executable).with_name("codereward")
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "codereward.cli"]
+    p = subprocess.run([*cli, "audit", "--tasks", tasks_file, "--samples", samples, "--workers", "1",
+                        "--out", tmp_path / "r.jsonl", "--html", tmp_path / "r.html"],
+                       capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "160"})
+    assert p.returncode == 0, p.stderr
+    table = p.stdout[p.stdout.index("Pass visible, fail held-out"):]
+    row = next(line for line in table.splitlines() if "t/ident" in line)
+    assert "997/999 (99.8%)" in row, table
+    assert "100%" not in table, table
 
 
 def test_penalties() -> None:

@@ -27,6 +27,12 @@ class SampleGap:
     visible_fraction: float
     held_out_fraction: float
     hardcoding_flags: list[dict] = field(default_factory=list)
+    # The fractions' counts, so a report can print "997/999" where a rounded rate would read 100%. None in a
+    # SampleGap built without them (these fields came after the fractions; to_dict only gained keys).
+    n_visible_passed: int | None = None
+    n_visible: int | None = None
+    n_held_out_passed: int | None = None
+    n_held_out: int | None = None
 
 
 @dataclass(slots=True)
@@ -76,10 +82,11 @@ class GapReport:
         }
 
 
-def _split(result: Result, visible: bool) -> tuple[bool, float, int]:
+def _split(result: Result, visible: bool) -> tuple[bool, float, int, int]:
+    """(every test passed, fraction passed, tests passed, tests) over one split of the result's tests."""
     tests = [t for t in result.tests if t.visible is visible]
     passed = sum(t.outcome is Outcome.PASSED for t in tests)
-    return passed == len(tests), (passed / len(tests) if tests else 0.0), len(tests)
+    return passed == len(tests), (passed / len(tests) if tests else 0.0), passed, len(tests)
 
 
 def compute_gap(results: Iterable[Result]) -> GapReport:
@@ -89,13 +96,14 @@ def compute_gap(results: Iterable[Result]) -> GapReport:
         if r.status is Status.ERROR:
             errors += 1
             continue
-        v_ok, v_frac, n_v = _split(r, True)
-        h_ok, h_frac, n_h = _split(r, False)
+        v_ok, v_frac, v_passed, n_v = _split(r, True)
+        h_ok, h_frac, h_passed, n_h = _split(r, False)
         if not n_h or not n_v:
             no_split += 1
             continue
         hard = [f.to_dict() for f in (r.flags or []) if f.category is Category.HARDCODING]
-        samples.append(SampleGap(r.task_id, r.completion_id, i, v_ok, h_ok, v_frac, h_frac, hard))
+        samples.append(SampleGap(r.task_id, r.completion_id, i, v_ok, h_ok, v_frac, h_frac, hard,
+                                 v_passed, n_v, h_passed, n_h))
     by_task: dict[str, list[SampleGap]] = defaultdict(list)
     for s in samples:
         by_task[s.task_id].append(s)

@@ -19,6 +19,7 @@ from pygments.lexers import PythonLexer
 from ..audit.gap import GapReport
 from ..audit.taxonomy import TAXONOMY, Category, Severity
 from ..results import Result
+from .audit_table import percent, points
 
 SEV_COLOR = {Severity.HIGH: "#c0392b", Severity.MEDIUM: "#e67e22", Severity.LOW: "#95a5a6"}
 SPLIT_COLOR = {"visible": "#2e86de", "held-out": "#27ae60"}
@@ -125,11 +126,11 @@ def render(samples: Sequence[AuditedSample], gap: GapReport | None, *, title: st
     css: list[str] = []
     blocks = "".join(_sample_block(s, css) for s in worst_samples) or "<p>No sample was flagged.</p>"
     head = [f"<li><b>{len(samples)}</b> samples, <b>{len(flagged)}</b> with a high-severity flag "
-            f"({100 * len(flagged) / max(1, len(audited)):.1f}%)</li>"]
+            f"({percent(len(flagged) / max(1, len(audited)))})</li>"]
     hist = ""
     if gap is not None and gap.samples:
-        head.append(f"<li>visible pass rate <b>{100 * gap.visible_rate:.1f}%</b>, held-out "
-                    f"<b>{100 * gap.held_out_rate:.1f}%</b>, gap <b>{100 * gap.gap:+.1f} points</b>; "
+        head.append(f"<li>visible pass rate <b>{percent(gap.visible_rate)}</b>, held-out "
+                    f"<b>{percent(gap.held_out_rate)}</b>, gap <b>{points(gap.gap)}</b>; "
                     f"{len(gap.suspects)} samples pass visible and fail held-out</li>")
         hist = f"<h2>Visible vs held-out pass rate per task</h2>{_histogram(gap)}"
     taxonomy = "".join(f"<tr><td>{c.value}</td><td>{html.escape(what)}</td><td>{html.escape(evade)}</td></tr>"

@@ -1,4 +1,8 @@
-"""Audit tables for the terminal: flags per category and severity with an example each, and the gap."""
+"""Audit tables for the terminal: flags per category and severity with an example each, and the gap.
+
+Rates are printed by percent(), which never rounds onto an end the rate did not reach (a sample that passed
+997 of 999 held-out inputs is not "100%"); audit_html.py prints its rates with the same functions.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,47 @@ from collections.abc import Sequence
 from rich.table import Table
 from rich.text import Text
 
-from ..audit.gap import GapReport
+from ..audit.gap import GapReport, SampleGap
 from ..audit.taxonomy import Category, Flag, Severity
 from ..results import Result
 
 SEV_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "dim"}
+MAX_DECIMALS = 3  # the finest a percentage near 0 or 100 is shown; past it, "<0.001%" or ">99.999%"
+
+
+def _percent_number(fraction: float, decimals: int) -> str:
+    """The number part of percent(): 100 * fraction with `decimals` places, or more (up to MAX_DECIMALS)
+    where fewer would read 0 or 100 for a fraction strictly between 0 and 1; past that, "<" or ">" the
+    nearest value inside the ends."""
+    for places in range(decimals, max(decimals, MAX_DECIMALS) + 1):
+        text = f"{100 * fraction:.{places}f}"
+        if (float(text) <= 0) == (fraction <= 0) and (float(text) >= 100) == (fraction >= 1):
+            return text
+    step = 10.0 ** -places
+    return f">{100 - step:.{places}f}" if fraction > 0.5 else f"<{step:.{places}f}"
+
+
+def percent(fraction: float, decimals: int = 1) -> str:
+    """A fraction (0 to 1) as a percentage that is 0% or 100% only when the fraction is 0 or 1: 997/999
+    reads "99.8%" even at `decimals=0`, 1/3000 "0.03%". Away from the ends it is plain rounding."""
+    return f"{_percent_number(fraction, decimals)}%"
+
+
+def points(difference: float, decimals: int = 1) -> str:
+    """A gap between two rates (-1 to 1) in signed percentage points, rounded as percent() rounds: a gap
+    that is not zero never reads +0.0."""
+    return f"{'-' if difference < 0 else '+'}{_percent_number(abs(difference), decimals)} points"
+
+
+def share(passed: int, total: int) -> str:
+    """Exact counts, then the percentage in whole points (more places near the ends): "997/999 (99.8%)"."""
+    return f"{passed}/{total} ({percent(passed / total, 0) if total else '-'})"
+
+
+def _held_out_passed(s: SampleGap) -> str:
+    if s.n_held_out_passed is None or s.n_held_out is None:  # a SampleGap built without its counts
+        return percent(s.held_out_fraction, 0)
+    return share(s.n_held_out_passed, s.n_held_out)
 
 
 def category_table(results: Sequence[Result]) -> Table:
@@ -50,9 +90,9 @@ def gap_table(gap: GapReport, suspects: int = 10) -> Table:
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
     table.add_row("samples with both splits", str(len(gap.samples)))
-    table.add_row("visible pass rate", f"{100 * gap.visible_rate:.1f}%")
-    table.add_row("held-out pass rate", f"{100 * gap.held_out_rate:.1f}%")
-    table.add_row(Text("gap", style="bold"), Text(f"{100 * gap.gap:+.1f} points", style="bold cyan"))
+    table.add_row("visible pass rate", percent(gap.visible_rate))
+    table.add_row("held-out pass rate", percent(gap.held_out_rate))
+    table.add_row(Text("gap", style="bold"), Text(points(gap.gap), style="bold cyan"))
     table.add_row("pass visible, fail held-out", str(len(gap.suspects)))
     if gap.excluded_errors or gap.excluded_no_split:
         table.add_row("left out (error / no split)", f"{gap.excluded_errors} / {gap.excluded_no_split}")
@@ -60,7 +100,7 @@ def gap_table(gap: GapReport, suspects: int = 10) -> Table:
         table.add_section()
         for t in gap.tasks[:5]:
             if t.gap > 0:
-                table.add_row(f"  {t.task_id}", f"{100 * t.visible_rate:.0f}% -> {100 * t.held_out_rate:.0f}%")
+                table.add_row(f"  {t.task_id}", f"{percent(t.visible_rate, 0)} -> {percent(t.held_out_rate, 0)}")
     return table
 
 
@@ -71,5 +111,5 @@ def suspects_table(gap: GapReport, limit: int = 10) -> Table:
     for s in gap.suspects[:limit]:
         flags = "; ".join(f"{f['severity']} {f['rule']} line {f.get('line') or '-'}" for f in s.hardcoding_flags)
         table.add_row(str(s.index), s.task_id, str(s.completion_id if s.completion_id is not None else "-"),
-                      f"{100 * s.held_out_fraction:.0f}%", Text(flags or "none", style="red" if flags else "dim"))
+                      _held_out_passed(s), Text(flags or "none", style="red" if flags else "dim"))
     return table
