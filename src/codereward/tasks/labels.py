@@ -60,9 +60,9 @@ from pydantic import ValidationError
 
 from codereward import pyast
 from codereward.errors import InputError
-from codereward.tasks.loaders import _validation_error, load_dataset
+from codereward.tasks._validate import json_type, need, optional, validation_error
+from codereward.tasks.loaders import load_dataset
 from codereward.tasks.model import AssertSuite, Limits, Task
-from codereward.tasks.samples import json_type
 
 Label = str | dict | list
 
@@ -246,7 +246,7 @@ def _parse(value: Any, tasks: Mapping[str, Task] | None, task_id: str | None,
     if not isinstance(value, dict):
         raise InputError(f"label must be a JSON object or array, got {json_type(value)}", field="label")
     own = value.get("task_id") if isinstance(value.get("task_id"), str) else None  # MBPP's ids are ints
-    tid = task_id or _opt(value, "id", str, "a string") or own or default_id
+    tid = task_id or optional(value, "id", str, "a string") or own or default_id
     if "tests" in value:
         return _from_task_json(value, tid), True
     if "dataset" in value:
@@ -272,7 +272,7 @@ def _parse(value: Any, tasks: Mapping[str, Task] | None, task_id: str | None,
     if "test" in value and "entry_point" in value:
         return _from_humaneval_row(value, tid), True
     if "task_id" in value:
-        return _lookup(_need(value, "task_id", str, "a string"), tasks, "task_id"), False
+        return _lookup(need(value, "task_id", str, "a string"), tasks, "task_id"), False
     raise InputError("label has no tests: expected one of 'tests', 'dataset', 'inputs'/'outputs', "
                      "'input_output', 'test_cases', 'test_list', 'test'+'entry_point' or 'task_id'",
                      field="label")
@@ -286,21 +286,6 @@ def _lookup(tid: str, tasks: Mapping[str, Task] | None, field: str) -> Task:
     raise InputError(f"unknown task id {tid!r}", field=field)
 
 
-def _need(obj: dict, key: str, kind: type | tuple[type, ...], what: str, prefix: str = "") -> Any:
-    if key not in obj:
-        raise InputError(f"missing '{key}'", field=prefix + key)
-    value = obj[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise InputError(f"'{key}' must be {what}, got {json_type(value)}", field=prefix + key)
-    return value
-
-
-def _opt(obj: dict, key: str, kind: type | tuple[type, ...], what: str, prefix: str = "") -> Any:
-    if obj.get(key) is None:
-        return None
-    return _need(obj, key, kind, what, prefix)
-
-
 def _limits(obj: dict, n_cases: int) -> Limits:
     """The label's `limits`, else 3 s + 0.1 s per case (at most 30 s) for the whole execution."""
     raw = obj.get("limits")
@@ -312,17 +297,14 @@ def _limits(obj: dict, n_cases: int) -> Limits:
     try:
         return Limits.model_validate({"time": default_time, **raw})
     except ValidationError as e:
-        err = e.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"invalid limits: {err['msg']}", field=f"limits.{where}") from None
+        raise validation_error(e, what="limits", prefix="limits") from None
 
 
 def _build(**fields: Any) -> Task:
     try:
         return Task.model_validate(fields)
     except ValidationError as e:
-        # The task-file reader's translation (field paths as users wrote them), without a file and line.
-        raise _validation_error(e, None, None) from None  # type: ignore[arg-type]
+        raise validation_error(e) from None
 
 
 # -- formats ----------------------------------------------------------------------------------------------
@@ -334,11 +316,11 @@ def _from_task_json(obj: dict, tid: str) -> Task:
 
 
 def _from_dataset(obj: dict, tasks: Mapping[str, Task] | None) -> Task:
-    name = _need(obj, "dataset", str, "a string")
-    tid = _need(obj, "task_id", str, "a string")
+    name = need(obj, "dataset", str, "a string")
+    tid = need(obj, "task_id", str, "a string")
     if tasks is not None and tid in tasks:
         return tasks[tid]
-    data_file = _opt(obj, "data_file", str, "a path")
+    data_file = optional(obj, "data_file", str, "a path")
     key = (name.strip().lower(), data_file)
     with _datasets_lock:  # one load per dataset per process, even when many threads score at once
         loaded = _datasets.get(key)
@@ -406,13 +388,13 @@ def _stdio_suite(obj: dict, cases: list[dict]) -> dict:
 
 
 def _from_apps(obj: dict, tid: str, prefix: str = "") -> Task:
-    inputs = _need(obj, "inputs", list, "a list", prefix)
-    outputs = _need(obj, "outputs", list, "a list", prefix)
+    inputs = need(obj, "inputs", list, "a list", prefix=prefix)
+    outputs = need(obj, "outputs", list, "a list", prefix=prefix)
     if len(inputs) != len(outputs):
         raise InputError(f"{len(inputs)} inputs but {len(outputs)} outputs", field=prefix + "outputs")
     if not inputs:
         raise InputError("no test cases", field=prefix + "inputs")
-    fn_name = _opt(obj, "fn_name", str, "a string", prefix)
+    fn_name = optional(obj, "fn_name", str, "a string", prefix=prefix)
     if fn_name:
         cases = _call_cases(inputs, outputs, lambda i, k: f"{prefix}{k}s.{i}")
         suite: dict[str, Any] = {"kind": "call", "cases": cases, "checker": _APPS_CALL_CHECKER}
@@ -424,10 +406,10 @@ def _from_apps(obj: dict, tid: str, prefix: str = "") -> Task:
 
 
 def _from_verification_info(obj: dict, tid: str) -> Task:
-    language = _opt(obj, "language", str, "a string")
+    language = optional(obj, "language", str, "a string")
     if language is not None and language.lower() not in ("python", "python3", "py"):
         raise InputError(f"only Python is supported, not {language!r}", field="language")
-    raw = _need(obj, "test_cases", list, "a list")
+    raw = need(obj, "test_cases", list, "a list")
     if not raw:
         raise InputError("no test cases", field="test_cases")
     cases = []
@@ -438,9 +420,9 @@ def _from_verification_info(obj: dict, tid: str) -> Task:
         kind = case.get("type", "stdin_stdout")
         if kind != "stdin_stdout":
             raise InputError(f"only 'stdin_stdout' test cases are supported, not {kind!r}", field=f"{where}.type")
-        cases.append({"stdin": _text(_need(case, "input", (str, list), "a string", f"{where}."),
+        cases.append({"stdin": _text(need(case, "input", (str, list), "a string", prefix=f"{where}."),
                                      f"{where}.input", "an input"),
-                      "stdout": _text(_need(case, "output", (str, list), "a string", f"{where}."),
+                      "stdout": _text(need(case, "output", (str, list), "a string", prefix=f"{where}."),
                                       f"{where}.output", "an output")})
     return _build(id=tid, tests=_stdio_suite(obj, cases), limits=_limits(obj, len(cases)))
 
@@ -518,26 +500,26 @@ def _assert_task(asserts: list[str], tid: str, *, setup: str, entry_point: str |
 
 
 def _from_mbpp(obj: dict, tid: str) -> Task:
-    tests = _need(obj, "test_list", list, "a list of assert strings")
+    tests = need(obj, "test_list", list, "a list of assert strings")
     for n, t in enumerate(tests):
         if not isinstance(t, str):
             raise InputError(f"an assert must be a string, got {json_type(t)}", field=f"test_list.{n}")
     setup_parts = []
-    imports = _opt(obj, "test_imports", list, "a list of import lines")
+    imports = optional(obj, "test_imports", list, "a list of import lines")
     if imports:
         setup_parts.extend(str(x) for x in imports)
-    setup_code = _opt(obj, "test_setup_code", str, "a string")
+    setup_code = optional(obj, "test_setup_code", str, "a string")
     if setup_code:
         setup_parts.append(setup_code)
-    entry = _opt(obj, "entry_point", str, "a string")
+    entry = optional(obj, "entry_point", str, "a string")
     return _assert_task(tests, tid, setup="\n".join(setup_parts), entry_point=entry, field="test_list",
                         limits_from=obj)
 
 
 def _from_humaneval_row(obj: dict, tid: str) -> Task:
-    test = _need(obj, "test", str, "a string")
-    entry = _need(obj, "entry_point", str, "a string")
-    prompt = _opt(obj, "prompt", str, "a string")
+    test = need(obj, "test", str, "a string")
+    entry = need(obj, "entry_point", str, "a string")
+    prompt = optional(obj, "prompt", str, "a string")
     # The prompt is set-up in the judge (helpers such as `poly` come from the dataset), as the HumanEval
     # loader does. It is not prepended to answers: a trainer's completion is a whole program.
     suite = AssertSuite(code=test, setup=prompt or "")

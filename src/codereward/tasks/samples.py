@@ -19,18 +19,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from codereward.errors import InputError
+from codereward.tasks._validate import json_type
 from codereward.tasks.model import Task
 
 PathLike = str | os.PathLike[str]
-
-_JSON_TYPE = {dict: "object", list: "array", str: "string", int: "number", float: "number",
-              bool: "boolean", type(None): "null"}
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type, for messages users can map back to their file."""
-    return _JSON_TYPE.get(type(value), type(value).__name__)
-
 
 def _open_binary(path: PathLike) -> IO[bytes]:
     # Binary mode: a line with bad UTF-8 must be reported with its number, not kill the whole decode.
