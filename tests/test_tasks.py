@@ -264,6 +264,23 @@ def test_field_checks(check, obj, key, kind, keywords, expected) -> None:
     assert (e.value.field, str(e.value)) == expected
 
 
+UNKNOWN_TASKS = [
+    # (task_id, known ids, message): a close id is suggested; none when nothing is close or ids are too many
+    ("humaneval/0", ["HumanEval/0", "HumanEval/1"], "unknown task id 'humaneval/0' (did you mean 'HumanEval/0'?)"),
+    ("HumanEval_12", {f"HumanEval/{i}": None for i in range(164)}, "unknown task id 'HumanEval_12' (did you mean "
+     "'HumanEval/12'?)"),
+    ("sort", ["HumanEval/0"], "unknown task id 'sort'"),
+    ("x", [], "unknown task id 'x'"),
+    ("t10000", [f"t{i}" for i in range(10_001)], "unknown task id 't10000'"),
+]
+
+
+@pytest.mark.parametrize("task_id, ids, message", UNKNOWN_TASKS)
+def test_unknown_task_error_suggests_a_close_id(task_id, ids, message) -> None:
+    err = _validate.unknown_task_error(task_id, ids, field="--task", source="s.jsonl", line=2)
+    assert (err.field, str(err)) == ("--task", f"s.jsonl:2: {message} (field '--task')")
+
+
 # ---------------------------------------------------------------- samples
 
 def row(**kw) -> str:

@@ -6,11 +6,13 @@ A bad value becomes an InputError that names the field as the user wrote it (`te
     json_type(value)                   the JSON name of a decoded value's type ("array", "null")
     need(obj, key, kind, what)         obj[key] checked against a Python type; optional(...) allows null
     validation_error(e)                a pydantic ValidationError as one InputError
+    unknown_task_error(task_id, ids)   "unknown task id 'x'", with the closest id when one is close
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +26,8 @@ _JSON_TYPE = {dict: "object", list: "array", str: "string", int: "number", float
 # The values of TestSuite's discriminator, `kind`. Pydantic puts the chosen one in an error's location
 # (tests.stdio.cases.3), where the user wrote tests.cases.3.
 _SUITE_KINDS = tuple(m.model_fields["kind"].default for m in (AssertSuite, CallSuite, StdioSuite))
+
+_MAX_IDS_TO_SUGGEST_FROM = 10_000  # difflib scores every id; past this many the hint is not worth the time
 
 
 def json_type(value: Any) -> str:
@@ -83,3 +87,14 @@ def validation_error(e: ValidationError, *, what: str = "task", prefix: str = ""
     field = ".".join(p for p in (prefix, *loc) if p)
     return InputError(f"invalid {what}: {message}", source=source, line=line, field=field or None)
 
+
+def unknown_task_error(task_id: str, task_ids: Collection[str], *, field: str, source: str | None = None,
+                       line: int | None = None) -> InputError:
+    """`unknown task id 'x'`, plus `(did you mean 'y'?)` when a known id is close: that catches the usual
+    slips ("HumanEval_0", "humaneval/0") without listing 164 ids. `task_ids` may be the tasks mapping."""
+    message = f"unknown task id {task_id!r}"
+    if len(task_ids) <= _MAX_IDS_TO_SUGGEST_FROM:
+        close = difflib.get_close_matches(task_id, list(task_ids), n=1, cutoff=0.8)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+    return InputError(message, source=source, line=line, field=field)

@@ -60,7 +60,7 @@ from pydantic import ValidationError
 
 from codereward import pyast
 from codereward.errors import InputError
-from codereward.tasks._validate import json_type, need, optional, validation_error
+from codereward.tasks._validate import json_type, need, optional, unknown_task_error, validation_error
 from codereward.tasks.loaders import load_dataset
 from codereward.tasks.model import AssertSuite, Limits, Task
 
@@ -283,7 +283,7 @@ def _lookup(tid: str, tasks: Mapping[str, Task] | None, field: str) -> Task:
         return tasks[tid]
     if tasks is None:
         raise InputError(f"label {tid!r} is a task id, but no tasks were given to resolve it", field=field)
-    raise InputError(f"unknown task id {tid!r}", field=field)
+    raise unknown_task_error(tid, tasks, field=field)
 
 
 def _limits(obj: dict, n_cases: int) -> Limits:
