@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codereward.tasks.labels import Label, clear_label_cache, label_program, task_from_label
+from codereward.tasks.labels import Label, clear_label_cache, task_from_label
 from codereward.tasks.loaders import (
     DATASETS,
     load_dataset,
@@ -11,6 +11,7 @@ from codereward.tasks.loaders import (
     load_task_file,
 )
 from codereward.tasks.model import AssertSuite, CallCase, CallSuite, Limits, StdioCase, StdioSuite, Task
+from codereward.tasks.programs import label_program
 from codereward.tasks.samples import Sample, read_jsonl, read_samples, write_jsonl
 from codereward.tasks.truncate import load_codet_samples, truncate_at_stops, truncate_codet
 

@@ -49,7 +49,6 @@ import ast
 import builtins
 import hashlib
 import json
-import keyword
 import textwrap
 import threading
 from collections import OrderedDict
@@ -63,6 +62,9 @@ from codereward.errors import InputError
 from codereward.tasks._validate import json_type, need, optional, unknown_task_error, validation_error
 from codereward.tasks.loaders import load_dataset
 from codereward.tasks.model import AssertSuite, Limits, Task
+from codereward.tasks.programs import label_program
+
+__all__ = ["Label", "clear_label_cache", "label_program", "task_from_label"]
 
 Label = str | dict | list
 
@@ -90,33 +92,6 @@ def check_output(args, kwargs, output, expected):
         return True
     return isinstance(expected, list) and len(expected) == 1 and got == expected[0]
 '''
-
-# Appended to a call task's candidate program by `label_program`. It runs in the candidate's own process
-# (nothing trusted there) and only binds the name the judge calls. It avoids globals()/builtins imports so
-# that the reward-hacking audit, which flags namespace reads, has nothing to report about our own lines.
-_SOLUTION_SHIM = """
-
-# codereward: a LeetCode-style `class Solution` answer is called through an instance.
-try:
-    {name}
-except NameError:
-    try:
-        {name} = Solution().{name}
-    except NameError:
-        pass
-"""
-# When the entry point shares a builtin's name (`max`), the builtin must not count as the answer's function.
-_SOLUTION_SHIM_BUILTIN = """
-
-# codereward: a LeetCode-style `class Solution` answer is called through an instance.
-try:
-    Solution
-except NameError:
-    pass
-else:
-    if {name} is getattr(__builtins__, {name!r}, None):
-        {name} = Solution().{name}
-"""
 
 
 class _LRU:
@@ -203,19 +178,6 @@ def task_from_label(label: Label, *, tasks: Mapping[str, Task] | None = None,
     digest = hashlib.sha256(key[1].encode("utf-8", "surrogatepass")).hexdigest()[:12]
     task, built = _parse(value, tasks, task_id, f"label/{digest}")
     return _cache.put(key, task) if built else task
-
-
-def label_program(task: Task, code: str) -> str:
-    """The program to run for extracted `code` against a task from `task_from_label`.
-
-    For `call` tasks it appends a few lines binding the entry point to `Solution().<entry_point>` when the
-    code defines a LeetCode-style `class Solution` and no function of that name; other code is unchanged.
-    """
-    name = task.entry_point
-    if task.tests.kind != "call" or not name or not name.isidentifier() or keyword.iskeyword(name):
-        return code
-    shim = _SOLUTION_SHIM_BUILTIN if hasattr(builtins, name) else _SOLUTION_SHIM
-    return code + shim.format(name=name)
 
 
 # -- dispatch ---------------------------------------------------------------------------------------------
