@@ -89,8 +89,11 @@ def test_id_labels_resolve_against_tasks():
     assert task_from_label("t1", tasks=tasks) is tasks["t1"]
     assert task_from_label({"task_id": "t1"}, tasks=tasks) is tasks["t1"]
     assert task_from_label('"t1"', tasks=tasks) is tasks["t1"]
-    with pytest.raises(InputError, match="unknown task id"):
+    with pytest.raises(InputError, match="unknown task id 't2'") as info:
         task_from_label("t2", tasks=tasks)
+    assert "did you mean" not in str(info.value)
+    with pytest.raises(InputError, match=r"unknown task id 't_1' \(did you mean 't1'\?\)"):
+        task_from_label({"task_id": "t_1"}, tasks=tasks)
     with pytest.raises(InputError, match="no tasks were given"):
         task_from_label("t1")
     # Lookups are not cached: another mapping (or the same one changed) answers with its own task.

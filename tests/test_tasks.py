@@ -11,11 +11,14 @@ import math
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+import codereward.tasks._validate as _validate  # a private layer, tested on purpose
 from codereward.errors import InputError
 from codereward.tasks import (
     AssertSuite,
     CallSuite,
+    Limits,
     Sample,
     Task,
     load_codet_samples,
@@ -195,6 +198,87 @@ def test_task_file_round_trip_keeps_missing_expected(tmp_path: Path) -> None:
     path = tmp_path / "tasks.jsonl"
     write_jsonl(path, [task.model_dump(mode="json")])
     assert not load_task_file(path)["c"].tests.cases[0].has_expected
+
+
+# ---------------------------------------------------------------- input checks (tasks/_validate.py, a private layer)
+
+STDIO_ONE = {"kind": "stdio", "cases": [{"stdin": 5}]}
+NO_KIND = {"kind": "nope"}
+
+VALIDATION_ERRORS = [
+    # (model, data, keywords, field, message): the full message, so a wording change is a decision
+    (Task, {"id": "t", "tests": STDIO_ONE}, {}, "tests.cases.0.stdin",
+     "invalid task: Input should be a valid string, got 5 (field 'tests.cases.0.stdin')"),
+    (Task, {"id": "t", "tests": NO_KIND}, {}, "tests.kind",
+     "invalid task: 'kind' must be one of 'assert', 'call', 'stdio' (field 'tests.kind')"),
+    (Task, {"id": "t", "tests": NO_KIND}, {"prefix": "samples.0.task"}, "samples.0.task.tests.kind",
+     "invalid task: 'kind' must be one of 'assert', 'call', 'stdio' (field 'samples.0.task.tests.kind')"),
+    (Task, {"id": "t", "entry_point": None, "tests": {"kind": "assert", "code": "x"}}, {}, "entry_point",
+     "invalid task: assert tests need an entry_point (field 'entry_point')"),
+    (Task, {"entry_point": "f", "tests": {"kind": "assert", "code": "x"}}, {}, "id",
+     "invalid task: Field required (field 'id')"),
+    (Task, {"id": 1, "tests": {"kind": "assert"}}, {}, "id",
+     "invalid task: Input should be a valid string, got 1 (and 1 more problem) (field 'id')"),
+    (Task, {"id": 1, "tests": {"kind": "assert"}, "x": 2}, {"source": "t.jsonl", "line": 3}, "id",
+     "t.jsonl:3: invalid task: Input should be a valid string, got 1 (and 2 more problems on this line) "
+     "(field 'id')"),
+    (Task, {"id": "t", "entry_point": "f", "tests": {"kind": "call", "cases": [{"args": [], "held_out": 1}]}},
+     {}, "tests.cases.0", "invalid task: held_out must be true or false (field 'tests.cases.0')"),
+    (Limits, {"time": -1}, {"what": "limits", "prefix": "limits"}, "limits.time",
+     "invalid limits: Input should be greater than 0, got -1 (field 'limits.time')"),
+]
+
+
+@pytest.mark.parametrize("model, data, keywords, field, message", VALIDATION_ERRORS)
+def test_validation_error_names_the_field_as_written(model, data, keywords, field, message) -> None:
+    with pytest.raises(ValidationError) as e:
+        model.model_validate(data)
+    err = _validate.validation_error(e.value, **keywords)
+    assert (err.field, str(err)) == (field, message)
+
+
+FIELD_CHECKS = [
+    # (check, obj, key, kind, keywords, value or (field, message)); the type is always described as "a T"
+    (_validate.need, {"a": [1]}, "a", list, {}, [1]),
+    (_validate.need, {}, "a", list, {}, ("a", "missing 'a' (field 'a')")),
+    (_validate.need, {"a": "x"}, "a", list, {"prefix": "input_output."},
+     ("input_output.a", "'a' must be a T, got string (field 'input_output.a')")),
+    (_validate.need, {"a": True}, "a", (int, float), {}, ("a", "'a' must be a T, got boolean (field 'a')")),
+    (_validate.need, {"a": True}, "a", (bool, int), {}, True),
+    (_validate.need, {"a": None}, "a", str, {"source": "f.jsonl", "line": 4},
+     ("a", "f.jsonl:4: 'a' must be a T, got null (field 'a')")),
+    (_validate.optional, {}, "a", str, {}, None),
+    (_validate.optional, {"a": None}, "a", str, {}, None),
+    (_validate.optional, {"a": "x"}, "a", str, {}, "x"),
+    (_validate.optional, {"a": 1}, "a", str, {"prefix": "0."}, ("0.a", "'a' must be a T, got number (field '0.a')")),
+]
+
+
+@pytest.mark.parametrize("check, obj, key, kind, keywords, expected", FIELD_CHECKS)
+def test_field_checks(check, obj, key, kind, keywords, expected) -> None:
+    if not isinstance(expected, tuple):
+        assert check(obj, key, kind, "a T", **keywords) == expected
+        return
+    with pytest.raises(InputError) as e:
+        check(obj, key, kind, "a T", **keywords)
+    assert (e.value.field, str(e.value)) == expected
+
+
+UNKNOWN_TASKS = [
+    # (task_id, known ids, message): a close id is suggested; none when nothing is close or ids are too many
+    ("humaneval/0", ["HumanEval/0", "HumanEval/1"], "unknown task id 'humaneval/0' (did you mean 'HumanEval/0'?)"),
+    ("HumanEval_12", {f"HumanEval/{i}": None for i in range(164)}, "unknown task id 'HumanEval_12' (did you mean "
+     "'HumanEval/12'?)"),
+    ("sort", ["HumanEval/0"], "unknown task id 'sort'"),
+    ("x", [], "unknown task id 'x'"),
+    ("t10000", [f"t{i}" for i in range(10_001)], "unknown task id 't10000'"),
+]
+
+
+@pytest.mark.parametrize("task_id, ids, message", UNKNOWN_TASKS)
+def test_unknown_task_error_suggests_a_close_id(task_id, ids, message) -> None:
+    err = _validate.unknown_task_error(task_id, ids, field="--task", source="s.jsonl", line=2)
+    assert (err.field, str(err)) == ("--task", f"s.jsonl:2: {message} (field '--task')")
 
 
 # ---------------------------------------------------------------- samples

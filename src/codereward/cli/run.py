@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ from ..report import demo_json, demo_report, status_line, summary_table, tests_t
 from ..results import Status
 from ..rewards import score
 from ..tasks import Sample, load_humaneval, read_samples
+from ..tasks._validate import unknown_task_error
 from ._options import (
     OUTPUT,
     TASKS,
@@ -78,9 +78,7 @@ def check(
         code = read_code(solution or completion)  # type: ignore[arg-type]
         tasks = load_tasks(dataset, data_file, tasks_file)
         if task_id not in tasks:
-            close = difflib.get_close_matches(task_id, list(tasks), n=1, cutoff=0.8)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"unknown task id {task_id!r}{hint}", field="--task")
+            raise unknown_task_error(task_id, tasks, field="--task")
         with make_engine(1, isolation, time_limit, backend=backend) as engine:
             kind = "solution" if solution is not None else "completion"
             result = engine.check(tasks[task_id], **{kind: code})

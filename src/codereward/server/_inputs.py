@@ -21,24 +21,17 @@ from pydantic import ValidationError
 from ..errors import InputError
 from ..integrations.extract import extract_code
 from ..tasks import labels
+from ..tasks._validate import validation_error
 from ..tasks.model import Task
 from ._schemas import SampleIn
 
 MAX_DECODED_TESTS = 256 * 1024 * 1024  # bytes a compressed open-instruct test blob may inflate to
 
 
-def _pydantic_field(e: ValidationError, prefix: str) -> InputError:
-    err = e.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"]]
-    if len(loc) > 1 and loc[0] == "tests" and loc[1] in ("assert", "call", "stdio"):
-        del loc[1]  # the discriminated union's tag is not a field the user wrote
-    msg = err["msg"].removeprefix("Value error, ")
-    more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-    return InputError(f"invalid task: {msg}{more}", field=".".join([prefix, *loc]))
 
 
 def _prefixed(e: InputError, prefix: str) -> InputError:
-    # labels.py names fields relative to the label ("label", "input_output", "test_cases.2.input").
+    # tasks/labels names fields relative to the label ("label", "input_output", "test_cases.2.input").
     inner = (e.field or "").removeprefix("label").lstrip(".")
     return InputError(str(e).split(" (field '")[0], field=f"{prefix}.{inner}" if inner else prefix)
 
@@ -64,7 +57,7 @@ def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task]) -> t
         try:
             task = Task.model_validate(sample.task)
         except ValidationError as e:
-            raise _pydantic_field(e, f"{where}.task") from None
+            raise validation_error(e, prefix=f"{where}.task") from None
     elif sample.task_id is not None:
         task = tasks.get(sample.task_id)  # type: ignore[assignment]
         if task is None:

@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from codereward.errors import InputError
+from codereward.tasks._validate import json_type, need, validation_error
 from codereward.tasks.model import AssertSuite, CallSuite, Limits, Task
-from codereward.tasks.samples import PathLike, json_type, read_jsonl
+from codereward.tasks.samples import PathLike, read_jsonl
 
 DATASETS = ("humaneval", "humanevalplus")
 
@@ -60,20 +61,10 @@ class _Row:
         return InputError(message, source=self.source, line=self.line, field=field)
 
     def get(self, key: str, kind: type | tuple[type, ...], what: str) -> Any:
-        if key not in self.obj:
-            raise self.error(f"missing '{key}'", key)
-        value = self.obj[key]
-        # bool is an int subclass in Python but not a number in JSON: `true` is no atol.
-        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-            raise self.error(f"'{key}' must be {what}, got {json_type(value)}", key)
-        return value
+        return need(self.obj, key, kind, what, source=self.source, line=self.line)
 
     def text(self, key: str) -> str:
         return self.get(key, str, "a string")
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
 
 
 def _add(tasks: dict[str, Task], lines: dict[str, int], task: Task, row: _Row) -> None:
@@ -155,28 +146,6 @@ def load_humanevalplus(path: PathLike, *, limits: Limits | None = None) -> dict[
     return tasks
 
 
-def _validation_error(e: ValidationError, source: str, line: int) -> InputError:
-    errors = e.errors(include_url=False)
-    err = errors[0]
-    loc = [str(p) for p in err["loc"]]
-    # A discriminated union puts the chosen tag in the loc (tests.stdio.cases.3); users wrote tests.cases.3.
-    if len(loc) > 1 and loc[0] == "tests" and loc[1] in ("assert", "call", "stdio"):
-        del loc[1]
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] in ("union_tag_not_found", "union_tag_invalid"):
-        loc.append("kind")
-        message = "'kind' must be one of 'assert', 'call', 'stdio'"
-    elif not loc:
-        # Task-level checks (a missing entry_point or reference) have no loc; name the field they mention.
-        loc = [name for name in Task.model_fields if name in message][:1]
-    value = err.get("input")
-    if err["type"] != "missing" and isinstance(value, str | int | float | bool | None):
-        message += f", got {value!r:.80}"
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''} on this line)"
-    return InputError(f"invalid task: {message}", source=source, line=line, field=".".join(loc) or None)
-
-
 def load_task_file(path: PathLike) -> dict[str, Task]:
     """codereward's task JSONL: each non-blank line is one Task, exactly the pydantic model's JSON."""
     source = os.fspath(path)
@@ -186,7 +155,7 @@ def load_task_file(path: PathLike) -> dict[str, Task]:
         try:
             task = Task.model_validate(obj)
         except ValidationError as e:
-            raise _validation_error(e, source, lineno) from None
+            raise validation_error(e, source=source, line=lineno) from None
         _add(tasks, lines, task, _Row(obj, source, lineno))
     return tasks
 

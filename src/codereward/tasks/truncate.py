@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from codereward.errors import InputError
-from codereward.tasks.samples import PathLike, Sample, json_type, read_jsonl
+from codereward.tasks._validate import json_type
+from codereward.tasks.samples import PathLike, Sample, read_jsonl
 
 # The token list of CodeT/src/postprocess.py (STOP_TOKEN): a new top-level statement ends the solution.
 CODET_STOP_TOKENS = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")
