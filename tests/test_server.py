@@ -25,6 +25,8 @@ import httpx
 import pytest
 
 from codereward import Task
+from codereward.integrations import _shared
+from codereward.integrations.openrlhf import reward_func
 from codereward.server import ServerSettings, build_server
 from codereward.server._app import BodyLimit  # the body guard's bounds, shortened for the test
 
@@ -260,6 +262,33 @@ def test_openrlhf_get_reward(srv):
     r = httpx.post(f"{base}/get_reward", json={"query": ["x"], "labels": None}, timeout=60)
     assert r.status_code == 422 and "labels" in r.json()["detail"]
 
+
+
+# OpenRLHF decodes prompt + response with special tokens kept: a BOS before the prompt, EOS after the answer.
+QWEN_PROMPT = "<|im_start|>user\nWrite add(a, b).<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.mark.parametrize("response", [
+    GOOD + "<|im_end|>",  # bare code
+    "Here:\n```python\n" + GOOD + "<|im_end|><|endoftext|>",  # a fence left open at the end
+    "```python\n" + GOOD + "```<|im_end|>",
+], ids=["bare", "open-fence", "fenced"])
+def test_get_reward_cuts_an_openrlhf_query_as_the_reward_file_does(srv, monkeypatch, response):
+    base, _ = srv
+    query = "<|endoftext|>" + QWEN_PROMPT + response
+    label = json.dumps(["assert add(1, 2) == 3", "assert add(2, 2) == 4"])
+    r = httpx.post(f"{base}/get_reward", json={"query": [query], "prompts": [QWEN_PROMPT], "labels": [label]},
+                   timeout=60)
+    assert r.status_code == 200, r.text
+    for var in ("CODEREWARD_REWARD", "CODEREWARD_ON_ERROR", "CODEREWARD_BACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CODEREWARD_WORKERS", "1")
+    _shared.close_shared_engine()
+    try:
+        from_file = reward_func([query], [QWEN_PROMPT], [label])
+    finally:
+        _shared.close_shared_engine()
+    assert r.json()["rewards"] == [float(x) for x in from_file["rewards"]] == [1.0]
 
 def test_open_instruct_test_program_and_stdio(srv):
     base, _ = srv
