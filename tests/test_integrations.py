@@ -214,6 +214,8 @@ def test_openrlhf_infra_error():
     ("PROMPTcode<|im_end|><|endoftext|>", "PROMPT", "code"),
     ("PROMPTcode<｜end▁of▁sentence｜>", "PROMPT", "code"),
     ("other text<|eot_id|>", "PROMPT", "other text"),  # prompt not found: the whole query
+    ("<s>PROMPTsee PROMPT above<|im_end|>", "PROMPT", "see PROMPT above"),  # the first one is the prompt
+    ("code<|im_end|>", None, "code"),  # /get_reward without `prompts`
 ])
 def test_openrlhf_response_text(query, prompt, response):
     assert response_text(query, prompt) == response

@@ -11,6 +11,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from codereward import (
     CallSuite,
     Engine,
     ErrorCause,
+    IsolationError,
     Limits,
     Outcome,
     Sample,
@@ -534,3 +536,84 @@ def test_fail_fast_skips_after_the_first_failure():
         assert [t.outcome for t in r.tests] == [Outcome.PASSED, Outcome.WRONG_ANSWER, Outcome.SKIPPED, Outcome.SKIPPED]
         assert "fail-fast" in r.tests[2].detail
         assert e.check(task, solution="def f(x):\n    return x\n").status is Status.PASSED
+
+
+# -- a sandbox that fails to start leaves nothing behind -------------------------------------------------
+
+# Stand-ins for the zygote (sandbox.worker runs what zygote_command returns, given the pipe fds): argv[1] is
+# the fd of the status pipe, where the real zygote's first frame says {"ready": pid}.
+_FAKE_ZYGOTES = {
+    "garbage": "import os, sys, time; os.write(int(sys.argv[1]), b'\\0\\0\\0\\5junk!'); time.sleep(60)",
+    "not-an-object": "import os, sys, time; os.write(int(sys.argv[1]), b'\\0\\0\\0\\0015'); time.sleep(60)",
+    "exits": "import sys; sys.stderr.write('zygote: boom'); sys.exit(3)",
+    "silent": "import time; time.sleep(60)",
+}
+
+
+def _own_children() -> list[str]:
+    """This process's children, zombies included (a child not reaped is a leak too)."""
+    kids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid():
+            kids.append(f"{pid} {stat.split(' (', 1)[1].split(')')[0]} {fields[0]}")
+    return sorted(kids)
+
+
+def _host_state() -> tuple[list[str], list[str], list[str]]:
+    fds = sorted(f"{fd} -> {os.readlink(f'/proc/self/fd/{fd}')}" for fd in os.listdir("/proc/self/fd")
+                 if os.path.exists(f"/proc/self/fd/{fd}"))
+    tmp = sorted(p.name for p in Path(tempfile.gettempdir()).glob("codereward-*"))
+    return fds, _own_children(), tmp
+
+
+@pytest.mark.parametrize("failure", ["popen-raises", "no-such-program", *_FAKE_ZYGOTES, "interrupted"])
+def test_a_sandbox_that_fails_to_start_leaks_no_fd_process_or_directory(monkeypatch, failure):
+    from codereward.sandbox import worker
+    from codereward.sandbox.bwrap import SandboxSpec
+
+    def fake_command(spec, fds, tmp_root, cpu=None):
+        if failure == "no-such-program":
+            return ["/nonexistent/zygote"]
+        return [sys.executable, "-c", _FAKE_ZYGOTES.get(failure, _FAKE_ZYGOTES["silent"]), str(fds[1])]
+
+    def popen_fails(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    def interrupted(self, deadline):
+        raise KeyboardInterrupt  # e.g. Ctrl-C while the engine waits for its sandboxes
+
+    monkeypatch.setattr(worker, "zygote_command", fake_command)
+    monkeypatch.setattr(worker, "START_TIMEOUT", 0.5)
+    if failure == "popen-raises":
+        monkeypatch.setattr(subprocess, "Popen", popen_fails)
+    if failure == "interrupted":
+        monkeypatch.setattr(worker.Worker, "_read_status", interrupted)
+    before = _host_state()
+    expected = {"popen-raises": OSError, "no-such-program": OSError, "interrupted": KeyboardInterrupt}
+    with pytest.raises(expected.get(failure, IsolationError)) as caught:
+        worker.Worker(SandboxSpec(isolation="none"))
+    if failure == "exits":
+        assert "zygote: boom" in str(caught.value)
+    assert _host_state() == before
+
+
+def test_a_sandbox_closes_once_and_leaves_nothing():
+    from codereward.sandbox.bwrap import SandboxSpec
+    from codereward.sandbox.worker import Worker
+
+    before = _host_state()
+    w = Worker(SandboxSpec(isolation="none"))
+    w.close()
+    assert _host_state() == before
+    r, wr = os.pipe()  # takes the lowest free fd numbers: those the worker just gave back
+    try:
+        w.close()  # a second close must not close them again
+        os.fstat(r), os.fstat(wr)
+    finally:
+        os.close(r)
+        os.close(wr)

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,7 +25,10 @@ import httpx
 import pytest
 
 from codereward import Task
+from codereward.integrations import _shared
+from codereward.integrations.openrlhf import reward_func
 from codereward.server import ServerSettings, build_server
+from codereward.server._app import BodyLimit  # the body guard's bounds, shortened for the test
 
 ADD_TASK = {"id": "demo/add", "entry_point": "add",
             "tests": {"kind": "assert", "code": "def check(candidate):\n    assert candidate(1, 2) == 3\n"
@@ -139,6 +144,96 @@ def test_oversized_request_gets_413(srv):
     assert r.status_code == 413 and "MiB" in r.json()["detail"]
 
 
+def _pieces(body: bytes, size: int = 1 << 16) -> Iterator[bytes]:
+    return (body[i:i + size] for i in range(0, len(body), size))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_large_body_gets_413_not_a_connection_reset(srv, chunked):
+    # urllib sends Connection: close. A server that answers before reading the body then closes with bytes
+    # unread, the kernel answers the client's next segment with a RST, and urllib reports "connection reset"
+    # or "broken pipe", never the 413.
+    base, _ = srv
+    body = b"x" * (50 << 20)
+    req = urllib.request.Request(f"{base}/run_code", data=_pieces(body) if chunked else body,
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=60)
+    assert caught.value.code == 413
+    assert "larger than 1 MiB" in json.loads(caught.value.read())["detail"]
+    # A keep-alive client gets the 413 too, and its connection stays usable for the next request.
+    with httpx.Client(base_url=base, timeout=60) as http:
+        r = http.post("/run_code", content=_pieces(body) if chunked else body)
+        assert r.status_code == 413 and "MiB" in r.json()["detail"]
+        assert http.get("/health").status_code == 200
+
+
+def _raw_post(base: str, headers: str) -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)), timeout=30)
+    s.sendall(f"POST /run_code HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{headers}\r\n"
+              .encode())
+    return s
+
+
+def _response_until_closed(s: socket.socket) -> bytes:
+    got = b""
+    while True:
+        try:
+            chunk = s.recv(1 << 16)
+        except ConnectionResetError:  # the server closed with our bytes unread: what it sent is already here
+            return got
+        if not chunk:
+            return got
+        got += chunk
+
+
+@pytest.mark.parametrize("sender", ["endless", "stalled", "trickle", "huge", "expect-100"])
+def test_a_body_over_the_limit_is_drained_within_bounds_then_closed(srv, monkeypatch, sender):
+    """Past the limit the server reads and discards, but not forever: a sender that never stops, stalls or
+    trickles, or declares more than the server will ever read, gets the 413 and a closed connection."""
+    monkeypatch.setattr(BodyLimit, "drain_bytes", 8 << 20)
+    monkeypatch.setattr(BodyLimit, "drain_seconds", 2.0)
+    monkeypatch.setattr(BodyLimit, "drain_idle", 0.5)
+    base, _ = srv
+    head = {"endless": "Transfer-Encoding: chunked\r\n", "stalled": f"Content-Length: {3 << 20}\r\n",
+            "trickle": "Transfer-Encoding: chunked\r\n", "huge": f"Content-Length: {1 << 40}\r\n",
+            "expect-100": f"Content-Length: {3 << 20}\r\nExpect: 100-continue\r\n"}[sender]
+    s = _raw_post(base, head)
+    stop = threading.Event()
+
+    def send() -> None:
+        piece = b"x" * (1 << 16)
+        frame = b"%x\r\n%s\r\n" % (len(piece), piece) if "chunked" in head else piece
+        sent = 0
+        try:
+            while not stop.is_set():
+                if sender == "expect-100" or (sender == "stalled" and sent >= 2 << 20):
+                    time.sleep(0.05)  # waits for a 100 Continue / stops sending, the connection held open
+                    continue
+                if sender == "trickle" and sent > 2 << 20:
+                    frame, piece = b"1\r\nx\r\n", b"x"
+                    time.sleep(0.05)
+                s.sendall(frame)
+                sent += len(piece)
+        except OSError:
+            pass
+
+    sender_thread = threading.Thread(target=send, daemon=True)
+    t0 = time.monotonic()
+    sender_thread.start()
+    try:
+        got = _response_until_closed(s)
+    finally:
+        stop.set()
+        sender_thread.join(10)
+        s.close()
+    assert time.monotonic() - t0 < 10, "the server kept the connection"
+    assert got.startswith(b"HTTP/1.1 413"), got[:200]
+    assert b"connection: close" in got.lower() and b"larger than 1 MiB" in got
+    assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+
+
 def test_health_and_metrics(srv):
     base, _ = srv
     assert httpx.get(f"{base}/health").json()["status"] == "ok"
@@ -167,6 +262,33 @@ def test_openrlhf_get_reward(srv):
     r = httpx.post(f"{base}/get_reward", json={"query": ["x"], "labels": None}, timeout=60)
     assert r.status_code == 422 and "labels" in r.json()["detail"]
 
+
+
+# OpenRLHF decodes prompt + response with special tokens kept: a BOS before the prompt, EOS after the answer.
+QWEN_PROMPT = "<|im_start|>user\nWrite add(a, b).<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.mark.parametrize("response", [
+    GOOD + "<|im_end|>",  # bare code
+    "Here:\n```python\n" + GOOD + "<|im_end|><|endoftext|>",  # a fence left open at the end
+    "```python\n" + GOOD + "```<|im_end|>",
+], ids=["bare", "open-fence", "fenced"])
+def test_get_reward_cuts_an_openrlhf_query_as_the_reward_file_does(srv, monkeypatch, response):
+    base, _ = srv
+    query = "<|endoftext|>" + QWEN_PROMPT + response
+    label = json.dumps(["assert add(1, 2) == 3", "assert add(2, 2) == 4"])
+    r = httpx.post(f"{base}/get_reward", json={"query": [query], "prompts": [QWEN_PROMPT], "labels": [label]},
+                   timeout=60)
+    assert r.status_code == 200, r.text
+    for var in ("CODEREWARD_REWARD", "CODEREWARD_ON_ERROR", "CODEREWARD_BACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CODEREWARD_WORKERS", "1")
+    _shared.close_shared_engine()
+    try:
+        from_file = reward_func([query], [QWEN_PROMPT], [label])
+    finally:
+        _shared.close_shared_engine()
+    assert r.json()["rewards"] == [float(x) for x in from_file["rewards"]] == [1.0]
 
 def test_open_instruct_test_program_and_stdio(srv):
     base, _ = srv

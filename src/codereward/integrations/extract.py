@@ -1,6 +1,9 @@
-"""Get the program out of a model's completion: plain text or a chat message list.
+"""Get the program out of a model's completion: plain text, a chat message list, or an OpenRLHF query.
 
-Rules, in order:
+`response_text` cuts the response out of an OpenRLHF query (prompt and response decoded together); the
+OpenRLHF reward file and the server's /get_reward both use it, so one answer scores the same through either.
+
+Rules for `extract_code`, in order:
 1. Chat messages (TRL's conversational format, `[{"role": "assistant", "content": ...}]`): the content of
    the last `assistant` message (the last message when none has that role). Content given as a list of
    parts (`[{"type": "text", "text": ...}]`) is joined.
@@ -34,6 +37,24 @@ _PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
 # readers, fences are found anywhere (models write "Here it is: ```python"), not only at line starts; the
 # closing fence is the next run of at least as many backticks.
 _FENCE = re.compile(r"(`{3,})[ \t]*([^\n`]*)\n")
+# Chat-template control tokens left in OpenRLHF queries (decoded with skip_special_tokens=False): <|im_end|>,
+# <|eot_id|>, <|endoftext|>, </s>, <｜end▁of▁sentence｜> and the like, at either end of the response.
+_SPECIAL = r"(?:<\|[^<>|]{1,40}\|>|<｜[^<>｜]{1,40}｜>|</?s>|<eos>|<pad>)"
+_EDGE_SPECIALS = re.compile(rf"^(?:\s*{_SPECIAL})+|(?:{_SPECIAL}\s*)+$")
+
+
+def response_text(query: str, prompt: str | None) -> str:
+    """The response part of an OpenRLHF query: what follows the prompt, control tokens at its ends removed.
+
+    The prompt is searched for, not assumed to be a prefix: decoding may add a BOS token before it. The
+    first occurrence is the prompt (a response may quote it). When it is not found (the tokenizer did not
+    round-trip it) or not given, the whole query is used. The control tokens must go: the query ends in the
+    chat template's EOS (`<|im_end|>`...), which would make an unfenced answer, or one whose last fence is
+    left open, a SyntaxError.
+    """
+    at = query.find(prompt) if prompt else -1
+    response = query[at + len(prompt):] if prompt and at != -1 else query
+    return _EDGE_SPECIALS.sub("", response)
 
 
 def completion_text(completion: str | Sequence[Mapping[str, Any]]) -> str:

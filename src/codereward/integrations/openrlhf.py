@@ -14,28 +14,14 @@ instead, counted in the `codereward_infra_error` log.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from codereward.integrations import _shared
+from codereward.integrations.extract import response_text
 from codereward.rewards import RewardFn, Shaper
 
-# Chat-template control tokens left in `queries` (decoded with skip_special_tokens=False): <|im_end|>,
-# <|eot_id|>, <|endoftext|>, </s>, <｜end▁of▁sentence｜> and the like, at either end of the response.
-_SPECIAL = r"(?:<\|[^<>|]{1,40}\|>|<｜[^<>｜]{1,40}｜>|</?s>|<eos>|<pad>)"
-_EDGE_SPECIALS = re.compile(rf"^(?:\s*{_SPECIAL})+|(?:{_SPECIAL}\s*)+$")
-
-
-def response_text(query: str, prompt: str) -> str:
-    """The response part of an OpenRLHF query: what follows the prompt, control tokens at its ends removed.
-
-    The prompt is searched for, not assumed to be a prefix: decoding may add a BOS token before it. When it
-    is not found (the tokenizer did not round-trip it), the whole query is used.
-    """
-    at = query.find(prompt) if prompt else -1
-    response = query[at + len(prompt):] if at != -1 else query
-    return _EDGE_SPECIALS.sub("", response)
+__all__ = ["response_text", "reward_func"]
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], *,

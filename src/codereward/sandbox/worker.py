@@ -15,12 +15,12 @@ import json
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import ExitStack
 
 from ..errors import InfraError, IsolationError
 from ..executor import Execution
@@ -43,6 +43,20 @@ def _pipe(big: bool = False) -> tuple[int, int]:
     return r, w
 
 
+def _kill_and_reap(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGKILL the sandbox and wait (at most `timeout`) for it to be reaped.
+
+    Our child is bubblewrap (the zygote itself under isolation "none"). Killing bubblewrap takes the whole
+    sandbox with it: --die-with-parent makes the kernel SIGKILL the zygote when bubblewrap dies, and the
+    zygote is the init of the sandbox's pid namespace, whose death kills every process left in it.
+    """
+    proc.kill()  # a no-op once the process has been reaped
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass  # stuck in the kernel (uninterruptible sleep): no signal can do more
+
+
 class Worker:
     """A warm sandbox (bubblewrap + zygote) and the pipes to it."""
 
@@ -52,39 +66,61 @@ class Worker:
         elif spec.isolation != "none":
             raise IsolationError(f"unknown isolation {spec.isolation!r}: use 'bwrap' or 'none'")
         self.spec = spec
-        self._tmp_root = tempfile.mkdtemp(prefix="codereward-") if spec.isolation == "none" else None
-        ctrl_r, self.ctrl = _pipe()
-        self.status, status_w = _pipe()
-        cand_r, self.cand = _pipe(big=True)
-        judge_r, self.judge = _pipe(big=True)
-        self.records, records_w = _pipe(big=True)
-        self.events, events_w = _pipe(big=True)
-        self.errlog = tempfile.TemporaryFile()
-        child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w, events_w]
-        argv = zygote_command(spec, child_fds, self._tmp_root or "/tmp", cpu)
-        try:
+        self._closed = False
+        # Two stacks, as trio's open_process has: `always` holds the zygote's ends of the pipes, which we
+        # close as soon as it has its copies, started or not; `on_fail` holds everything the Worker keeps,
+        # undone (newest first: the sandbox is killed and reaped before its pipes close) if anything raises,
+        # KeyboardInterrupt included, before the zygote reports ready.
+        with ExitStack() as always, ExitStack() as on_fail:
+            self._tmp_root = tempfile.mkdtemp(prefix="codereward-") if spec.isolation == "none" else None
+            if self._tmp_root:
+                on_fail.callback(shutil.rmtree, self._tmp_root, ignore_errors=True)
+
+            def pipe(we_write: bool, big: bool = False) -> tuple[int, int]:
+                """(our end, the zygote's end) of a new pipe."""
+                r, w = _pipe(big)
+                ours, theirs = (w, r) if we_write else (r, w)
+                always.callback(os.close, theirs)
+                on_fail.callback(os.close, ours)
+                return ours, theirs
+
+            self.ctrl, ctrl_r = pipe(we_write=True)
+            self.status, status_w = pipe(we_write=False)
+            self.cand, cand_r = pipe(we_write=True, big=True)
+            self.judge, judge_r = pipe(we_write=True, big=True)
+            self.records, records_w = pipe(we_write=False, big=True)
+            self.events, events_w = pipe(we_write=False, big=True)
+            self.errlog = tempfile.TemporaryFile()
+            on_fail.callback(self.errlog.close)
+            child_fds = [ctrl_r, status_w, cand_r, judge_r, records_w, events_w]
+            argv = zygote_command(spec, child_fds, self._tmp_root or "/tmp", cpu)
             # The sandbox gets none of the host's environment (API keys, paths, PYTHON* settings): only what
             # bwrap needs, and the zygote's own (which bwrap sets again inside).
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **ZYGOTE_ENV}
             self.proc = subprocess.Popen(argv, pass_fds=child_fds, stdin=subprocess.DEVNULL, env=env,
                                          stdout=self.errlog, stderr=self.errlog, close_fds=True)
-        finally:
-            for fd in child_fds:
-                os.close(fd)
-        for fd in (self.ctrl, self.cand, self.judge, self.status, self.records, self.events):
-            os.set_blocking(fd, False)
-        self._status_buf = bytearray()
-        self._next_id = 0
-        self._templates: OrderedDict[str, None] = OrderedDict()
-        self._sel = selectors.DefaultSelector()
-        self._sel.register(self.status, selectors.EVENT_READ)
-        self._sel.register(self.records, selectors.EVENT_READ)
-        ready = self._read_status(time.monotonic() + START_TIMEOUT)
-        if ready is None or "ready" not in ready:
-            err = self.stderr_tail()
-            self.close()
-            raise IsolationError(f"the sandbox did not start: {err or 'no output'}")
-        self.pid = ready["ready"]
+            on_fail.callback(_kill_and_reap, self.proc)
+            # Now, not at the end: while we hold a copy of the zygote's write ends, its death is no EOF to us
+            # and a sandbox that dies at start would be waited for until START_TIMEOUT.
+            always.close()
+            for fd in (self.ctrl, self.cand, self.judge, self.status, self.records, self.events):
+                os.set_blocking(fd, False)
+            self._status_buf = bytearray()
+            self._next_id = 0
+            self._templates: OrderedDict[str, None] = OrderedDict()
+            self._sel = selectors.DefaultSelector()
+            on_fail.callback(self._sel.close)
+            self._sel.register(self.status, selectors.EVENT_READ)
+            self._sel.register(self.records, selectors.EVENT_READ)
+            try:
+                ready: object = self._read_status(time.monotonic() + START_TIMEOUT)
+            except ValueError as e:  # not JSON: whatever wrote it is no working zygote
+                ready = f"not JSON ({e})"
+            if not isinstance(ready, dict) or "ready" not in ready:
+                said = self.stderr_tail() or ("no output" if ready is None else f"its first status: {ready!s:.200}")
+                raise IsolationError(f"the sandbox did not start: {said}")
+            self.pid = ready["ready"]
+            on_fail.pop_all()  # started: from here on, close() releases it all
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -267,24 +303,18 @@ class Worker:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        try:
-            self._sel.close()
-        except (AttributeError, OSError):
-            pass
+        """Kill the sandbox and release its pipes, log and directory. Once only: by a second call the fd
+        numbers may belong to someone else."""
+        if self._closed:
+            return
+        self._closed = True
+        self._sel.close()
         for fd in (self.ctrl, self.cand, self.judge, self.status, self.records, self.events):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        _kill_and_reap(self.proc)
         self.errlog.close()
         if self._tmp_root:
             shutil.rmtree(self._tmp_root, ignore_errors=True)

@@ -35,7 +35,20 @@ _Receive = Any
 
 class BodyLimit:
     """ASGI middleware: reads the whole body up front and answers 413 past `limit` bytes, before any
-    parsing. Every endpoint takes one JSON document, so nothing is lost by buffering it."""
+    parsing. Every endpoint takes one JSON document, so nothing is lost by buffering it.
+
+    A body over the limit is still read to its end, and thrown away, before the 413 goes out. A server
+    that answers and closes while request bytes are unread makes its kernel answer them with a RST, and
+    the client, still sending, sees "connection reset" or "broken pipe" instead of the 413 (uvicorn
+    closes right after the response when the client sent `Connection: close`, as urllib always does).
+    Draining is bounded the way nginx's lingering close is (lingering_time 30 s, lingering_timeout 5 s),
+    plus a byte cap, so a sender that never stops, stalls or trickles cannot hold a connection: at the
+    first bound the 413 goes out with `Connection: close` and uvicorn drops the connection.
+    """
+
+    drain_bytes = 128 << 20  # bytes read and discarded past the limit; a larger body is cut off
+    drain_seconds = 30.0  # total time spent discarding one body
+    drain_idle = 5.0  # longest wait for the next piece of the body while discarding
 
     def __init__(self, app: Any, limit: int, service: EvalService) -> None:
         self.app, self.limit, self.service = app, limit, service
@@ -54,24 +67,32 @@ class BodyLimit:
             await send(message)
 
         try:
-            declared = dict(scope.get("headers") or []).get(b"content-length")
-            too_big = declared is not None and declared.isdigit() and int(declared) > self.limit
+            headers = dict(scope.get("headers") or [])
+            declared = headers.get(b"content-length")
+            size = int(declared) if declared is not None and declared.isdigit() else None
+            too_big = size is not None and size > self.limit
             body = bytearray()
-            more = not too_big and scope["method"] in ("POST", "PUT", "PATCH")
-            while more:
+            more = scope["method"] in ("POST", "PUT", "PATCH") or too_big
+            while more and not too_big:
                 message = await receive()
                 if message["type"] == "http.disconnect":
                     return
                 body += message.get("body", b"")
                 more = message.get("more_body", False)
-                if len(body) > self.limit:
-                    too_big = True
-                    break
+                too_big = len(body) > self.limit
             if too_big:
-                mb = self.limit / (1 << 20)
-                response = JSONResponse({"detail": f"request body larger than {mb:g} MiB (--max-body-mb): split "
-                                                   "the batch"}, status_code=413)
-                await response(scope, receive, counting_send)
+                body.clear()
+                if not more:
+                    ended: bool | None = True
+                elif size is not None and (size - self.limit > self.drain_bytes
+                                           or b"100-continue" in headers.get(b"expect", b"").lower()):
+                    # More than will ever be read, or a client waiting for "100 Continue" (which reading
+                    # would send) before it sends anything: refuse at once.
+                    ended = False
+                else:
+                    ended = await self._discard(receive)
+                if ended is not None:
+                    await self._too_large(scope, receive, counting_send, close=not ended)
                 return
             replayed = False
 
@@ -86,6 +107,33 @@ class BodyLimit:
         finally:
             with self.service.metrics.lock:
                 self.service.metrics.requests[(path if known else "other", status["code"])] += 1
+
+    async def _discard(self, receive: _Receive) -> bool | None:
+        """Read the rest of the body without keeping it. True: it ended; False: a bound was reached first;
+        None: the client went away."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_seconds
+        left = self.drain_bytes
+        while left >= 0:
+            wait = min(self.drain_idle, deadline - loop.time())
+            if wait <= 0:
+                return False
+            try:
+                message = await asyncio.wait_for(receive(), wait)
+            except TimeoutError:
+                return False
+            if message["type"] == "http.disconnect":
+                return None
+            left -= len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return True
+        return False
+
+    async def _too_large(self, scope: dict, receive: _Receive, send: _Send, *, close: bool) -> None:
+        mb = self.limit / (1 << 20)
+        response = JSONResponse({"detail": f"request body larger than {mb:g} MiB (--max-body-mb): split the batch"},
+                                status_code=413, headers={"Connection": "close"} if close else None)
+        await response(scope, receive, send)
 
 
 _PATHS = {"/v1/evaluate", "/get_reward", "/test_program", "/test_program_stdio", "/run_code", "/health", "/metrics"}

@@ -73,17 +73,6 @@ def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task]) -> t
     return task, task.program(completion=sample.completion)
 
 
-def response_of(query: str, prompt: str | None) -> str:
-    """OpenRLHF sends prompt + response decoded together; the response is what follows the prompt."""
-    if prompt:
-        if query.startswith(prompt):
-            return query[len(prompt):]
-        cut = query.rfind(prompt)
-        if cut >= 0:
-            return query[cut + len(prompt):]
-    return query
-
-
 class _PlainUnpickler(pickle.Unpickler):
     """Unpickles plain containers and scalars only: any class or function reference is refused, so a
     crafted blob cannot run code on the host (pickle's find_class is how it would)."""

@@ -14,10 +14,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from ..errors import InputError
+from ..integrations.extract import response_text
 from ..results import Outcome, Result, Status
 from ..rewards import score
 from ..tasks import labels
-from ._inputs import decode_tests, extract_code, resolve_sample, response_of, task_from_label
+from ._inputs import decode_tests, extract_code, resolve_sample, task_from_label
 from ._schemas import (
     EvaluateRequest,
     EvaluateResponse,
@@ -79,7 +80,7 @@ async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict:
     for i, (query, label) in enumerate(zip(body.query, body.labels)):
         task = task_from_label(label, service.tasks, f"labels.{i}")
         prompt = body.prompts[i] if body.prompts is not None else None
-        pairs.append((task, labels.label_program(task, extract_code(response_of(query, prompt)))))
+        pairs.append((task, labels.label_program(task, extract_code(response_text(query, prompt)))))
     results = await service.run_batch(pairs)
     _refuse_errors(results, service)
     # Rollouts of one prompt form a group (for a group shaper); no error result reaches here.
