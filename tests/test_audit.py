@@ -264,13 +264,13 @@ def test_gap_rates_and_suspects() -> None:
     (1 - 1e-9, 1, ">99.999%"), (1e-9, 0, "<0.001%"), (1e-9, 4, "<0.0001%"),
 ])
 def test_percent_never_rounds_onto_an_end(fraction, decimals, shown) -> None:
-    from codereward.report.audit_table import percent
+    from codereward.report.numbers import percent
 
     assert percent(fraction, decimals) == shown
 
 
 def test_percent_one_away_from_an_end_never_reads_as_the_end() -> None:
-    from codereward.report.audit_table import percent
+    from codereward.report.numbers import percent
 
     for n in range(2, 5001):
         for decimals in (0, 1):
@@ -283,7 +283,7 @@ def test_percent_one_away_from_an_end_never_reads_as_the_end() -> None:
     (1 / 3000, "+0.03 points"), (-1 / 3000, "-0.03 points"), (2999 / 3000, "+99.97 points"), (1, "+100.0 points"),
 ])
 def test_points_never_round_a_gap_to_zero(difference, shown) -> None:
-    from codereward.report.audit_table import points
+    from codereward.report.numbers import points
 
     assert points(difference) == shown
 
@@ -293,7 +293,7 @@ def test_points_never_round_a_gap_to_zero(difference, shown) -> None:
     (1, 3000, "1/3000 (0.03%)"),
 ])
 def test_share_shows_counts_and_an_honest_percentage(passed, total, shown) -> None:
-    from codereward.report.audit_table import share
+    from codereward.report.numbers import share
 
     assert share(passed, total) == shown
 

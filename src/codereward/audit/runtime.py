@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 
 from ..results import Result
+from ..sandboxed.auditing import MAX_EVENTS  # the candidate writes at most this many
 from ..sandboxed.records import Cause
-from .static import TEST_PATHS
+from .rules import TEST_PATHS
 from .taxonomy import Category, Flag, Severity
 
 H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
-MAX_EVENTS = 200
 
 # event -> (category, severity when the candidate's code made the call, rule, message)
 EVENTS: dict[str, tuple[Category, Severity, str]] = {

@@ -19,7 +19,7 @@ from pygments.lexers import PythonLexer
 from ..audit.gap import GapReport
 from ..audit.taxonomy import TAXONOMY, Category, Severity
 from ..results import Result
-from .audit_table import percent, points
+from .numbers import percent, points
 
 SEV_COLOR = {Severity.HIGH: "#c0392b", Severity.MEDIUM: "#e67e22", Severity.LOW: "#95a5a6"}
 SPLIT_COLOR = {"visible": "#2e86de", "held-out": "#27ae60"}

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..results import Outcome, Result, Status, TestResult
+from .numbers import percent
 
 OUTCOME_STYLE = {
     Outcome.PASSED: "green",
@@ -26,6 +27,7 @@ OUTCOME_STYLE = {
     Outcome.OUTPUT_LIMIT: "yellow",
     Outcome.COMPILE_ERROR: "bright_red",
     Outcome.SKIPPED: "dim",
+    Outcome.INVALID: "dim italic",
 }
 STATUS_STYLE = {Status.PASSED: "bold green", Status.FAILED: "bold red", Status.ERROR: "bold yellow on red"}
 
@@ -100,7 +102,7 @@ def summary_table(summary: dict, out: str | None = None) -> Table:
         table.add_section()
         a = summary["audit"]
         table.add_row(Text("audit: high-severity flags", style="bold red" if a["flagged_high"] else "dim"),
-                      f"{a['flagged_high']} ({100 * a['flag_rate']:.1f}%)")
+                      f"{a['flagged_high']} ({percent(a['flag_rate'])})")
     if "elapsed_s" in summary:
         table.add_section()
         table.add_row("elapsed", f"{summary['elapsed_s']:.2f} s")
