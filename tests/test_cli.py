@@ -309,3 +309,21 @@ def test_python_dash_m_and_isolation_none_warning(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert one_json(p.stdout)["status"] == "passed"
     assert "WITHOUT a sandbox" in p.stderr
+
+
+def test_eval_penalty_shapes_the_reward_of_flagged_samples(tmp_path):
+    """`--penalty default` (a README example) once crashed with ModuleNotFoundError: the CLI imported the
+    shaping module by a path that broke when the CLI became a package."""
+    samples = tmp_path / "s.jsonl"
+    exits = "    import sys\n    sys.exit(0)\n"  # early exit: a high-severity flag, and a failure
+    samples.write_text("".join(json.dumps(s) + "\n" for s in (
+        {"task_id": "HumanEval/13", "solution": GCD},
+        {"task_id": "HumanEval/13", "completion": exits})))
+    out = tmp_path / "r.jsonl"
+    p = run("eval", "--samples", samples, "--out", out, "--penalty", "default", "--penalty", "hardcoding=0.5",
+            "--workers", "1", "--json", timeout=120)
+    assert p.returncode == 0, p.stderr
+    rewards = [json.loads(line)["reward"] for line in out.read_text().splitlines()]
+    assert rewards == [1.0, -1.0]
+    p = run("eval", "--samples", samples, "--penalty", "hardcodng=1", "--workers", "1")
+    assert p.returncode == 2 and "unknown audit category" in p.stderr

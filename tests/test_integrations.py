@@ -255,3 +255,38 @@ def test_trl_async_variant():
     fn = codereward_reward(is_async=True)
     assert asyncio.iscoroutinefunction(fn)
     assert asyncio.run(fn(prompts=["p", "p"], completions=[GOOD, BAD], ground_truth=[LABEL, LABEL])) == [1.0, 0.0]
+
+
+# -- group shapers, through every adapter ------------------------------------------------------------------
+
+
+class Centered:
+    """A group shaper: each result's binary reward minus its group's mean (GRPO's advantage, for the test)."""
+
+    name = "centered"
+
+    def __call__(self, results, context):
+        from collections import defaultdict
+
+        groups = context.groups if context.groups is not None else list(range(len(results)))
+        by_group = defaultdict(list)
+        for g, r in zip(groups, results):
+            by_group[g].append(1.0 if r.passed else 0.0)
+        return [(1.0 if r.passed else 0.0) - sum(by_group[g]) / len(by_group[g]) for g, r in zip(groups, results)]
+
+
+def test_a_group_shaper_sees_each_prompts_completions_as_one_group():
+    """The rewards are shaped at the edge, over the batch: TRL's completions of one prompt are one group."""
+    fn = codereward_reward(reward=Centered())
+    out = fn(prompts=["p1", "p1", "p2", "p2"], completions=[GOOD, BAD, GOOD, GOOD], ground_truth=[LABEL] * 4)
+    assert out == [0.5, -0.5, 0.0, 0.0] and fn.__name__ == "codereward_centered"
+
+
+def test_openrlhf_batches_group_by_prompt_and_verl_takes_a_shaper():
+    from codereward.integrations.openrlhf import reward_func
+    from codereward.integrations.verl import compute_score_batch
+
+    out = reward_func(["p1" + GOOD, "p1" + BAD, "p2" + BAD], ["p1", "p1", "p2"], [LABEL] * 3, reward=Centered())
+    assert out["rewards"].tolist() == [0.5, -0.5, 0.0]
+    scores = compute_score_batch(["x"] * 2, [GOOD, BAD], [LABEL, LABEL], reward="fraction")
+    assert [s["score"] for s in scores] == [1.0, 0.5]
