@@ -14,42 +14,25 @@ edges (rewards.score). The host process never runs task or candidate code.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .audit import Auditor
 from .errors import InfraError, TaskError, UsageError
-from .executor import Execution, Executor, Job, Mode, SuitePayload
+from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
 from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep, values
 from .judge.verdict import compile_failure, decide, sandbox_error, task_error
 from .languages import PreparedProgram, language_of
-from .results import ErrorCause, Result
-from .scheduling import Duplicates, SampleOrder
+from .results import ErrorCause, Outputs, Result
+from .scheduling import run_all
 from .stats import Stats
-from .tasks.model import Limits, Task
+from .tasks.model import Task
 from .tasks.samples import Sample
 
 if TYPE_CHECKING:
     from .cache import ResultCache
-
-
-@functools.lru_cache(maxsize=1024)
-def _limits(limits: Limits) -> dict[str, Any]:
-    """A task's limits as the sandbox takes them: made once per distinct limits, not per execution."""
-    return limits.model_dump()
-
-
-@dataclass(frozen=True, slots=True)
-class Outputs:
-    """A program run in collect mode: what it returned (call) or printed (stdio) per case, and how each
-    case went (`passed`: it answered)."""
-
-    result: Result
-    values: list[Any]
 
 
 class Engine:
@@ -159,42 +142,13 @@ class Engine:
             if on_result is not None:
                 on_result(0, r)
             return [r]
-        results: list[Result | None] = [None] * len(pairs)
-        keys = [(t.digest(), p) for t, p in pairs]
-        dups = Duplicates(keys if self.dedupe else range(len(pairs)))
-
-        def done(i: int, r: Result) -> None:
-            results[i] = r
-            if on_result is not None:
-                on_result(i, r)
-
-        def one(i: int) -> None:
-            task, program = pairs[i]
-            # Prepared here, not while a sandbox hands the execution out (run's way, which saves a check's
-            # latency): a program that does not compile is then failed without one.
-            r = self._judge(task, program, language_of(task.language).prepare(program))
-            r.completion_id = ids[i]
-            done(i, r)
-            for j in dups.copies.get(i, ()):
-                done(j, dups.share(r, i, ids[j]))
-
-        order = SampleOrder([keys[i][0] for i in dups.leaders])
-
-        def runner() -> None:
-            last = None
-            while (k := order.next(last)) is not None:
-                one(dups.leaders[k])
-                last = keys[dups.leaders[k]][0]
-
-        futures = [self._pool.submit(runner) for _ in range(min(self.executor.capacity, len(dups.leaders)))]
-        try:
-            for f in futures:
-                f.result()
-        except BaseException:
-            order.stop()  # the runners finish the samples they hold, then stop
-            raise
-        self._stats.add("duplicates", dups.n_copies)
-        return results  # type: ignore[return-value]
+        # Prepared before it goes to a sandbox (run's way overlaps that with the hand-out, which saves a
+        # check's latency): a program that does not compile is then failed without one.
+        results, copies = run_all(self._pool, self.executor.capacity, [(t.digest(), p) for t, p in pairs],
+                                  lambda i: self._judge(*pairs[i], language_of(pairs[i][0].language).prepare(
+                                      pairs[i][1])), dedupe=self.dedupe, completion_ids=ids, on_result=on_result)
+        self._stats.add("duplicates", copies)
+        return results
 
     def outputs(self, task: Task, program: str, *, time_limit: float | None = None) -> Outputs:
         """Run a program in collect mode: per call case its return value, per stdio case its stdout."""
@@ -266,7 +220,7 @@ class Engine:
         """One execution of `program` against `suite` on the executor; InfraError if the sandbox broke.
         `sample`: a candidate's run, with the engine's fail-fast and audit (not a reference's)."""
         language = language_of(task.language)
-        job = Job(suite, prepared.payload if prepared is not None else b"", seconds, _limits(task.limits),
+        job = Job(suite, prepared.payload if prepared is not None else b"", seconds, limits_of(task.limits),
                   task.entry_point or "", mode, sample and self.fail_fast, sample and self.audit and language.audited,
                   language.profile)
         return self.executor.execute(job, meanwhile=meanwhile,

@@ -14,11 +14,13 @@ the tests did is in the records, never an exception.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypedDict
 
 from .sandboxed.records import Record
+from .tasks.model import Limits
 
 Mode = Literal["judge", "collect"]
 
@@ -45,6 +47,12 @@ class Job:
     fail_fast: bool = False  # stop at the first failing test (the rest are recorded as not run)
     audit: bool = True  # the candidate writes runtime audit events (audit/)
     profile: str = "python"  # the sandbox profile that runs it (sandbox/bwrap.py PROFILES)
+
+
+@functools.lru_cache(maxsize=1024)
+def limits_of(limits: Limits) -> dict[str, Any]:
+    """A task's limits as a Job carries them: made once per distinct limits, not per execution."""
+    return limits.model_dump()
 
 
 class ProcessStatus(TypedDict, total=False):

@@ -133,3 +133,12 @@ def _flag(d: dict[str, Any]) -> Flag:
     from .audit.taxonomy import Flag  # here, not at the top: audit/ imports this module
 
     return Flag.from_dict(d)
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """A program run in collect mode (Engine.outputs): what it returned (call tests) or printed (stdio
+    tests) per case, None where it gave nothing, and how each case went (`passed`: it answered)."""
+
+    result: Result
+    values: list[Any]

@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, Protocol, TypeVar
 
 from .results import Result
@@ -134,3 +135,40 @@ class IdleWorkers(Generic[W]):
                     if worker.holds(key):
                         return self._idle.pop(j)
             return self._idle.pop(0)
+
+
+def run_all(pool: ThreadPoolExecutor, runners: int, keys: Sequence[tuple[Hashable, Hashable]],
+            one: Callable[[int], Result], *, dedupe: bool, completion_ids: Sequence[int | None],
+            on_result: Callable[[int, Result], None] | None = None) -> tuple[list[Result], int]:
+    """Run `one(i)` for every distinct (task key, program) of `keys` on `runners` threads of `pool`, a task's
+    samples kept together (SampleOrder); copies share their leader's result (Duplicates). Results in input
+    order, each streamed to `on_result(index, result)` as it is known; and how many were copies."""
+    results: list[Result | None] = [None] * len(keys)
+    dups = Duplicates(keys if dedupe else range(len(keys)))
+
+    def done(i: int, r: Result) -> None:
+        results[i] = r
+        if on_result is not None:
+            on_result(i, r)
+
+    order = SampleOrder([keys[i][0] for i in dups.leaders])
+
+    def runner() -> None:
+        last = None
+        while (k := order.next(last)) is not None:
+            i = dups.leaders[k]
+            r = one(i)
+            r.completion_id = completion_ids[i]
+            done(i, r)
+            for j in dups.copies.get(i, ()):
+                done(j, dups.share(r, i, completion_ids[j]))
+            last = keys[i][0]
+
+    futures = [pool.submit(runner) for _ in range(min(runners, len(dups.leaders)))]
+    try:
+        for f in futures:
+            f.result()
+    except BaseException:
+        order.stop()  # the runners finish the samples they hold, then stop
+        raise
+    return results, dups.n_copies  # type: ignore[return-value]  # every index was filled

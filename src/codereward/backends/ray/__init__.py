@@ -28,7 +28,6 @@ Every node needs bubblewrap and the same codereward (and Python) installed: the 
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import uuid
@@ -41,35 +40,15 @@ from typing import Any
 
 import ray
 from ray.exceptions import RayActorError
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from ...errors import InfraError, IsolationError
+from ...errors import InfraError
 from ...executor import Execution, Job
 from ...stats import Stats
 from ..local import check_options, fingerprint
-from ._node import MISSING, NodePool
+from ._cluster import NODE_STATS, Actor, Cluster, gist
+from ._node import MISSING
 
-NAMESPACE = "codereward"  # actors are named `codereward-<pool>-<node>-<n>` in it, for `ray list actors`
-NODE_STATS = ("executions", "infra_retries", "workers_restarted")  # summed over the nodes' pools
-# How many times one node's actor is replaced after dying, per pool: a node that kills every actor it gets
-# (e.g. OOM at start) must not be retried forever.
-MAX_REPLACEMENTS_PER_NODE = 3
 MAX_SUITE_REFS = 8192  # suite payloads kept `ray.put` on the driver
-
-
-@dataclass(eq=False)
-class _Actor:
-    """The driver's view of one node actor."""
-
-    handle: Any
-    name: str
-    node_id: str
-    workers: int
-    ready: Any = None  # the ObjectRef of its start() while it is starting, None once live
-    alive: bool = True
-    known: set[str] = field(default_factory=set)  # suite keys sent to it
-    batches: int = 0  # batches sent and not back
-    stats: dict[str, int] = field(default_factory=dict)  # its pool's last reported stats
 
 
 @dataclass(eq=False)
@@ -103,20 +82,18 @@ class RayPool:
             warnings.warn(
                 "isolation='none': candidate code runs WITHOUT a sandbox, with your user's rights, on every "
                 "node of the Ray cluster. Use it only for code you trust.", stacklevel=2)
-        self._node_options = {"isolation": isolation, "packages": tuple(packages), "retries": retries}
         self._fingerprint = fingerprint(isolation, packages, "python", 256)
-        self.workers, self.address, self.actor_cpus, self.batch_size = workers, address, actor_cpus, batch_size
-        self.inflight, self.actor_retries, self.start_timeout = max(1, inflight), actor_retries, start_timeout
+        self.workers, self.batch_size = workers, batch_size
+        self.inflight, self.actor_retries = max(1, inflight), actor_retries
         self.stats = Stats(*NODE_STATS, "nodes", "batches", "actor_deaths", "actor_retries", "batch_errors")
-        self._id = uuid.uuid4().hex[:8]
         self._cond = threading.Condition(threading.RLock())
+        self._cluster = Cluster(uuid.uuid4().hex[:8], {"isolation": isolation, "packages": tuple(packages),
+                                                       "retries": retries},
+                                workers=workers, address=address, actor_cpus=actor_cpus, inflight=self.inflight,
+                                start_timeout=start_timeout, stats=self.stats, cond=self._cond)
         self._queue: deque[_Pending] = deque()
-        self._actors: list[_Actor] = []
-        self._dead_stats: dict[str, int] = dict.fromkeys(NODE_STATS, 0)
-        self._replacements: dict[str, int] = {}
-        self._n_actors = 0
         self._refs: OrderedDict[str, Any] = OrderedDict()  # suite key -> ObjectRef of its payload
-        self._started = self._closing = self._owns_ray = False
+        self._started = self._closing = False
         self._dispatcher: threading.Thread | None = None
         self._waiters: ThreadPoolExecutor | None = None
 
@@ -126,13 +103,13 @@ class RayPool:
     def n_workers(self) -> int:
         """Sandboxes over all live node actors (before start: the per-node count, or this machine's CPUs)."""
         with self._cond:
-            live = self._live()
+            live = self._cluster.live()
             return sum(a.workers for a in live) if live else self.workers or os.cpu_count() or 1
 
     @property
     def capacity(self) -> int:
         with self._cond:
-            return sum(self._batch(a) for a in self._live()) * self.inflight or self.n_workers
+            return sum(self._batch(a) for a in self._cluster.live()) * self.inflight or self.n_workers
 
     @property
     def fingerprint(self) -> str:
@@ -168,7 +145,7 @@ class RayPool:
         """The node actors in use: Ray actor name (for `ray list actors`, `ray.get_actor`), node, workers."""
         with self._cond:
             return [{"name": a.name, "node_id": a.node_id, "workers": a.workers, "starting": a.ready is not None}
-                    for a in self._actors if a.alive]
+                    for a in self._cluster.actors if a.alive]
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -178,17 +155,11 @@ class RayPool:
         with self._cond:
             if self._started:
                 return
-            self._connect()
-            try:
-                for node in self._nodes():
-                    self._spawn(node)
-                self._await_start()
-            except BaseException:
-                self._teardown()
-                raise
+            self._cluster.start()
             self._closing = False
-            self._waiters = ThreadPoolExecutor(4 * len(self._actors) * self.inflight + 4,
+            self._waiters = ThreadPoolExecutor(4 * len(self._cluster.actors) * self.inflight + 4,
                                                thread_name_prefix="codereward-ray")
+            self._cluster.waiters = self._waiters
             self._dispatcher = threading.Thread(target=self._dispatch, name="codereward-ray-dispatch", daemon=True)
             self._dispatcher.start()
             self._started = True
@@ -202,18 +173,18 @@ class RayPool:
             self._dispatcher = None
         with self._cond:
             self._fail_queued("the Ray pool was closed before this job ran")
-            self._teardown()
+            self._cluster.waiters = None
+            self._cluster.teardown()
+            self._refs.clear()  # the object refs die with the connection
+            self._started = False
         if self._waiters is not None:
             self._waiters.shutdown(wait=False, cancel_futures=True)
             self._waiters = None
 
     # -- dispatch -------------------------------------------------------------------------------------
 
-    def _batch(self, actor: _Actor) -> int:
+    def _batch(self, actor: Actor) -> int:
         return self.batch_size or 2 * actor.workers
-
-    def _live(self) -> list[_Actor]:
-        return [a for a in self._actors if a.alive and a.ready is None]
 
     def _dispatch(self) -> None:
         """Send queued jobs, a batch at a time, to actors with room; runs until the pool closes."""
@@ -222,10 +193,10 @@ class RayPool:
                 while True:
                     if self._closing:
                         return
-                    free = [a for a in self._live() if a.batches < self.inflight]
+                    free = [a for a in self._cluster.live() if a.batches < self.inflight]
                     if self._queue and free:
                         break
-                    if self._queue and not any(a.alive for a in self._actors):
+                    if self._queue and not any(a.alive for a in self._cluster.actors):
                         self._fail_queued("no live Ray node actor to run this sample (all died)")
                     self._cond.wait()
                 actor = min(free, key=lambda a: a.batches / a.workers)
@@ -239,22 +210,20 @@ class RayPool:
             assert self._waiters is not None
             self._waiters.submit(self._collect, actor, ref, batch)
 
-    def _collect(self, actor: _Actor, ref: Any, batch: list[_Pending]) -> None:
+    def _collect(self, actor: Actor, ref: Any, batch: list[_Pending]) -> None:
         """One batch is back: hand out its executions, or requeue / fail its jobs if it broke."""
         try:
             outs, stats = ray.get(ref)
         except RayActorError as e:
-            self._actor_died(actor)
+            self._cluster.died(actor)
             self._retry(batch, f"the Ray actor on node {actor.node_id[:12]} died while running this sample: "
-                               f"{_gist(e)}")
+                               f"{gist(e)}")
         except Exception as e:  # noqa: BLE001 — a remote exception or a lost object: an infra failure
             self.stats.add("batch_errors")
-            self._retry(batch, f"the Ray batch failed on node {actor.node_id[:12]}: {_gist(e)}")
+            self._retry(batch, f"the Ray batch failed on node {actor.node_id[:12]}: {gist(e)}")
         else:
             with self._cond:
-                actor.stats = stats
-                for k in NODE_STATS:
-                    self.stats[k] = self._dead_stats[k] + sum(a.stats.get(k, 0) for a in self._actors)
+                self._cluster.report(actor, stats)
                 for p, out in zip(batch, outs):
                     if isinstance(out, Execution):
                         p.future.set_result(out)
@@ -286,131 +255,5 @@ class RayPool:
     def _fail_queued(self, why: str) -> None:
         while self._queue:
             self._queue.popleft().future.set_exception(InfraError(why))
-
-    # -- actors ---------------------------------------------------------------------------------------
-
-    def _connect(self) -> None:
-        if ray.is_initialized():
-            return  # a Ray job (e.g. a trainer) already connected this process: use its cluster
-        if self.address is not None:
-            ray.init(address=self.address, namespace=NAMESPACE, logging_level=logging.WARNING)
-        elif os.environ.get("RAY_ADDRESS"):
-            ray.init(namespace=NAMESPACE, logging_level=logging.WARNING)  # ray.init reads RAY_ADDRESS itself
-        else:
-            # "local": a fresh cluster even if `ray start` left one on this machine (that one is for
-            # RAY_ADDRESS=auto); no dashboard, quiet logs — the CLI's stdout is for results only.
-            ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, logging_level=logging.WARNING)
-        self._owns_ray = True
-
-    def _nodes(self) -> list[dict[str, Any]]:
-        """Alive nodes that can host an actor (with CPUs, unless actor_cpus=0 asks for none)."""
-        return [n for n in ray.nodes()
-                if n.get("Alive") and (self.actor_cpus == 0 or n.get("Resources", {}).get("CPU", 0) > 0)]
-
-    def _spawn(self, node: dict[str, Any]) -> _Actor:
-        """Start a node actor, pinned to `node` (hard affinity: a dead node must not move it elsewhere)."""
-        node_cpus = node.get("Resources", {}).get("CPU", 0)
-        workers = self.workers or max(1, int(node_cpus))
-        cpus = self.actor_cpus if self.actor_cpus is not None else min(workers, node_cpus)
-        self._n_actors += 1
-        name = f"codereward-{self._id}-{node['NodeID'][:8]}-{self._n_actors}"
-        # Threaded actor: several batches (`inflight`) feed one pool.
-        handle = ray.remote(NodePool).options(
-            name=name, num_cpus=cpus, max_concurrency=max(8, 4 * self.inflight), max_restarts=0,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node["NodeID"], soft=False),
-        ).remote({**self._node_options, "workers": workers})
-        actor = _Actor(handle=handle, name=name, node_id=node["NodeID"], workers=workers, ready=handle.start.remote())
-        self._actors.append(actor)
-        return actor
-
-    def _await_start(self) -> None:
-        """Wait for the starting actors; a node that cannot sandbox fails the start (as LocalPool would)."""
-        starting = {a.ready: a for a in self._actors if a.ready is not None}
-        done, late = ray.wait(list(starting), num_returns=len(starting), timeout=self.start_timeout)
-        for ref in done:
-            actor = starting[ref]
-            try:
-                info = ray.get(ref)
-            except RayActorError as e:
-                actor.alive = False
-                warnings.warn(f"codereward: the actor for Ray node {actor.node_id[:12]} died while starting: "
-                              f"{_gist(e)}", stacklevel=3)
-                continue
-            except Exception as e:  # noqa: BLE001 — IsolationError from the node, wrapped by Ray
-                raise IsolationError(f"Ray node {actor.node_id[:12]}: {_gist(e)}") from None
-            actor.ready, actor.workers = None, info["workers"]
-        for ref in late:  # e.g. the node's CPUs are all held by other Ray work: leave it out, say so
-            actor = starting[ref]
-            actor.alive = False
-            ray.kill(actor.handle)
-            warnings.warn(f"codereward: no sandbox pool on Ray node {actor.node_id[:12]}: its actor did not "
-                          f"start within {self.start_timeout:g} s (not enough free CPUs? see actor_cpus)",
-                          stacklevel=3)
-        self._actors = [a for a in self._actors if a.alive]
-        if not self._actors:
-            raise InfraError("no Ray node could start a codereward sandbox pool")
-        self.stats["nodes"] = len(self._actors)
-
-    def _actor_died(self, actor: _Actor) -> None:
-        """Mark an actor dead (once) and start a replacement on its node while the node is alive."""
-        with self._cond:
-            if not actor.alive:
-                return
-            actor.alive = False
-            self.stats.add("actor_deaths")
-            for k in NODE_STATS:
-                self._dead_stats[k] += actor.stats.get(k, 0)
-            self._actors.remove(actor)
-            node = next((n for n in self._nodes() if n["NodeID"] == actor.node_id), None)
-            used = self._replacements.get(actor.node_id, 0)
-            if self._started and node is not None and used < MAX_REPLACEMENTS_PER_NODE:
-                self._replacements[actor.node_id] = used + 1
-                fresh = self._spawn(node)
-                assert self._waiters is not None
-                self._waiters.submit(self._await_replacement, fresh)
-            self.stats["nodes"] = len(self._live())
-            self._cond.notify_all()
-
-    def _await_replacement(self, actor: _Actor) -> None:
-        try:
-            info = ray.get(actor.ready, timeout=self.start_timeout)
-        except Exception as e:  # noqa: BLE001 — it stays out of the pool; the jobs go elsewhere
-            warnings.warn(f"codereward: a replacement actor on Ray node {actor.node_id[:12]} failed to start: "
-                          f"{_gist(e)}", stacklevel=2)
-            with self._cond:
-                actor.alive = False
-                if actor in self._actors:
-                    self._actors.remove(actor)
-                self._cond.notify_all()
-            return
-        with self._cond:
-            actor.ready, actor.workers = None, info["workers"]
-            self.stats["nodes"] = len(self._live())
-            self._cond.notify_all()
-
-    def _teardown(self) -> None:
-        """Close every node pool (sandboxes stop cleanly), kill the actors, and leave Ray if we joined it."""
-        actors, self._actors = self._actors, []
-        try:
-            ray.get([a.handle.close.remote() for a in actors if a.alive], timeout=30)
-        except Exception:  # noqa: BLE001 — killing below stops the sandboxes anyway
-            pass
-        for a in actors:
-            try:
-                ray.kill(a.handle)
-            except Exception:  # noqa: BLE001 — already gone
-                pass
-        self._refs.clear()  # the object refs die with the connection
-        self._started = False
-        if self._owns_ray:
-            ray.shutdown()
-            self._owns_ray = False
-
-
-def _gist(e: BaseException) -> str:
-    """Ray's exceptions carry multi-line remote tracebacks; a result's reason gets the gist."""
-    lines = [line for line in str(e).strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else type(e).__name__)[:300]
-
 
 __all__ = ["RayPool"]
