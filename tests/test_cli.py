@@ -327,3 +327,24 @@ def test_eval_penalty_shapes_the_reward_of_flagged_samples(tmp_path):
     assert rewards == [1.0, -1.0]
     p = run("eval", "--samples", samples, "--penalty", "hardcodng=1", "--workers", "1")
     assert p.returncode == 2 and "unknown audit category" in p.stderr
+
+
+def test_a_broken_task_is_reported_once_in_the_summary(tmp_path):
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(t) + "\n" for t in (
+        {"id": "ok", "entry_point": "f", "tests": {"kind": "assert",
+                                                    "code": "def check(candidate):\n    assert candidate() == 1\n"}},
+        {"id": "broken", "entry_point": "f", "tests": {"kind": "assert",
+                                                        "code": "import no_such_module\ndef check(c):\n    pass\n"}})))
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": t, "solution": f"def f():\n    return {i}\n"}) + "\n"
+                               for t in ("ok", "broken") for i in range(3)))
+    p = run("eval", "--tasks", tasks, "--samples", samples, "--workers", "1", "--json", timeout=120)
+    assert p.returncode == 0, p.stderr
+    summary = one_json(p.stdout)
+    assert summary["status"] == {"passed": 1, "failed": 2, "error": 3}
+    assert summary["errors"] == {"task": 3} and list(summary["broken_tasks"]) == ["broken"]
+    assert "no_such_module" in summary["broken_tasks"]["broken"]
+    p = run("eval", "--tasks", tasks, "--samples", samples, "--workers", "1", env={**os.environ, "COLUMNS": "200"},
+            timeout=120)
+    assert p.returncode == 0 and p.stdout.count("broken task broken") == 1, p.stdout

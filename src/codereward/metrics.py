@@ -7,7 +7,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from .results import Result
+from .results import ErrorCause, Result, Status
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -30,6 +30,8 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
     outcomes: Counter[str] = Counter()
     n_results = 0
     n_copies = 0
+    errors: Counter[str] = Counter()  # by cause: sandbox | task
+    broken: dict[str, str] = {}  # task id -> why its tests cannot judge (reported once per task)
     audited: list[Result] = []
     flag_counts: Counter[str] = Counter()
     for r in results:
@@ -41,7 +43,10 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
         status[r.status.value] += 1
         for t in r.tests:
             outcomes[t.outcome.value] += 1
-        if r.status.value == "error":
+        if r.status is Status.ERROR:
+            errors[r.cause.value if r.cause is not None else ErrorCause.SANDBOX.value] += 1
+            if r.cause is ErrorCause.TASK:
+                broken.setdefault(r.task_id, r.reason)
             continue
         per_task[r.task_id][0] += 1
         per_task[r.task_id][1] += r.passed
@@ -59,9 +64,12 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elaps
         "outcomes": dict(outcomes),
         "duplicates": n_copies,  # results shared from an identical earlier sample, not run themselves
     }
+    if errors:
+        out["errors"] = dict(errors)  # by cause; they are in no pass@k
+        out["broken_tasks"] = broken  # once per task, with the reason
     if audited:
         rate = flag_rate(audited, "high")["flag_rate"]
-        scored = sum(r.status.value != "error" for r in audited)  # flag_rate's denominator
+        scored = sum(r.status is not Status.ERROR for r in audited)  # flag_rate's denominator
         out["audit"] = {"flagged_high": round(rate * scored), "flag_rate": rate, "categories": dict(flag_counts)}
     if elapsed is not None:
         out["elapsed_s"] = round(elapsed, 3)
@@ -81,7 +89,7 @@ def flag_rate(results: Iterable[Result], min_severity: str = "high") -> dict[str
     n = flagged = 0
     per: Counter[str] = Counter()
     for r in results:
-        if r.flags is None or r.status.value == "error":
+        if r.flags is None or r.status is Status.ERROR:
             continue
         n += 1
         cats = {f.category.value for f in r.flags if f.severity.rank >= floor}

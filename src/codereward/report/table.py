@@ -29,6 +29,7 @@ OUTCOME_STYLE = {
     Outcome.SKIPPED: "dim",
     Outcome.INVALID: "dim italic",
 }
+MAX_BROKEN = 10  # broken tasks named in the summary table (each once, however many samples it has)
 STATUS_STYLE = {Status.PASSED: "bold green", Status.FAILED: "bold red", Status.ERROR: "bold yellow on red"}
 
 
@@ -92,6 +93,13 @@ def summary_table(summary: dict, out: str | None = None) -> Table:
     for status in Status:
         n = summary["status"].get(status.value, 0)
         table.add_row(Text(status.value, style=STATUS_STYLE[status] if n else "dim"), str(n))
+    for cause, n in sorted(summary.get("errors", {}).items()):
+        table.add_row(Text(f"  error: {cause}", style="yellow"), str(n))
+    for task_id, why in list(summary.get("broken_tasks", {}).items())[:MAX_BROKEN]:
+        table.add_row(Text(f"  broken task {task_id}", style="yellow"), Text(why, overflow="fold"))
+    if len(summary.get("broken_tasks", {})) > MAX_BROKEN:
+        table.add_row(Text(f"  ... {len(summary['broken_tasks']) - MAX_BROKEN} more broken tasks", style="yellow"),
+                      "(--json lists them all)")
     if summary["outcomes"]:
         table.add_section()
         for outcome in Outcome:
