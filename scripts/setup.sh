@@ -3,7 +3,8 @@
 # the project's virtualenv in .venv. Safe to run again; it only does what is missing.
 #   CODEREWARD_EXTRAS   pip extras to install (default "test"; scripts/test.sh asks for test,ray,train —
 #                       train is TRL + torch, ~4 GB: PyPI has no CPU-only torch wheel for Linux)
-#   CODEREWARD_APT      extra Debian packages (scripts/test.sh asks for chromium, to render the HTML report)
+#   CODEREWARD_APT      extra Debian packages, each checked by the command of its name (scripts/test.sh asks for
+#                       chromium, to render the HTML report, and jq and curl, which README commands use)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,13 +31,23 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
+# The stamp holds pyproject.toml's hash and the extras installed from it. A run that asks for extras already
+# there has nothing to do: scripts/demo.sh (extras "test") after scripts/test.sh ("test,ray,train") must not
+# reinstall, nor make the next test.sh reinstall.
 stamp=.venv/.codereward-installed
 extras=${CODEREWARD_EXTRAS:-test}
-want=$( (cat pyproject.toml; echo "$extras") | sha256sum | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import codereward' 2>/dev/null; then
+project=$(sha256sum pyproject.toml | cut -d' ' -f1)
+installed_project= installed_extras=
+if [ -f "$stamp" ]; then read -r installed_project installed_extras < "$stamp" || true; fi
+needed=no
+[ "$installed_project" = "$project" ] || needed=yes
+for extra in ${extras//,/ }; do
+  case ",$installed_extras," in *",$extra,"*) ;; *) needed=yes ;; esac
+done
+if [ "$needed" = yes ] || ! .venv/bin/python -c 'import codereward' 2>/dev/null; then
   echo "setup: installing codereward and its dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
-  echo "$want" > "$stamp"
+  echo "$project $extras" > "$stamp"
 fi
 # Byte-compile our own modules. pip does it for a wheel, not for an editable install; where
 # PYTHONDONTWRITEBYTECODE is set (as on the machines this project is developed on) nothing else
