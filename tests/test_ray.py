@@ -262,3 +262,16 @@ def test_cli_eval_on_the_ray_backend(tmp_path) -> None:
     assert p.returncode == 0, p.stderr[-2000:]
     summary = json.loads(p.stdout)
     assert summary["status"] == {"passed": 1, "failed": 1}
+
+
+def test_a_cluster_that_cannot_be_reached_is_an_infra_error_with_a_hint(monkeypatch) -> None:
+    from codereward import InfraError
+
+    def refuse(**kw):
+        raise ConnectionError("Failed to connect: InvalidAuthToken")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # whatever this module's other tests opened
+    monkeypatch.setattr(ray, "init", refuse)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    with pytest.raises(InfraError, match="RAY_AUTH_MODE=token"):
+        RayPool(workers=1, address="10.0.0.1:6379").start()

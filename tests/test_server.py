@@ -556,3 +556,21 @@ def test_a_batch_takes_the_cli_path_an_rl_group_runs_each_program_once():
     assert [x["status"] for x in results] == ["passed", "failed", "passed", "passed", "failed", "passed"]
     assert [x.get("duplicate_of") for x in results] == [None, None, 0, 0, 1, None]
     assert stats["executions"] == 3 and stats["duplicates"] == 3
+
+
+def test_an_engine_that_cannot_start_fails_serve_before_uvicorn(monkeypatch):
+    """`codereward serve` starts the engine before the server: a sandbox or cluster that cannot start is the
+    CLI's one-line error and exit status, not a traceback from uvicorn's start-up."""
+    from codereward import IsolationError
+    from codereward.server import _serve
+    from codereward.server._service import EvalService
+
+    def refuse(self):
+        raise IsolationError("bubblewrap refused to start a sandbox")
+
+    monkeypatch.setattr(EvalService, "start", refuse)
+    ran = []
+    monkeypatch.setattr(_serve._DrainingServer, "run", lambda self: ran.append(1))
+    with pytest.raises(IsolationError, match="refused"):
+        _serve.serve(ServerSettings(workers=1))
+    assert not ran

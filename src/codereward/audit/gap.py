@@ -74,7 +74,10 @@ class GapReport:
 
     def to_dict(self) -> dict:
         return {
-            "visible_pass_rate": self.visible_rate, "held_out_pass_rate": self.held_out_rate, "gap": self.gap,
+            # null, not 0, where no sample has both splits: no gap was measured
+            "visible_pass_rate": self.visible_rate if self.samples else None,
+            "held_out_pass_rate": self.held_out_rate if self.samples else None,
+            "gap": self.gap if self.samples else None,
             "samples": len(self.samples), "excluded_errors": self.excluded_errors,
             "excluded_no_split": self.excluded_no_split,
             "tasks": [{**asdict(t), "gap": t.gap} for t in self.tasks],

@@ -48,7 +48,7 @@ CHECK_EXAMPLES = """[b]Examples[/]
   codereward check --task HumanEval/13 --completion body.py --json
   codereward check --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz \\
       --task HumanEval/0 --solution sol.py
-  codereward check --tasks my_tasks.jsonl --task add --solution add.py --time-limit auto"""
+  codereward check --tasks my_tasks.jsonl --task demo/add --solution add.py --time-limit auto"""
 
 
 @app.command(epilog=CHECK_EXAMPLES)

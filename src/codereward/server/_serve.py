@@ -47,5 +47,14 @@ def build_server(settings: ServerSettings, host: str = "127.0.0.1", port: int = 
 
 
 def serve(settings: ServerSettings, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve until SIGTERM/SIGINT, then drain (see the module docstring)."""
-    build_server(settings, host, port, log_level).run()
+    """Serve until SIGTERM/SIGINT, then drain (see the module docstring).
+
+    The engine starts first, here: a sandbox that cannot start or a Ray cluster that cannot be reached is
+    then the caller's exception (the CLI's one-line error), not a traceback from uvicorn's start-up."""
+    server = build_server(settings, host, port, log_level)
+    try:
+        server.service.start()
+    except BaseException:
+        server.service.close()
+        raise
+    server.run()

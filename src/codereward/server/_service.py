@@ -114,8 +114,10 @@ class EvalService:
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the cache and start the sandboxes (raises IsolationError if they cannot start)."""
+        """Open the cache and start the sandboxes (raises IsolationError if they cannot start). Once."""
         s = self.settings
+        if self._pool is not None:
+            return
         if self.engine is None:
             if s.cache_path:
                 self.cache = ResultCache(s.cache_path)

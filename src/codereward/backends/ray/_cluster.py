@@ -81,14 +81,23 @@ class Cluster:
     def _connect(self) -> None:
         if ray.is_initialized():
             return  # a Ray job (e.g. a trainer) already connected this process: use its cluster
-        if self.address is not None:
-            ray.init(address=self.address, namespace=NAMESPACE, logging_level=logging.WARNING)
-        elif os.environ.get("RAY_ADDRESS"):
-            ray.init(namespace=NAMESPACE, logging_level=logging.WARNING)  # ray.init reads RAY_ADDRESS itself
-        else:
-            # "local": a fresh cluster even if `ray start` left one on this machine (that one is for
-            # RAY_ADDRESS=auto); no dashboard, quiet logs — the CLI's stdout is for results only.
-            ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, logging_level=logging.WARNING)
+        address = self.address or os.environ.get("RAY_ADDRESS")
+        try:
+            if self.address is not None:
+                ray.init(address=self.address, namespace=NAMESPACE, logging_level=logging.WARNING)
+            elif address:
+                ray.init(namespace=NAMESPACE, logging_level=logging.WARNING)  # ray.init reads RAY_ADDRESS itself
+            else:
+                # "local": a fresh cluster even if `ray start` left one on this machine (that one is for
+                # RAY_ADDRESS=auto); no dashboard, quiet logs — the CLI's stdout is for results only.
+                ray.init(address="local", namespace=NAMESPACE, include_dashboard=False,
+                         logging_level=logging.WARNING)
+        except Exception as e:  # noqa: BLE001 — ConnectionError, RuntimeError, Ray's auth errors: one message
+            hint = ""
+            if "auth" in str(e).lower() and os.environ.get("RAY_AUTH_MODE", "disabled") != "token":
+                hint = (" (the cluster asks for a token: set RAY_AUTH_MODE=token, with the cluster's token in "
+                        "~/.ray/auth_token or RAY_AUTH_TOKEN)")
+            raise InfraError(f"cannot connect to the Ray cluster {address or '(local)'}: {gist(e)}{hint}") from None
         self._owns_ray = True
 
     def _nodes(self) -> list[dict[str, Any]]:
