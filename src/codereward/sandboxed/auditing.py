@@ -29,6 +29,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ctypes
+    from collections.abc import Callable, Mapping
+    from types import ModuleType
+
+    # The view of a dict's version tag (_tag_viewer); what _take copies: the watched modules with their
+    # bindings, sys.modules, and views of those dicts' tags.
+    TagView = Callable[[dict[str, Any]], ctypes.c_uint64]
+    Baseline = tuple[dict[str, tuple[object, dict[str, object]]], dict[str, object], dict[str, ctypes.c_uint64]]
 
 # Bound here, before any program runs: a program that rebinds builtins.len or builtins.vars must not blind
 # the diff that is about to report exactly that.
@@ -59,7 +70,7 @@ SYS_VOLATILE = frozenset({"last_type", "last_value", "last_traceback", "ps1", "p
                           "exc_value"})
 
 
-def _tag_viewer():
+def _tag_viewer() -> TagView | None:
     """`dict -> live view of its version tag` (a ctypes integer at the tag's address: reading `.value` reads
     the dict's current tag, with no allocation and no audit event), or None if the tag is not where CPython
     3.11-3.13 keep it (after ob_refcnt, ob_type and ma_used)."""
@@ -69,10 +80,10 @@ def _tag_viewer():
         at = ctypes.c_uint64.from_address
         offset = 3 * ctypes.sizeof(ctypes.c_void_p)
 
-        def view(d: dict):
+        def view(d: dict[str, Any]) -> ctypes.c_uint64:
             return at(id(d) + offset)
 
-        probe: dict = {}
+        probe: dict[str, object] = {}
         tag = view(probe)
         v0 = tag.value
         probe["k"] = object()
@@ -96,13 +107,13 @@ class RuntimeAudit:
         self.sent: set[tuple[str, str]] = set()
         self.count = 0
         self.busy = False
-        self.modules: dict[str, tuple[object, dict]] = {}
+        self.modules: dict[str, tuple[object, dict[str, object]]] = {}
         self.sys_modules: dict[str, object] = {}
         # Views of the version tags of the watched module dicts and of sys.modules (key ""), and the tags
         # they had when last found unchanged.
-        self.tags: dict[str, object] = {}
+        self.tags: dict[str, ctypes.c_uint64] = {}
         self.versions: dict[str, int] = {}
-        self.modules_dict: dict | None = None
+        self.modules_dict: dict[str, ModuleType] | None = None
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -130,7 +141,7 @@ class RuntimeAudit:
             return f"via {via}"
         return "library"
 
-    def hook(self, event: str, args: tuple) -> None:
+    def hook(self, event: str, args: tuple[object, ...]) -> None:
         if event not in WATCH or self.busy:
             return
         self.busy = True
@@ -141,7 +152,7 @@ class RuntimeAudit:
         finally:
             self.busy = False
 
-    def _record(self, event: str, args: tuple) -> None:
+    def _record(self, event: str, args: tuple[object, ...]) -> None:
         if event == "object.__getattr__":
             if len(args) == 2 and args[1] in FRAME_ATTRS:
                 self.emit("frame-attr", str(args[1]), self._who())
@@ -229,7 +240,7 @@ class RuntimeAudit:
         except BaseException:  # noqa: BLE001 — the program may have broken sys.modules itself
             pass
 
-    def _diff_sys_modules(self, current) -> None:
+    def _diff_sys_modules(self, current: Mapping[str, object]) -> None:
         for k, m in self.sys_modules.items():
             if current.get(k) is not m and k in current:
                 self.emit("patch-sys-modules", k, "direct")
@@ -238,7 +249,7 @@ class RuntimeAudit:
             if m is not None and k not in self.sys_modules and type(m) is not _ModuleType:
                 self.emit("fake-module", k, "direct")
 
-    def _diff_module(self, name: str, mod: object, before: dict) -> None:
+    def _diff_module(self, name: str, mod: object, before: dict[str, object]) -> None:
         now = _vars(mod)
         for k in before.keys() | now.keys():
             if name == "sys" and (k in SYS_VOLATILE or k.startswith("__")):
@@ -249,22 +260,22 @@ class RuntimeAudit:
                 self.emit("patch", f"{name}.{k}", "direct")
 
 
-def _take() -> tuple[dict[str, tuple[object, dict]], dict[str, object], dict[str, object]]:
+def _take() -> Baseline:
     """Copies of the watched modules' bindings and of sys.modules, and views of their dicts' version tags
     ({} where tags cannot be read). The copies hold the modules, so the dicts viewed stay alive."""
-    modules = {}
+    modules: dict[str, tuple[object, dict[str, object]]] = {}
     for name in PATCH_WATCH:
         m = sys.modules.get(name)
         if m is not None:
             modules[name] = (m, dict(vars(m)))
-    tags = {}
+    tags: dict[str, ctypes.c_uint64] = {}
     if _view is not None:
         tags = {name: _view(vars(m)) for name, (m, _) in modules.items()}
         tags[""] = _view(sys.modules)
     return modules, dict(sys.modules), tags
 
 
-BASELINE: tuple[dict[str, tuple[object, dict]], dict[str, object], dict[str, object]] | None = None
+BASELINE: Baseline | None = None
 _quiet: dict[str, tuple[str, ...]] = {}
 
 

@@ -26,6 +26,8 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Callable
+from typing import Any, cast
 
 from . import auditing, plan, seccomp, wire
 from .records import cpu_limit
@@ -52,7 +54,7 @@ def _redirect_std(out_path: str) -> None:
     os.close(out)
 
 
-def _set_limits(limits: dict, cpu_seconds: float) -> None:
+def _set_limits(limits: dict[str, Any], cpu_seconds: float) -> None:
     mem = int(limits["memory_mb"]) * 1024 * 1024
     out = int(limits["output_kb"]) * 1024
     cpu = cpu_limit(cpu_seconds)
@@ -101,7 +103,7 @@ def _rigged(value: object) -> str:
         return "?"
 
 
-def _reply(sock: int, msg: list) -> None:
+def _reply(sock: int, msg: list[object]) -> None:
     try:
         data = wire.dumps(msg)
     except wire.WireError as e:
@@ -113,7 +115,7 @@ def _reply(sock: int, msg: list) -> None:
     wire.write_frame(sock, data)
 
 
-def _call(fn, args: list, kwargs: dict) -> list:
+def _call(fn: Callable[..., object], args: list[object], kwargs: dict[str, object]) -> list[object]:
     try:
         value = fn(*args, **kwargs)
         return ["ok", value, _maxrss()]  # a non-plain value fails in _reply's encoding: "unserializable"
@@ -124,7 +126,7 @@ def _call(fn, args: list, kwargs: dict) -> list:
 
 
 def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name: str) -> None:
-    namespace: dict = {"__name__": module_name, "__builtins__": builtins}
+    namespace: dict[str, Any] = {"__name__": module_name, "__builtins__": builtins}
     fn = None
     audit = _audit
     while True:
@@ -133,7 +135,7 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             if audit is not None:
                 audit.diff()
             os._exit(0)
-        req = wire.loads(raw)
+        req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
         op = req[0]
         if op == "call" and fn is not None:
             res = _call(fn, req[1], req[2])
@@ -166,7 +168,8 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             _reply(sock, ["exc", "ProtocolError", f"unexpected request {op!r}", 0])
 
 
-def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: str) -> list:
+def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: dict[str, Any],
+                 workdir: str) -> list[object]:
     """stdio tasks: one fresh process per case, forked from this (trusted) process."""
     fin = os.memfd_create("stdin")
     os.write(fin, stdin.encode())
@@ -234,13 +237,13 @@ def _run_program(compiled, stdin: str, timeout: float, limits: dict, workdir: st
             timed_out, elapsed, ru.ru_maxrss, ru.ru_utime + ru.ru_stime]
 
 
-def _serve_runs(sock: int, code: str | types.CodeType, limits: dict, workdir: str) -> None:
-    compiled = None
+def _serve_runs(sock: int, code: str | types.CodeType, limits: dict[str, Any], workdir: str) -> None:
+    compiled: types.CodeType | None = None
     while True:
         raw = wire.read_frame(sock)
         if raw is None:
             os._exit(0)
-        req = wire.loads(raw)
+        req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
         if req[0] == "load":
             try:
                 compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")

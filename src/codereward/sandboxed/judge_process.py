@@ -12,6 +12,7 @@ import json
 import os
 import resource
 import time
+from typing import Any, cast
 
 from . import seccomp, wire
 from .candidate import close_fds_except
@@ -20,7 +21,8 @@ from .records import Recorder
 from .suites import SUITES, Suite, SuiteBroken
 
 
-def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict, sock: int, rec: Recorder) -> bool:
+def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[str, Any], sock: int,
+               rec: Recorder) -> bool:
     """Judge one execution against the candidate on `sock`; every path ends in an end, suite or infra
     record. Returns whether the candidate stopped answering (then how it died may decide outcomes)."""
     proxy = None
@@ -28,8 +30,9 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict, s
         if broken is not None:
             rec.broken(*broken)
         else:
+            assert suite is not None  # template_main sets one of the two
             proxy = Proxy(sock, time.monotonic() + float(msg["time"]), bool(msg.get("fail_fast")))
-            suite.run(proxy, rec, bool(msg.get("collect")))  # type: ignore[union-attr]
+            suite.run(proxy, rec, bool(msg.get("collect")))
             rec.end()
     except SuiteBroken as e:
         rec.broken("suite", str(e))
@@ -61,8 +64,8 @@ def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int)
         close_fds_except({ctl.fileno(), payload_fd, records_fd})
         # What test code prints goes nowhere: not into the host's logs, where it could leak or be read.
         null = os.open("/dev/null", os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
+        for std in (0, 1, 2):
+            os.dup2(null, std)
         os.close(null)
         raw = wire.read_frame(payload_fd, wire.TRUSTED_FRAME)
         os.close(payload_fd)
@@ -75,7 +78,7 @@ def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int)
         # sent ahead (plan.py) in one go instead of handing the CPU back after each (~3% of a check's CPU).
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
         seccomp.install(os.getpid())
-        suite = SUITES[kind](wire.loads(raw))
+        suite = SUITES[kind](cast("dict[str, Any]", wire.loads(raw)))  # the host's payload: trusted
     except SuiteBroken as e:
         broken = ("suite", str(e))
     except BaseException as e:  # noqa: BLE001

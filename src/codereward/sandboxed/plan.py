@@ -29,9 +29,9 @@ from . import wire
 
 class Unit(NamedTuple):
     is_test: bool
-    code: object  # the compiled statement
+    code: types.CodeType  # the compiled statement
     name: str  # "line N: <source>", for results
-    ahead: list | None  # [args, kwargs] of the one call the statement makes, when it can be sent ahead
+    ahead: list[object] | None  # [args, kwargs] of the one call the statement makes, when it can be sent ahead
     key: bytes | None  # that call's wire encoding, which the proxy matches the actual call against
     source: str  # the statement's source: its test's identity (the host digests it into the test's id)
 
@@ -40,7 +40,7 @@ class PlanError(Exception):
     """The test code cannot be planned (no check function, no candidate argument)."""
 
 
-def compile_exec(source: str | ast.Module, filename: str):
+def compile_exec(source: str | ast.Module, filename: str) -> types.CodeType:
     """compile() for a task's code (tests, set-up, checker). The candidate compiles its program the same way.
 
     dont_inherit: by default compile() gives the code the future features of the module calling it, here
@@ -67,7 +67,8 @@ def compile_failure(e: BaseException) -> str:
 def decode_program(payload: bytes) -> types.CodeType | str:
     """encode_program's payload -> a code object, or the source (str) that the candidate compiles."""
     if payload[:1] == PROGRAM_CODE:
-        return marshal.loads(memoryview(payload)[1:])
+        code: types.CodeType = marshal.loads(memoryview(payload)[1:])  # from the host: trusted
+        return code
     # Undecodable bytes are the program's problem: they surface as a compile error.
     return payload[1:].decode("utf-8", errors="surrogateescape")
 
@@ -104,14 +105,15 @@ def _sure_call(st: ast.stmt, mentions: list[ast.Name]) -> ast.Call | None:
     return None
 
 
-def _literal_arguments(call: ast.Call) -> tuple[list, bytes] | tuple[None, None]:
+def _literal_arguments(call: ast.Call) -> tuple[list[object], bytes] | tuple[None, None]:
     """([args, kwargs], their wire encoding) if every argument is a literal the wire can carry."""
     try:
         if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
             return None, None
         args = [ast.literal_eval(a) for a in call.args]
         kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-        return [args, kwargs], wire.dumps([args, kwargs])
+        ahead: list[object] = [args, kwargs]
+        return ahead, wire.dumps(ahead)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, wire.WireError):
         return None, None
 
@@ -152,14 +154,15 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "",
     """
     tree = parse(code)
     fn, arg = check_function(tree, entry_check)
-    names = {arg, entry} - {None, ""}
+    names = {name for name in (arg, entry) if name}
     body = fn.body
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
         body = body[1:]
     # Calls are sent ahead only if the candidate is reached by no other way than the calls written in
     # check's body: passed on, stored under another name, rebound, declared global, or used by a helper
     # of the tests or of the set-up, it could be called more often than planned, or out of order.
-    statements, called = [], set()
+    statements: list[tuple[ast.stmt, bool, list[ast.Name]]] = []
+    called: set[int] = set()
     only_called = True
     for st in body:
         nodes = list(ast.walk(st))
@@ -197,7 +200,7 @@ def plan_assert(code: str, entry_check: str, entry: str | None, setup: str = "",
 
 def run_ahead(units: list[Unit], start: int, limit: int) -> list[Unit]:
     """The run of consecutive send-ahead tests starting at units[start] (at most `limit`)."""
-    run = []
+    run: list[Unit] = []
     for u in units[start:]:
         if not u.is_test or u.ahead is None or len(run) >= limit:
             break
@@ -210,7 +213,8 @@ def run_ahead(units: list[Unit], start: int, limit: int) -> list[Unit]:
 _INTERPRETER = (sys.implementation.name, sys.hexversion)
 
 
-Prepared = tuple[tuple, str, list[Unit]]  # (set-up and test code objects, the candidate argument, units)
+# (set-up and test code objects, the candidate argument, units)
+Prepared = tuple[tuple[types.CodeType, types.CodeType], str, list[Unit]]
 
 
 def prepare(setup: str, code: str, entry_check: str, entry: str | None, parse: Parse = ast.parse) -> Prepared:

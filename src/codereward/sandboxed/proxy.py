@@ -71,12 +71,13 @@ class Proxy:
     def __init__(self, sock: int, deadline: float, fail_fast: bool = False) -> None:
         self.sock, self.deadline, self.fail_fast = sock, deadline, fail_fast
         self.broken: Stopped | None = None
-        self.ahead: collections.deque[bytes] = collections.deque()  # calls sent ahead, replies not yet taken
+        # Calls sent ahead whose replies are not taken yet, by their keys (plan.Unit.key).
+        self.ahead: collections.deque[bytes | None] = collections.deque()
         self.last: object = None
         self.answered = 0  # call replies taken: a test that fails before this grows failed on its own
         self.maxrss = 0
 
-    def send(self, msg: list) -> None:
+    def send(self, msg: list[object]) -> None:
         try:
             data = wire.dumps(msg)
         except wire.WireError as e:
@@ -92,7 +93,7 @@ class Proxy:
             self.broken = Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
             raise self.broken from None
 
-    def receive(self) -> list:
+    def receive(self) -> list[object]:
         if self.broken is not None:
             raise self.broken
         try:
@@ -118,11 +119,11 @@ class Proxy:
             self.maxrss = max(self.maxrss, m)
         return reply
 
-    def request(self, msg: list) -> list:
+    def request(self, msg: list[object]) -> list[object]:
         self.send(msg)
         return self.receive()
 
-    def result(self, reply: list) -> object:
+    def result(self, reply: list[object]) -> object:
         """The value a call reply carries, or the candidate's exception raised here."""
         tag = reply[0]
         self.answered += 1
@@ -152,7 +153,7 @@ class Proxy:
                 self.receive()
         return self.result(self.request(["call", list(args), kwargs]))
 
-    def send_ahead(self, message: bytes, keys: list[bytes]) -> None:
+    def send_ahead(self, message: bytes, keys: list[bytes | None]) -> None:
         """Send calls the tests are about to make (`message`: a wire-encoded "calls" request; `keys`: each
         call's encoding, see plan.py) in one go; __call__ takes their replies in turn."""
         self.send_encoded(message)

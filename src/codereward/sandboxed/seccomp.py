@@ -22,6 +22,7 @@ import ctypes
 import errno
 import os
 import struct
+from collections.abc import Callable
 
 AUDIT_ARCH_X86_64 = 0xC000003E
 RET_ALLOW = 0x7FFF0000
@@ -184,14 +185,15 @@ SECCOMP_MODE_FILTER = 2
 _PID_PLACEHOLDER = 0x7FFFFFFE  # no real pid; replaced at install time
 
 
-_prctl = None
+_prctl: Callable[..., int] | None = None
 
 
-def _prctl_fn():
+def _prctl_fn() -> Callable[..., int]:
     global _prctl
     if _prctl is None:
-        _prctl = ctypes.CDLL(None, use_errno=True).prctl
-        _prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+        _prctl = prctl
     return _prctl
 
 

