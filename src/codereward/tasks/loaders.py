@@ -64,7 +64,8 @@ class _Row:
         return need(self.obj, key, kind, what, source=self.source, line=self.line)
 
     def text(self, key: str) -> str:
-        return self.get(key, str, "a string")
+        value: str = self.get(key, str, "a string")
+        return value
 
 
 def _add(tasks: dict[str, Task], lines: dict[str, int], task: Task, row: _Row) -> None:
@@ -101,7 +102,7 @@ def load_humaneval(path: PathLike | None = None) -> dict[str, Task]:
 
 
 def _inputs(row: _Row, key: str) -> list[list[Any]]:
-    inputs = row.get(key, list, "a list of argument lists")
+    inputs: list[list[Any]] = row.get(key, list, "a list of argument lists")
     for i, args in enumerate(inputs):
         if not isinstance(args, list):
             raise row.error(f"each input must be a list of arguments, got {json_type(args)}", f"{key}.{i}")

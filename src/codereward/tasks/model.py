@@ -79,7 +79,7 @@ class CallCase(_Model):
     @model_serializer(mode="wrap")
     def _omit_missing_expected(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # "no expected" must survive a round trip: written as null it would read back as `expected None`.
-        data = handler(self)
+        data: dict[str, Any] = handler(self)
         if not self.has_expected:
             data.pop("expected", None)
         return data
@@ -136,7 +136,7 @@ TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite, Field(discriminator=
 
 # Task digests by task object (not a private attribute: pydantic compares and copies those, so an edited
 # copy would carry its original's digest).
-_DIGESTS: dict[int, tuple[weakref.ref, str]] = {}
+_DIGESTS: dict[int, tuple[weakref.ref[Task], str]] = {}
 
 
 class Task(_Model):
@@ -162,7 +162,7 @@ class Task(_Model):
         digest = hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
         key = id(self)
         # The entry goes when the task does (its weakref's callback runs before its id can be reused).
-        _DIGESTS[key] = (weakref.ref(self, lambda _, key=key: _DIGESTS.pop(key, None)), digest)
+        _DIGESTS[key] = (weakref.ref(self, lambda _: _DIGESTS.pop(key, None)), digest)
         return digest
 
     @model_validator(mode="after")
@@ -180,4 +180,5 @@ class Task(_Model):
             raise ValueError("give exactly one of completion or solution")
         if solution is not None:
             return solution
+        assert completion is not None  # exactly one of the two was given
         return (self.prompt or "") + completion

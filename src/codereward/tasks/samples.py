@@ -11,11 +11,12 @@ from __future__ import annotations
 import codecs
 import functools
 import gzip
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from codereward.errors import InputError
 from codereward.tasks._validate import json_type, unknown_task_error
@@ -23,7 +24,7 @@ from codereward.tasks.model import Task
 
 PathLike = str | os.PathLike[str]
 
-def _open_binary(path: PathLike) -> IO[bytes]:
+def _open_binary(path: PathLike) -> io.BufferedIOBase:
     # Binary mode: a line with bad UTF-8 must be reported with its number, not kill the whole decode.
     if os.fspath(path).endswith(".gz"):
         return gzip.open(path, "rb")

@@ -56,7 +56,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from codereward.errors import InputError
 from codereward.tasks._validate import json_type, need, optional, unknown_task_error
@@ -70,7 +70,15 @@ from codereward.tasks.programs import label_program
 
 __all__ = ["Label", "clear_label_cache", "label_program", "task_from_label"]
 
-Label = str | dict | list
+
+
+class _ArrayLike(Protocol):
+    """A numpy array or scalar: verl hands over parquet values so, lists included."""
+
+    def tolist(self) -> Any: ...
+
+
+Label = str | dict[str, Any] | list[Any] | _ArrayLike
 
 _CACHE_SIZE = 8192  # distinct labels kept parsed; one GRPO step rarely holds more than a few thousand
 
@@ -222,12 +230,12 @@ def _lookup(tid: str, tasks: Mapping[str, Task] | None, field: str) -> Task:
 # -- formats resolved here; the others are built in _apps, _asserts and _open_r1 ---------------------------
 
 
-def _from_task_json(obj: dict, tid: str) -> Task:
+def _from_task_json(obj: dict[str, Any], tid: str) -> Task:
     # Other keys are ignored, so a dataset row that embeds a task can be passed whole.
     return build_task(**{**{k: v for k, v in obj.items() if k in Task.model_fields}, "id": tid})
 
 
-def _from_dataset(obj: dict, tasks: Mapping[str, Task] | None) -> Task:
+def _from_dataset(obj: dict[str, Any], tasks: Mapping[str, Task] | None) -> Task:
     name = need(obj, "dataset", str, "a string")
     tid = need(obj, "task_id", str, "a string")
     if tasks is not None and tid in tasks:
@@ -247,7 +255,7 @@ def _from_dataset(obj: dict, tasks: Mapping[str, Task] | None) -> Task:
     return loaded[tid]
 
 
-def _from_list(items: list, tid: str) -> Task:
+def _from_list(items: list[Any], tid: str) -> Task:
     if not items:
         raise InputError("label is an empty list: no tests", field="label")
     if all(isinstance(x, dict) for x in items):

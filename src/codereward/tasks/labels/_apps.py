@@ -49,7 +49,7 @@ def _json_lines(text: str, field: str) -> list[Any]:
     return args
 
 
-def _call_cases(inputs: list, outputs: list, where: Callable[[int, str], str]) -> list[dict]:
+def _call_cases(inputs: list[Any], outputs: list[Any], where: Callable[[int, str], str]) -> list[dict[str, Any]]:
     """`where(i, "input" | "output")` names the field of case i in errors."""
     cases = []
     for i, (arg, out) in enumerate(zip(inputs, outputs)):
@@ -72,7 +72,7 @@ def _call_cases(inputs: list, outputs: list, where: Callable[[int, str], str]) -
     return cases
 
 
-def from_input_output(obj: dict, tid: str) -> Task:
+def from_input_output(obj: dict[str, Any], tid: str) -> Task:
     """APPS / TACO rows: `input_output` holds (as JSON text, or decoded) the `inputs` + `outputs` object."""
     inner = obj["input_output"]
     if isinstance(inner, str):
@@ -87,7 +87,7 @@ def from_input_output(obj: dict, tid: str) -> Task:
     return from_apps(merged, tid, prefix="input_output.")
 
 
-def from_apps(obj: dict, tid: str, prefix: str = "") -> Task:
+def from_apps(obj: dict[str, Any], tid: str, prefix: str = "") -> Task:
     """`inputs` + `outputs` (+ `fn_name` for call tests); `prefix` names fields found inside `input_output`."""
     inputs = need(obj, "inputs", list, "a list", prefix=prefix)
     outputs = need(obj, "outputs", list, "a list", prefix=prefix)
@@ -106,7 +106,7 @@ def from_apps(obj: dict, tid: str, prefix: str = "") -> Task:
     return build_task(id=tid, tests=stdio_suite(obj, cases), limits=label_limits(obj, len(cases)))
 
 
-def from_case_list(items: list, tid: str) -> Task:
+def from_case_list(items: list[Any], tid: str) -> Task:
     """DeepCoder's LiveCodeBench / PrimeIntellect rows: [{"input", "output", "testtype", ...}, ...]."""
     first = items[0]
     metadata = first.get("metadata") if isinstance(first.get("metadata"), dict) else {}

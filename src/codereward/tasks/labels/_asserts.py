@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import textwrap
+from typing import Any
 
 from codereward import pyast
 from codereward.errors import InputError
@@ -27,7 +28,7 @@ def _infer_entry_point(trees: list[ast.Module]) -> str | None:
 
 
 def _assert_task(asserts: list[str], tid: str, *, setup: str, entry_point: str | None, field: str,
-                 prompt: str | None = None, limits_from: dict | None = None) -> Task:
+                 prompt: str | None = None, limits_from: dict[str, Any] | None = None) -> Task:
     """A `check(candidate)` whose top-level statements are the given asserts (one test each); the tests
     call the function by its own name, which the judge binds to the candidate proxy."""
     prefix = f"{field}." if field else ""
@@ -53,7 +54,7 @@ def _assert_task(asserts: list[str], tid: str, *, setup: str, entry_point: str |
                       limits=label_limits(limits_from or {}, len(asserts)))
 
 
-def from_assert_list(items: list, tid: str) -> Task:
+def from_assert_list(items: list[Any], tid: str) -> Task:
     """MBPP / KodCode / AceCode assert lists: one test per string."""
     for n, x in enumerate(items):
         if not isinstance(x, str):
@@ -62,13 +63,13 @@ def from_assert_list(items: list, tid: str) -> Task:
     return _assert_task(items, tid, setup="", entry_point=None, field="")
 
 
-def from_mbpp(obj: dict, tid: str) -> Task:
+def from_mbpp(obj: dict[str, Any], tid: str) -> Task:
     """An MBPP row: `test_list` asserts, with `test_imports` and `test_setup_code` as the judge's set-up."""
     tests = need(obj, "test_list", list, "a list of assert strings")
     for n, t in enumerate(tests):
         if not isinstance(t, str):
             raise InputError(f"an assert must be a string, got {json_type(t)}", field=f"test_list.{n}")
-    setup_parts = []
+    setup_parts: list[str] = []
     imports = optional(obj, "test_imports", list, "a list of import lines")
     if imports:
         setup_parts.extend(str(x) for x in imports)
@@ -80,7 +81,7 @@ def from_mbpp(obj: dict, tid: str) -> Task:
                         limits_from=obj)
 
 
-def from_humaneval_row(obj: dict, tid: str) -> Task:
+def from_humaneval_row(obj: dict[str, Any], tid: str) -> Task:
     """A HumanEval-style row: `test` defines `check(candidate)`, `prompt` is the judge's set-up."""
     test = need(obj, "test", str, "a string")
     entry = need(obj, "entry_point", str, "a string")

@@ -14,7 +14,7 @@ from codereward.tasks.model import Limits, Task
 _BASE_TIME, _TIME_PER_CASE, _MAX_TIME = 3.0, 0.1, 30.0
 
 
-def label_limits(obj: dict, n_cases: int) -> Limits:
+def label_limits(obj: dict[str, Any], n_cases: int) -> Limits:
     """The label's `limits`, else 3 s + 0.1 s per case (at most 30 s) for the whole execution."""
     raw = obj.get("limits")
     default_time = min(_MAX_TIME, _BASE_TIME + _TIME_PER_CASE * n_cases)
@@ -45,7 +45,7 @@ def stdio_text(value: Any, field: str, what: str) -> str:
     raise InputError(f"{what} must be a string or a list of strings, got {json_type(value)}", field=field)
 
 
-def stdio_suite(obj: dict, cases: list[dict]) -> dict:
+def stdio_suite(obj: dict[str, Any], cases: list[dict[str, Any]]) -> dict[str, Any]:
     """A stdio suite comparing by tokens unless the label gives its own `comparator`, `atol` or `rtol`."""
     suite: dict[str, Any] = {"kind": "stdio", "cases": cases, "comparator": "tokens"}
     for key in ("comparator", "atol", "rtol"):

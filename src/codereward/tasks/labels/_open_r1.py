@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from codereward.errors import InputError
 from codereward.tasks._validate import json_type, need, optional
 from codereward.tasks.labels._build import build_task, label_limits, stdio_suite, stdio_text
 from codereward.tasks.model import Task
 
 
-def from_verification_info(obj: dict, tid: str) -> Task:
+def from_verification_info(obj: dict[str, Any], tid: str) -> Task:
     """A `verification_info` object (Python only; `stdin_stdout` cases only)."""
     language = optional(obj, "language", str, "a string")
     if language is not None and language.lower() not in ("python", "python3", "py"):
