@@ -21,6 +21,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import pyast
 from ..errors import InfraError, TaskError
@@ -63,12 +64,12 @@ class Prepared:
     invalid: frozenset[int]  # indices of tests known invalid (validate_tests)
 
 
-def build_suite(task: Task, expected: list | None = None) -> tuple[SuitePayload, TestPlan | None]:
+def build_suite(task: Task, expected: list[Any] | None = None) -> tuple[SuitePayload, TestPlan | None]:
     """Encode a task's tests for its judge, and plan them. `expected` overrides call cases' expectations."""
     suite = task.tests
     if isinstance(suite, AssertSuite):
-        body: dict = {"setup": suite.setup, "code": suite.code, "entry_check": suite.entry_check,
-                      "entry": task.entry_point}
+        body: dict[str, Any] = {"setup": suite.setup, "code": suite.code, "entry_check": suite.entry_check,
+                                "entry": task.entry_point}
     elif isinstance(suite, CallSuite):
         exp = expected if expected is not None else [c.expected for c in suite.cases]
         body = {"cases": [[c.args, c.kwargs, e] for c, e in zip(suite.cases, exp)], "atol": suite.atol,
@@ -120,7 +121,7 @@ class TaskPrep:
         self.auto = auto
         self.validate_tests = validate_tests
         self._prepared: PerTask[Prepared] = PerTask()
-        self._outputs: PerTask[list] = PerTask()
+        self._outputs: PerTask[list[object]] = PerTask()
         self._raw: PerTask[tuple[SuitePayload, TestPlan | None]] = PerTask()
 
     def get(self, task: Task) -> Prepared:
@@ -135,11 +136,11 @@ class TaskPrep:
         """The tests without computed expectations: for running programs in collect mode."""
         return self._raw.get(task, lambda: build_suite(task))
 
-    def reference_outputs(self, task: Task) -> list:
+    def reference_outputs(self, task: Task) -> list[object]:
         """What the reference solution returns for each call case (the expectation of a case without one)."""
         return self._outputs.get(task, lambda: self._reference_outputs(task))
 
-    def outputs_known(self, task: Task) -> list | None:
+    def outputs_known(self, task: Task) -> list[object] | None:
         return self._outputs.peek(task)
 
     def _prepare(self, task: Task) -> Prepared:
@@ -170,7 +171,7 @@ class TaskPrep:
             _raise(task, r, "the reference solution could not be judged")
         return r
 
-    def _reference_outputs(self, task: Task) -> list:
+    def _reference_outputs(self, task: Task) -> list[object]:
         if not task.reference:
             raise TaskError(f"{task.id}: call cases without 'expected' and no reference solution")
         suite, test_plan = self.raw_suite(task)
@@ -204,7 +205,7 @@ def _raise(task: Task, result: Result, what: str) -> None:
     raise TaskError(f"{task.id}: {what} ({_failure(result)})")
 
 
-def values(ex: Execution, n: int) -> list:
+def values(ex: Execution, n: int) -> list[object]:
     """The values a collect-mode execution returned, per test (None where a test returned none)."""
     by_index = {r["i"]: wire.loads(r["v"].encode()) for r in ex.records if "i" in r and "v" in r}
     return [by_index.get(i) for i in range(n)]

@@ -122,9 +122,9 @@ def decide(task_id: str, plan: TestPlan | None, ex: Execution, *, invalid: Colle
     return _status(task_id, tests, invalid, ended=any("end" in r for r in records), status=status)
 
 
-def _outcome(rec: Record, status: ProcessStatus, c_sig: int | None) -> tuple[Outcome, str, str]:
+def _outcome(rec: Record, status: ProcessStatus, c_sig: int | None) -> tuple[Outcome, str, Cause]:
     try:
-        cause = Cause(rec.get("c"))
+        cause = Cause(rec.get("c", ""))
     except ValueError:
         return Outcome.RUNTIME_ERROR, "malformed record from the judge", Cause.MALFORMED_REPLY
     detail = str(rec.get("d", ""))
@@ -143,14 +143,15 @@ def _status(task_id: str, tests: list[TestResult], invalid: Collection[int], *, 
     for i in invalid:
         if 0 <= i < len(tests):
             tests[i].outcome = Outcome.INVALID
-    base = {"task_id": task_id, "time": float(status.get("wall", 0.0)),
-            "memory_kb": int(status.get("c_maxrss", 0) or 0)}
+    wall, memory_kb = float(status.get("wall", 0.0)), int(status.get("c_maxrss", 0) or 0)
     valid = [t for t in tests if t.outcome is not Outcome.INVALID]
     if not valid:
-        return Result(status=Status.ERROR, cause=ErrorCause.TASK, tests=tests,
-                      reason="every test of the task is invalid (none passes on its reference solution)", **base)
+        return Result(task_id=task_id, status=Status.ERROR, cause=ErrorCause.TASK, tests=tests,
+                      reason="every test of the task is invalid (none passes on its reference solution)",
+                      time=wall, memory_kb=memory_kb)
     all_passed = ended and all(t.outcome is Outcome.PASSED for t in valid)
-    return Result(status=Status.PASSED if all_passed else Status.FAILED, tests=tests, **base)
+    return Result(task_id=task_id, status=Status.PASSED if all_passed else Status.FAILED, tests=tests, time=wall,
+                  memory_kb=memory_kb)
 
 
 def compile_failure(task_id: str, plan: TestPlan, detail: str, *, invalid: Collection[int] = ()) -> Result:
