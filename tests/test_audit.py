@@ -179,6 +179,17 @@ def test_visible_cases_from_assert_tests(tasks) -> None:
     assert [(c.args, c.expected) for c in cases] == [((3, 7), 1), ((10, 15), 5), ((49, 14), 7), ((144, 60), 12)]
 
 
+def test_static_audit_of_a_stdio_task_judged_by_its_checker(caplog) -> None:
+    """Regression (found by mypy): a stdio case without `stdout` (a checker judges it) made the static audit
+    fail on `None.strip()`, and every program of the task went unaudited."""
+    task = Task(id="stdio/checked", tests={"kind": "stdio", "cases": [{"stdin": "1\n"}],
+                                           "checker": "def check_output(stdin, output, expected):\n    return True\n"})
+    flags = audit_program(task, "import sys\nprint('All tests passed!')\nsys.exit(0)\n")
+    assert {"success-marker", "exit-call"} <= {f.rule for f in flags}
+    assert [(c.args, c.expected) for c in hardcode.visible_cases(task)] == [(("1",), hardcode.MISSING)]
+    assert "audit rule failed" not in caplog.text
+
+
 
 def test_static_audit_is_thread_safe(tasks) -> None:
     """Regression (CI, server hammer test): parses in concurrent threads raced on CPython's AST-constructor

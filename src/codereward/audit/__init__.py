@@ -16,6 +16,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from ..memo import PerTask
 from ..results import Result
@@ -24,6 +25,8 @@ from . import hardcode, runtime, static
 from .taxonomy import TAXONOMY, Category, Flag, Severity, max_severity
 
 log = logging.getLogger("codereward.audit")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MAX_SEEN = 4096  # programs remembered per task (16-byte digests: a full memo costs ~0.5 MB)
 
@@ -31,12 +34,12 @@ __all__ = ["TAXONOMY", "Auditor", "Category", "Flag", "Severity", "audit_program
            "max_severity", "visible_cases"]
 
 
-def _never_raises(fn):
+def _never_raises(fn: Callable[P, list[T]]) -> Callable[P, list[T]]:
     """The audit sits beside the verdict: a bug in one of its rules must not fail the evaluation. It is logged
     (with the traceback, to be reported) and that part of the audit yields no flags."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> list[T]:
         try:
             return fn(*args, **kwargs)
         except Exception:  # noqa: BLE001
@@ -61,7 +64,8 @@ def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | 
         if hit is not None:
             return list(hit)
     kind = task.tests.kind
-    expected = tuple(c.stdout.strip() for c in task.tests.cases) if isinstance(task.tests, StdioSuite) else ()
+    expected = (tuple(c.stdout.strip() for c in task.tests.cases if c.stdout is not None)
+                if isinstance(task.tests, StdioSuite) else ())
     tree = static.parse(program)
     nodes = static.nodes_of(tree) if tree is not None else None
     flags = static.scan(program, kind=kind, prompt=task.prompt, expected_outputs=expected, tree=tree, nodes=nodes)
@@ -77,7 +81,7 @@ def audit_program(task: Task, program: str, cases: list[hardcode.VisibleCase] | 
 
 
 @_never_raises
-def visible_cases(task: Task, expected: list | None = None) -> list[hardcode.VisibleCase]:
+def visible_cases(task: Task, expected: list[object] | None = None) -> list[hardcode.VisibleCase]:
     """The task's visible test cases for the hardcoding rules (hardcode.visible_cases); [] if that fails."""
     return hardcode.visible_cases(task, expected)
 
@@ -85,7 +89,7 @@ def visible_cases(task: Task, expected: list | None = None) -> list[hardcode.Vis
 def audit_result(task: Task, result: Result, static_flags: list[Flag], events: bytes) -> list[Flag]:
     """All flags of one executed sample: static, runtime events, and what its verdicts show; deduplicated."""
     flags = list(static_flags) + _runtime_flags(task, result, events)
-    seen: set[tuple] = set()
+    seen: set[tuple[Category, str, int | None, str]] = set()
     out = []
     for f in flags:
         key = (f.category, f.rule, f.line, f.evidence)
@@ -106,7 +110,7 @@ class Auditor:
     every flag of its result. `reference_outputs(task)`: the reference's outputs if already known (the
     expected values of call cases written without one), for the hardcoding rules."""
 
-    def __init__(self, reference_outputs: Callable[[Task], list | None]) -> None:
+    def __init__(self, reference_outputs: Callable[[Task], list[object] | None]) -> None:
         self._reference_outputs = reference_outputs
         self._cases: PerTask[list[hardcode.VisibleCase]] = PerTask()
         self._seen: PerTask[dict[bytes, list[Flag]]] = PerTask()

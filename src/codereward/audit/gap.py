@@ -12,6 +12,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ..results import Outcome, Result, Status
 from .taxonomy import Category
@@ -26,7 +27,7 @@ class SampleGap:
     held_out_passed: bool
     visible_fraction: float
     held_out_fraction: float
-    hardcoding_flags: list[dict] = field(default_factory=list)
+    hardcoding_flags: list[dict[str, Any]] = field(default_factory=list)  # Flag.to_dict()
     # The fractions' counts, so a report can print "997/999" where a rounded rate would read 100%. None in a
     # SampleGap built without them (these fields came after the fractions; to_dict only gained keys).
     n_visible_passed: int | None = None
@@ -72,7 +73,7 @@ class GapReport:
         bad = [s for s in self.samples if s.visible_passed and not s.held_out_passed]
         return sorted(bad, key=lambda s: (not s.hardcoding_flags, s.held_out_fraction))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             # null, not 0, where no sample has both splits: no gap was measured
             "visible_pass_rate": self.visible_rate if self.samples else None,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from .. import pyast
 from ..sandboxed import plan
@@ -34,7 +34,7 @@ _INTERESTING = {ast.If, ast.IfExp, ast.Dict, ast.List, ast.Tuple, ast.Set, ast.C
 
 @dataclass(frozen=True, slots=True)
 class VisibleCase:
-    args: tuple  # positional arguments (stdio: (stdin,))
+    args: tuple[Any, ...]  # positional arguments (stdio: (stdin,))
     expected: Any  # MISSING when unknown
 
 
@@ -78,7 +78,7 @@ def _literal(node: ast.AST) -> Any:
 # -- what the visible tests are ------------------------------------------------------------------------------
 
 
-def _candidate_call(node: ast.AST, names: set[str]) -> tuple | None:
+def _candidate_call(node: ast.AST, names: set[str]) -> tuple[Any, ...] | None:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names and not node.keywords:
         args = [_literal(a) for a in node.args]
         if all(a is not MISSING for a in args):
@@ -122,7 +122,7 @@ def _assert_cases(code: str, entry_check: str, entry: str | None) -> list[Visibl
     return cases
 
 
-def visible_cases(task: Task, expected: list | None = None) -> list[VisibleCase]:
+def visible_cases(task: Task, expected: list[object] | None = None) -> list[VisibleCase]:
     """The visible tests' inputs and (where known) expected outputs; `expected` fills call cases without one."""
     suite = task.tests
     if isinstance(suite, AssertSuite):
@@ -136,8 +136,9 @@ def visible_cases(task: Task, expected: list | None = None) -> list[VisibleCase]
             out.append(VisibleCase(tuple(c.args), exp))
         return out
     if isinstance(suite, StdioSuite):
-        return [VisibleCase((c.stdin.strip(),), c.stdout.strip()) for c in suite.cases if c.visible]
-    return []
+        return [VisibleCase((c.stdin.strip(),), c.stdout.strip() if c.stdout is not None else MISSING)
+                for c in suite.cases if c.visible]
+    assert_never(suite)
 
 
 # -- what the program holds ----------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def _returned_literals(body: list[ast.stmt] | ast.AST) -> list[Any]:
 
 
 def _compared_literals(test: ast.AST) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for n in ast.walk(test):
         if isinstance(n, ast.Compare):
             for op, operand in zip(n.ops, n.comparators):
@@ -208,12 +209,14 @@ def scan(source: str, cases: list[VisibleCase], *, prompt: str | None = None, tr
     lines = source.splitlines()
     flags: list[Flag] = []
 
-    def snippet(node: ast.AST) -> str:
+    def snippet(node: ast.stmt | ast.expr) -> str:
         return lines[node.lineno - 1].strip()[:160] if 0 < node.lineno <= len(lines) else ""
 
-    branch_hits: dict[int, ast.AST] = {}
-    table_best: tuple[int, int, ast.AST] | None = None
+    branch_hits: dict[int, ast.If | ast.IfExp] = {}
+    table_best: tuple[int, int, ast.Dict | ast.List | ast.Tuple] | None = None
     literals: list[Any] = []
+    # As in static._scan_tree: the loop branches on each node's exact type, which mypy cannot narrow `node` by.
+    node: Any
     try:
         for node in nodes:
             t = type(node)
