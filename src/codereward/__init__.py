@@ -16,12 +16,12 @@ from .audit.taxonomy import Category, Flag, Severity
 from .backends import create_engine, create_executor
 from .backends.local import LocalPool
 from .cache import ResultCache
-from .engine import Engine, Outputs
+from .engine import Engine
 from .errors import CodeRewardError, InfraError, InputError, IsolationError, TaskError, UsageError
 from .executor import Execution, Executor, Job
 from .judge.prepare import AutoTimeLimit
 from .metrics import flag_rate, pass_at_k, summarize
-from .results import ErrorCause, Outcome, Result, Status, TestResult
+from .results import ErrorCause, Outcome, Outputs, Result, Status, TestResult
 from .rewards import SHAPERS, ShapeContext, Shaper, binary, fraction, get_shaper, per_result, score
 from .rewards.shaping import penalized
 from .sandboxed.records import Cause

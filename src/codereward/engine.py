@@ -32,6 +32,7 @@ from .tasks.model import Task
 from .tasks.samples import Sample
 
 if TYPE_CHECKING:
+    from .audit.taxonomy import Flag
     from .cache import ResultCache
 
 
@@ -185,7 +186,7 @@ class Engine:
         #    compile fails as its sandbox would fail it, without one.
         language = language_of(task.language)
         audited = self.audit and language.audited
-        static: list = []
+        static: list[list[Flag]] = []  # the static audit's flags, once computed
 
         def audit_meanwhile() -> None:
             if not static:  # once, whatever retries the execution takes
@@ -211,7 +212,8 @@ class Engine:
             audit_meanwhile()  # done already, unless the sandbox failed before it had the program
             result.flags = self.auditor.flags(task, result, static[0], events)
         if key is not None:
-            self.cache.put(key, result)  # type: ignore[union-attr]  # key is set only with a cache
+            assert self.cache is not None  # key is set only with a cache
+            self.cache.put(key, result)
         return result
 
     def _execute(self, task: Task, program: str, suite: SuitePayload, seconds: float, mode: Mode, *,

@@ -97,7 +97,10 @@ class Executor(Protocol):
         sandbox profile...): part of the result cache's key."""
         ...
 
-    stats: dict[str, int]
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters (executions, infra_retries, workers_restarted...), read by the engine."""
+        ...
 
     def start(self) -> None: ...
 

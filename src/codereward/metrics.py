@@ -6,6 +6,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .results import ErrorCause, Result, Status
 
@@ -20,7 +21,8 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
 
 
-def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100), elapsed: float | None = None) -> dict:
+def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100),
+              elapsed: float | None = None) -> dict[str, Any]:
     """pass@k over tasks (only k <= every task's sample count), status and outcome counts, throughput.
 
     Infra errors are excluded from pass@k's n and c (they say nothing about the sample) and counted apart.

@@ -24,9 +24,19 @@ class PreparedProgram:
 
 
 class Language(Protocol):
-    name: str
-    profile: str  # the sandbox profile that runs its programs
-    audited: bool  # whether the reward-hacking audit's rules (audit/) apply to its programs
+    # Read-only properties: a frozen dataclass (Python) implements them with its fields.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def profile(self) -> str:
+        """The sandbox profile that runs its programs."""
+        ...
+
+    @property
+    def audited(self) -> bool:
+        """Whether the reward-hacking audit's rules (audit/) apply to its programs."""
+        ...
 
     def prepare(self, program: str) -> PreparedProgram:
         """The program as the sandbox takes it. Never raises for a bad program: a program that does not

@@ -32,7 +32,8 @@ class ShapeContext:
 
 @runtime_checkable
 class Shaper(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only: a frozen dataclass (PerResult) implements it with a field
 
     def __call__(self, results: Sequence[Result], context: ShapeContext) -> Sequence[float | None]: ...
 
@@ -49,7 +50,8 @@ class PerResult:
 
 
 def per_result(fn: RewardFn, name: str | None = None) -> PerResult:
-    return PerResult(fn, name or getattr(fn, "__name__", "custom"))
+    fn_name: str = getattr(fn, "__name__", "custom")  # a callable object may have none
+    return PerResult(fn, name or fn_name)
 
 
 def _binary(result: Result) -> float:
