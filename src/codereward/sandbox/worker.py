@@ -21,10 +21,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 
 from ..errors import InfraError, IsolationError
-from ..executor import Execution
+from ..executor import Execution, ProcessStatus
 from ..sandboxed import wire
+from ..sandboxed.records import Record
 from .bwrap import ZYGOTE_ENV, SandboxSpec, check_bwrap, zygote_command
 
 START_TIMEOUT = 60.0
@@ -43,7 +45,7 @@ def _pipe(big: bool = False) -> tuple[int, int]:
     return r, w
 
 
-def _kill_and_reap(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+def _kill_and_reap(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGKILL the sandbox and wait (at most `timeout`) for it to be reaped.
 
     Our child is bubblewrap (the zygote itself under isolation "none"). Killing bubblewrap takes the whole
@@ -139,14 +141,15 @@ class Worker:
         del buf[: 4 + n]
         return payload
 
-    def _read_status(self, deadline: float) -> dict | None:
+    def _read_status(self, deadline: float) -> dict[str, Any] | None:
         sel = selectors.DefaultSelector()
         sel.register(self.status, selectors.EVENT_READ)
         try:
             while True:
                 frame = self._take_frame(self._status_buf)
                 if frame is not None:
-                    return json.loads(frame)
+                    status: dict[str, Any] = json.loads(frame)
+                    return status
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     return None
@@ -163,8 +166,8 @@ class Worker:
 
     # -- one execution ------------------------------------------------------------------------------
 
-    def run(self, header: dict, cand_payload: bytes | Callable[[], bytes], judge_key: str, judge_payload: bytes,
-            meanwhile: Callable[[], None] | None = None) -> Execution:
+    def run(self, header: dict[str, Any], cand_payload: bytes | Callable[[], bytes], judge_key: str,
+            judge_payload: bytes, meanwhile: Callable[[], None] | None = None) -> Execution:
         """Run one execution; raise InfraError if the sandbox broke (the caller restarts the worker).
 
         `judge_key` names the prepared test suite (a content hash of the tests in `judge_payload`): the sandbox keeps
@@ -189,7 +192,7 @@ class Worker:
         if new:
             pending.append((self.judge, memoryview(wire.frame(judge_payload))))
         records = bytearray()
-        status = None
+        status: ProcessStatus | None = None
         limit = time.monotonic() + float(header["time"]) + float(header.get("grace", 1.0)) + 10.0
         sel = self._sel
         out: dict[int, memoryview] = {}
@@ -267,7 +270,7 @@ class Worker:
         events = self._drain_events()
         if status.get("lost"):
             self._templates.pop(judge_key, None)
-        parsed: list[dict] = []
+        parsed: list[Record] = []
         while True:
             frame = self._take_frame(records)
             if frame is None:
@@ -278,7 +281,7 @@ class Worker:
                 break
             if type(recs) is list:
                 parsed.extend(r for r in recs if type(r) is dict)
-        return Execution(parsed, status, truncated=bool(records), events=events)  # type: ignore[arg-type]
+        return Execution(parsed, status, truncated=bool(records), events=events)
 
     def _drain_events(self) -> bytes:
         """Everything the finished candidate wrote to the events pipe (it is dead: nothing more comes).

@@ -54,7 +54,7 @@ MAX_SUITE_REFS = 8192  # suite payloads kept `ray.put` on the driver
 @dataclass(eq=False)
 class _Pending:
     job: Job  # with its suite's payload left out: the node has it, or gets it by reference
-    future: Future = field(default_factory=Future)
+    future: Future[Execution] = field(default_factory=Future)
     attempts: int = 0
 
 

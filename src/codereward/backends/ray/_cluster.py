@@ -112,8 +112,9 @@ class Cluster:
         cpus = self.actor_cpus if self.actor_cpus is not None else min(workers, node_cpus)
         self._n_actors += 1
         name = f"codereward-{self.pool_id}-{node['NodeID'][:8]}-{self._n_actors}"
-        # Threaded actor: several batches (`inflight`) feed one pool.
-        handle = ray.remote(NodePool).options(
+        # Threaded actor: several batches (`inflight`) feed one pool. Any, as Actor.handle: Ray types an actor
+        # method's .remote() only for methods decorated with @ray.method.
+        handle: Any = ray.remote(NodePool).options(
             name=name, num_cpus=cpus, max_concurrency=max(8, 4 * self.inflight), max_restarts=0,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node["NodeID"], soft=False),
         ).remote({**self.node_options, "workers": workers})
