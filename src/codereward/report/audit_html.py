@@ -32,7 +32,7 @@ class AuditedSample:
     program: str
 
 
-def _bar_chart(counts: dict[Category, Counter]) -> str:
+def _bar_chart(counts: dict[Category, Counter[Severity]]) -> str:
     """Horizontal stacked bars: one row per category, segments per severity."""
     cats = list(Category)
     width, label_w, row_h = 720, 150, 26
@@ -41,7 +41,7 @@ def _bar_chart(counts: dict[Category, Counter]) -> str:
     rows = []
     for i, cat in enumerate(cats):
         y = 10 + i * row_h
-        x = label_w
+        x: float = label_w
         rows.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="lbl">{cat.value}</text>')
         for sev in (Severity.HIGH, Severity.MEDIUM, Severity.LOW):
             n = counts.get(cat, Counter())[sev]
@@ -111,14 +111,14 @@ def _sample_block(s: AuditedSample, formatter_css: list[str]) -> str:
 
 def render(samples: Sequence[AuditedSample], gap: GapReport | None, *, title: str = "codereward audit",
            worst: int = 20) -> str:
-    counts: dict[Category, Counter] = {}
+    counts: dict[Category, Counter[Severity]] = {}
     for s in samples:
         for f in s.result.flags or []:
             counts.setdefault(f.category, Counter())[f.severity] += 1
     audited = [s for s in samples if s.result.flags is not None]
     flagged = [s for s in audited if any(f.severity is Severity.HIGH for f in s.result.flags or [])]
 
-    def badness(s: AuditedSample) -> tuple:
+    def badness(s: AuditedSample) -> tuple[int, int, int]:
         fl = s.result.flags or []
         return (-max((f.severity.rank for f in fl), default=-1), -len(fl), s.index)
 

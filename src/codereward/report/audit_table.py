@@ -26,7 +26,7 @@ def _held_out_passed(s: SampleGap) -> str:
 
 def category_table(results: Sequence[Result]) -> Table:
     """Samples flagged per category and severity (a sample counts once per cell), with one example."""
-    counts: dict[Category, Counter] = {c: Counter() for c in Category}
+    counts: dict[Category, Counter[Severity]] = {c: Counter() for c in Category}
     example: dict[Category, tuple[int, Flag]] = {}
     for i, r in enumerate(results):
         seen: set[tuple[Category, Severity]] = set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -76,7 +77,7 @@ def status_line(result: Result) -> Text:
     return line
 
 
-def summary_table(summary: dict, out: str | None = None) -> Table:
+def summary_table(summary: dict[str, Any], out: str | None = None) -> Table:
     """pass@k, status counts, outcome counts and throughput of a `metrics.summarize(...)` dict."""
     table = Table(title="Summary", title_justify="left", show_header=False, expand=False)
     table.add_column("metric", style="bold")
@@ -146,7 +147,7 @@ def demo_table(rows: Sequence[tuple[str, Result]]) -> Table:
     return table
 
 
-def demo_report(summary: dict, rows: Sequence[tuple[str, Result]], canonical: tuple[int, int],
+def demo_report(summary: dict[str, Any], rows: Sequence[tuple[str, Result]], canonical: tuple[int, int],
                 out: str | None = None) -> Group:
     """What `codereward demo` prints: the summary, the canonical pass count, then the bad samples."""
     passed, total = canonical
@@ -158,8 +159,8 @@ def demo_report(summary: dict, rows: Sequence[tuple[str, Result]], canonical: tu
     return Group(summary_table(summary, out), line, line2, Text(""), demo_table(rows))
 
 
-def demo_json(summary: dict, rows: Sequence[tuple[str, Result]], canonical: tuple[int, int],
-              out: str | None = None) -> dict:
+def demo_json(summary: dict[str, Any], rows: Sequence[tuple[str, Result]], canonical: tuple[int, int],
+              out: str | None = None) -> dict[str, Any]:
     """`codereward demo --json`: the same report as one JSON-ready dict."""
     bundled = []
     for label, r in rows:
