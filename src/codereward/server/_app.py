@@ -14,7 +14,7 @@ import asyncio
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,8 +29,8 @@ from ._runcode import router as runcode_router
 from ._service import EvalService, ServiceError
 from ._settings import ServerSettings
 
-_Send = Any
-_Receive = Any
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
@@ -50,10 +50,10 @@ class BodyLimit:
     drain_seconds = 30.0  # total time spent discarding one body
     drain_idle = 5.0  # longest wait for the next piece of the body while discarding
 
-    def __init__(self, app: Any, limit: int, service: EvalService) -> None:
+    def __init__(self, app: ASGIApp, limit: int, service: EvalService) -> None:
         self.app, self.limit, self.service = app, limit, service
 
-    async def __call__(self, scope: dict, receive: _Receive, send: _Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -61,7 +61,7 @@ class BodyLimit:
         known = path in _PATHS
         status = {"code": 500}
 
-        async def counting_send(message: dict) -> None:
+        async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
@@ -96,7 +96,7 @@ class BodyLimit:
                 return
             replayed = False
 
-            async def replay() -> dict:
+            async def replay() -> Message:
                 nonlocal replayed
                 if not replayed:
                     replayed = True
@@ -108,7 +108,7 @@ class BodyLimit:
             with self.service.metrics.lock:
                 self.service.metrics.requests[(path if known else "other", status["code"])] += 1
 
-    async def _discard(self, receive: _Receive) -> bool | None:
+    async def _discard(self, receive: Receive) -> bool | None:
         """Read the rest of the body without keeping it. True: it ended; False: a bound was reached first;
         None: the client went away."""
         loop = asyncio.get_running_loop()
@@ -129,7 +129,7 @@ class BodyLimit:
                 return True
         return False
 
-    async def _too_large(self, scope: dict, receive: _Receive, send: _Send, *, close: bool) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, *, close: bool) -> None:
         mb = self.limit / (1 << 20)
         response = JSONResponse({"detail": f"request body larger than {mb:g} MiB (--max-body-mb): split the batch"},
                                 status_code=413, headers={"Connection": "close"} if close else None)
@@ -153,7 +153,7 @@ class _Unauthorized(Exception):
     pass
 
 
-def _field_errors(exc: RequestValidationError) -> tuple[int, dict]:
+def _field_errors(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         e = next(e for e in errors if e.get("type") == "json_invalid")

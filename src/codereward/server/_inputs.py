@@ -59,10 +59,11 @@ def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task]) -> t
         except ValidationError as e:
             raise validation_error(e, prefix=f"{where}.task") from None
     elif sample.task_id is not None:
-        task = tasks.get(sample.task_id)  # type: ignore[assignment]
-        if task is None:
+        found = tasks.get(sample.task_id)
+        if found is None:
             hint = "the server was started without a dataset" if not tasks else f"{len(tasks)} tasks are loaded"
             raise InputError(f"unknown task_id {sample.task_id!r} ({hint})", field=f"{where}.task_id")
+        task = found
     else:
         task = task_from_label(sample.ground_truth, tasks, f"{where}.ground_truth")
     task = with_time_limit(task, sample.time_limit)
@@ -81,7 +82,7 @@ class _PlainUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only plain data is accepted")
 
 
-def decode_tests(tests: Any, field: str = "tests") -> list:
+def decode_tests(tests: Any, field: str = "tests") -> list[Any]:
     """open-instruct's test encodings: a list, a JSON string, or base64(zlib(pickle(list)))."""
     if not tests:
         return []

@@ -9,16 +9,16 @@ with reward null; the compatible APIs, whose clients can only take numbers, answ
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
 from ..errors import InputError
-from ..integrations.extract import response_text
+from ..integrations.extract import extract_code, response_text
 from ..results import Outcome, Result, Status
 from ..rewards import score
 from ..tasks import labels
-from ._inputs import decode_tests, extract_code, resolve_sample, task_from_label
+from ._inputs import decode_tests, resolve_sample, task_from_label
 from ._schemas import (
     EvaluateRequest,
     EvaluateResponse,
@@ -37,7 +37,8 @@ class InfraFailure(ServiceError):
 
 
 def get_service(request: Request) -> EvalService:
-    return request.app.state.service
+    service: EvalService = request.app.state.service
+    return service
 
 
 Service = Annotated[EvalService, Depends(get_service)]
@@ -54,7 +55,7 @@ def _refuse_errors(results: list[Result], service: EvalService) -> None:
 
 
 @router.post("/v1/evaluate", response_model=EvaluateResponse, tags=["native"])
-async def evaluate(body: EvaluateRequest, service: Service) -> dict:
+async def evaluate(body: EvaluateRequest, service: Service) -> dict[str, Any]:
     """Evaluate many samples; results in input order, with per-test outcomes. Status `error` (reward
     null) marks an infrastructure failure or a broken task, never a candidate's failure."""
     pairs = [resolve_sample(s, i, service.tasks) for i, s in enumerate(body.samples)]
@@ -66,7 +67,7 @@ async def evaluate(body: EvaluateRequest, service: Service) -> dict:
 
 
 @router.post("/get_reward", response_model=RewardResponse, tags=["openrlhf"])
-async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict:
+async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict[str, Any]:
     """OpenRLHF `--remote_rm_url`: `query` (prompt + response), `prompts`, `labels` (the tests, in the
     label format). Code is extracted from the response; reward per sample, plus pass rates in extra_logs."""
     n = len(body.query)
@@ -83,15 +84,16 @@ async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict:
         pairs.append((task, labels.label_program(task, extract_code(response_text(query, prompt)))))
     results = await service.run_batch(pairs)
     _refuse_errors(results, service)
-    # Rollouts of one prompt form a group (for a group shaper); no error result reaches here.
-    rewards = [float(v) for v in score(results, service.settings.reward, groups=body.prompts)]  # type: ignore[arg-type]
+    # Rollouts of one prompt form a group (for a group shaper); no error result reaches here, so no reward is None.
+    rewards = [float(v) for v in score(results, service.settings.reward, groups=body.prompts) if v is not None]
+    assert len(rewards) == len(results)
     # extra_logs values must be numbers: OpenRLHF turns each into a tensor for its logs.
     return {"rewards": rewards, "scores": rewards,
             "extra_logs": {"pass_rate": [r.n_passed / r.n_tests if r.n_tests else 0.0 for r in results],
                            "all_passed": [1.0 if r.passed else 0.0 for r in results]}}
 
 
-async def _test_program(body: TestProgramRequest, service: Service, stdio: bool) -> dict:
+async def _test_program(body: TestProgramRequest, service: Service, stdio: bool) -> dict[str, Any]:
     tests = decode_tests(body.tests)
     if not tests:
         return {"results": [], "runtimes": []}
@@ -116,12 +118,12 @@ async def _test_program(body: TestProgramRequest, service: Service, stdio: bool)
 
 
 @router.post("/test_program", response_model=TestProgramResponse, tags=["open-instruct"])
-async def test_program(body: TestProgramRequest, service: Service) -> dict:
+async def test_program(body: TestProgramRequest, service: Service) -> dict[str, Any]:
     """Open-Instruct's code verifier: `program` + assert `tests` -> results (0/1 per test) and runtimes."""
     return await _test_program(body, service, stdio=False)
 
 
 @router.post("/test_program_stdio", response_model=TestProgramResponse, tags=["open-instruct"])
-async def test_program_stdio(body: TestProgramRequest, service: Service) -> dict:
+async def test_program_stdio(body: TestProgramRequest, service: Service) -> dict[str, Any]:
     """Open-Instruct's stdio verifier: `tests` are {"input", "output"} pairs."""
     return await _test_program(body, service, stdio=True)

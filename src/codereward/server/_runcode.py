@@ -26,7 +26,7 @@ from fastapi import APIRouter
 
 from ..engine import Engine
 from ..results import Outcome, Status
-from ..tasks.model import CallSuite, Limits, Task
+from ..tasks.model import CallCase, CallSuite, Limits, Task
 from ._routes import Service
 from ._schemas import CommandRunResult, RunCodeRequest, RunCodeResponse
 
@@ -106,7 +106,7 @@ class _Tasks:
             if hit is None:
                 hit = self._by_memory[memory_mb] = Task(
                     id="run_code", entry_point=ENTRY, limits=Limits(memory_mb=memory_mb),
-                    tests=CallSuite(cases=[{"args": [], "expected": None}]))
+                    tests=CallSuite(cases=[CallCase(args=[], expected=None)]))
             return hit
 
 
@@ -120,11 +120,11 @@ def _program(req: RunCodeRequest) -> str:
     return f"_ARGS = {args!r}\n{_RUNNER}"
 
 
-def _sandbox_error(message: str) -> dict:
+def _sandbox_error(message: str) -> dict[str, Any]:
     return RunCodeResponse(status="SandboxError", message=message).model_dump()
 
 
-def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict:
+def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict[str, Any]:
     """Run one program (on a server pool thread) and shape SandboxFusion's RunCodeResponse."""
     default_mb = Limits().memory_mb
     memory = default_mb if req.memory_limit_MB <= 0 else min(max(req.memory_limit_MB, MEMORY_MB[0]), MEMORY_MB[1])
@@ -156,7 +156,7 @@ def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict:
 
 
 @router.post("/run_code", response_model=RunCodeResponse, tags=["sandboxfusion"])
-async def run_code(body: RunCodeRequest, service: Service) -> dict:
+async def run_code(body: RunCodeRequest, service: Service) -> dict[str, Any]:
     """SandboxFusion's /run_code for `language: python`; other languages get a SandboxError answer."""
     if body.language not in ("python", "python3"):
         return _sandbox_error(f"language {body.language!r} is not supported: codereward runs python only")

@@ -19,7 +19,7 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from ..backends import create_engine
 from ..cache import ResultCache
@@ -31,6 +31,7 @@ from ._settings import ServerSettings
 
 log = logging.getLogger("codereward.server")
 RATE_WINDOW = 60.0  # seconds over which executions/s is measured for /metrics
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -173,19 +174,20 @@ class EvalService:
     def _admit(self, n: int) -> None:
         s = self.settings
         with self._lock:
-            reason = None
+            refusal: tuple[str, ServiceError] | None = None  # (reason for /metrics, the error)
             if self.draining:
-                reason, exc = "draining", Draining("the server is shutting down; send this request to another "
-                                                   "server or retry", retry_after=s.retry_after)
+                refusal = "draining", Draining("the server is shutting down; send this request to another "
+                                               "server or retry", retry_after=s.retry_after)
             elif n > s.max_queue:
-                reason, exc = "too_large", BatchTooLarge(f"the request holds {n} samples, more than the server's "
-                                                         f"whole queue ({s.max_queue}): split it")
+                refusal = "too_large", BatchTooLarge(f"the request holds {n} samples, more than the server's "
+                                                     f"whole queue ({s.max_queue}): split it")
             elif self._depth + n > s.max_queue:
-                reason, exc = "queue_full", QueueFull(f"queue full ({self._depth} of {s.max_queue} samples "
-                                                      f"pending); retry later", retry_after=s.retry_after)
-            if reason is None:
+                refusal = "queue_full", QueueFull(f"queue full ({self._depth} of {s.max_queue} samples "
+                                                  f"pending); retry later", retry_after=s.retry_after)
+            if refusal is None:
                 self._depth += n
                 return
+        reason, exc = refusal
         with self.metrics.lock:
             self.metrics.rejected[reason] += 1
         raise exc
@@ -194,14 +196,14 @@ class EvalService:
         with self._lock:
             self._depth -= n
 
-    def _run_one(self, job: Callable[[], Any], accepted: float) -> Any:
+    def _run_one(self, job: Callable[[], T], accepted: float) -> T:
         out = job()
         for result in out if isinstance(out, list) else [out]:
             if isinstance(result, Result):
                 self.metrics.record(result, time.monotonic() - accepted)
         return out
 
-    async def run_jobs(self, jobs: list[Callable[[], Any]], samples: int | None = None) -> list[Any]:
+    async def run_jobs(self, jobs: list[Callable[[], T]], samples: int | None = None) -> list[T]:
         """Run blocking jobs on the pool through the admission queue; results in input order. `samples`:
         how many samples the jobs hold together (default: one each), which is what the queue counts."""
         if not jobs:
@@ -214,12 +216,15 @@ class EvalService:
             self._release(n)
             raise Draining("the server is not running", retry_after=self.settings.retry_after)
         accepted = time.monotonic()
-        futures: list[Future] = []
+        futures: list[Future[T]] = []
         try:
             for job, share in zip(jobs, shares):
                 f = pool.submit(self._run_one, job, accepted)
-                # When run or cancelled, so the depth never leaks.
-                f.add_done_callback(lambda _, share=share: self._release(share))
+
+                def release(_: Future[T], share: int = share) -> None:  # when run or cancelled: no depth leaks
+                    self._release(share)
+
+                f.add_done_callback(release)
                 futures.append(f)
         except RuntimeError:  # the pool shut down between admission and submission
             self._release(sum(shares[len(futures):]))
@@ -231,8 +236,9 @@ class EvalService:
         if abort is None:
             return list(await gathered)
         waiter = asyncio.ensure_future(abort.wait())
+        racing: set[asyncio.Future[Any]] = {gathered, waiter}
         try:
-            done, _ = await asyncio.wait({gathered, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
         if gathered not in done:
