@@ -72,10 +72,11 @@ def check(
     reward, tests...). Exit status 0 when the check ran (passed or failed), 1 when its status is [i]error[/]
     (the sandbox broke, not the candidate), 2 on a usage or input error.
     """
-    if (solution is None) == (completion is None):
+    path = solution or completion
+    if path is None or (solution is not None and completion is not None):
         raise typer.BadParameter("give exactly one of them", param_hint="'--solution' / '--completion'")
     with edge():
-        code = read_code(solution or completion)  # type: ignore[arg-type]
+        code = read_code(path)
         tasks = load_tasks(dataset, data_file, tasks_file)
         if task_id not in tasks:
             raise unknown_task_error(task_id, tasks, field="--task")
@@ -142,7 +143,7 @@ def eval_(
         engine = make_engine(workers, isolation, time_limit, fail_fast, audit=not no_audit, backend=backend,
                              dedupe=not no_dedupe)
         results, elapsed = evaluate(engine, tasks, samples, out, shaped)
-    summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # k parsed by _ks
+    summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # typer passes parse_ks's tuple
     if json_out:
         print_json({**summary, "out": str(out)})
     else:

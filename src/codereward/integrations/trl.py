@@ -82,6 +82,7 @@ def codereward_reward(
             return await asyncio.to_thread(score, prompts, completions, kwargs)
         fn: Callable[..., Any] = reward_func
     else:
+        # Not async, unlike its twin above: mypy wants one signature for both definitions of a name.
         def reward_func(prompts: Any = None, completions: Sequence[Any] = (),  # type: ignore[misc]
                         completion_ids: Any = None, **kwargs: Any) -> RewardList:
             return score(prompts, completions, kwargs)
