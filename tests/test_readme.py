@@ -466,7 +466,7 @@ def ray_session(cli_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
 
 def is_slow(command: rb.Command) -> bool:
     argv = argv_of(command.code)[1]
-    return (is_serve(command) or argv[:1] in (["curl"], ["scripts/demo.sh"], [".venv/bin/pytest"])
+    return (is_serve(command) or argv[:1] in (["curl"], ["scripts/demo.sh"], [".venv/bin/pytest"], [".venv/bin/mypy"])
             or command.block == ray_block() or "HumanEvalPlus" in command.code)
 
 
@@ -527,6 +527,11 @@ def test_readme_command(command: rb.Command, cli_env: dict[str, str], tmp_path: 
         assert "canonical solutions passed: 164/164" in p.stdout, p.stdout
         rejected = re.search(r"bundled bad samples rejected: (\d+)/(\d+)", p.stdout)
         assert rejected and rejected[1] == rejected[2], p.stdout
+        return
+
+    if argv[:1] == [".venv/bin/mypy"]:  # the type checker, over this tree, as scripts/test.sh runs it
+        needs_venv()
+        assert_ran(sh(command.source, cli_env, ROOT, timeout=600))
         return
 
     if argv[:1] == [".venv/bin/pytest"]:
