@@ -122,10 +122,13 @@ def decide(task_id: str, plan: TestPlan | None, ex: Execution, *, invalid: Colle
     return _status(task_id, tests, invalid, ended=any("end" in r for r in records), status=status)
 
 
+_CAUSES = {c.value: c for c in Cause}  # a dict lookup: Cause(value) costs an enum call per test
+
+
 def _outcome(rec: Record, status: ProcessStatus, c_sig: int | None) -> tuple[Outcome, str, Cause]:
-    try:
-        cause = Cause(rec.get("c", ""))
-    except ValueError:
+    c = rec.get("c")
+    cause = _CAUSES.get(c) if type(c) is str else None  # any other JSON value is a malformed record
+    if cause is None:
         return Outcome.RUNTIME_ERROR, "malformed record from the judge", Cause.MALFORMED_REPLY
     detail = str(rec.get("d", ""))
     if cause is Cause.KILLED:  # a stdio program's process, killed: the judge knows by which signal
