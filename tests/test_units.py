@@ -114,8 +114,8 @@ def ex(records, status):
      {**OK_STATUS, "c_sig": 11}, Status.FAILED, ["passed", "runtime_error", "skipped"]),
     ([PLAN, rec(0), rec(1, "candidate_gone"), rec(2, "not_run"), {"end": 1}],
      {**OK_STATUS, "c_sig": 9, "c_cpu": 2.5}, Status.FAILED, ["passed", "time_limit", "skipped"]),
-    ([PLAN, rec(0), rec(1, "bogus"), rec(2), {"end": 1}], OK_STATUS, Status.FAILED,
-     ["passed", "runtime_error", "passed"]),
+    ([PLAN, rec(0), rec(1, "bogus"), rec(2, ["not", "a", "cause"]), {"end": 1}], OK_STATUS, Status.FAILED,
+     ["passed", "runtime_error", "runtime_error"]),
     ([PLAN, rec(0, "killed", s=25), rec(1, "killed", s=9, cpu=0.0), rec(2, "killed", s=24), {"end": 1}], OK_STATUS,
      Status.FAILED, ["output_limit", "runtime_error", "time_limit"]),
 ])
