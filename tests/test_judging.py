@@ -255,3 +255,31 @@ def test_the_host_parses_test_code_under_its_lock(monkeypatch):
     monkeypatch.setattr(pyast, "parse", lambda source: calls.append(source) or real(source))
     build_suite(load_humaneval()["HumanEval/0"])
     assert calls, "the suite was parsed without the lock"
+
+
+# -- per-test options (what pass matrices are built with) ---------------------------------------------------
+
+
+def test_a_test_that_hangs_fails_alone_and_the_caller_runs_the_rest_again(engine):
+    task = assert_task("assert candidate(1) == 1\nassert candidate(2) == 2\nassert candidate(3) == 3",
+                       tid="t/per-test")
+    program = "def f(x):\n    while x == 2:\n        pass\n    return x\n"
+    first = engine.execute(task, program, test_time=0.2)
+    assert [t.outcome for t in first.tests] == [Outcome.PASSED, Outcome.TIME_LIMIT, Outcome.SKIPPED]
+    assert first.result.time < 2.0  # the execution's own limit (3 s) did not have to run out
+    rest = engine.execute(task, program, test_time=0.2, only=[2])
+    assert [t.cause for t in rest.tests] == [Cause.NOT_RUN, Cause.NOT_RUN, Cause.PASSED]
+
+
+def test_values_record_what_each_tests_call_returned(engine):
+    task = assert_task("assert candidate(1) == 1\nassert candidate(2) == 5\nassert candidate(3) == 3\n"
+                       "assert candidate(None) == 0", tid="t/values")
+    out = engine.execute(task, "def f(x):\n    return (x, [x]) if x != 3 else 1 / 0\n", values=True)
+    assert [t.outcome for t in out.tests] == [Outcome.WRONG_ANSWER, Outcome.WRONG_ANSWER, Outcome.RUNTIME_ERROR,
+                                              Outcome.WRONG_ANSWER]
+    assert out.values == [(1, [1]), (2, [2]), None, (None, [None])]  # None: the call did not return
+
+
+def test_outputs_result_has_tests_property(engine):
+    out = engine.execute(assert_task("assert candidate(1) == 1", tid="t/prop"), "def f(x):\n    return x\n")
+    assert out.tests == out.result.tests and out.result.status is Status.PASSED

@@ -17,12 +17,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .audit import Auditor
 from .errors import InfraError, TaskError, UsageError
 from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
-from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep, values
+from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep
+from .judge.prepare import values as values_of
 from .judge.verdict import compile_failure, decide, sandbox_error, task_error
 from .languages import PreparedProgram, language_of
 from .results import ErrorCause, Outputs, Result
@@ -155,13 +156,30 @@ class Engine:
         """Run a program in collect mode: per call case its return value, per stdio case its stdout."""
         if task.tests.kind == "assert":
             raise UsageError("outputs() needs call or stdio tests: assert tests have no per-case output")
+        return self.execute(task, program, mode="collect", time_limit=time_limit)
+
+    def execute(self, task: Task, program: str, *, mode: Mode = "judge", time_limit: float | None = None,
+                test_time: float = 0.0, only: Sequence[int] | None = None, values: bool = False) -> Outputs:
+        """One execution judged test by test, for what builds on verdicts per test (select/: pass matrices):
+        no cache, no dedupe, no audit. `test_time`: seconds each test may take (a test past it fails with
+        `time_limit` and the ones after it are not run); `only`: run just these tests; `values`: record
+        what each test's call returned (Outputs.values, None where it did not return)."""
+        invalid: frozenset[int] = frozenset()
         try:
-            suite, plan = self.prep.raw_suite(task)
-            ex = self._execute(task, program, suite, time_limit or task.limits.time, "collect")
-        except (InfraError, TaskError) as e:
+            if mode == "collect":  # no expectations needed: no reference run
+                (suite, plan), seconds = self.prep.raw_suite(task), task.limits.time
+            else:
+                prep = self.prep.get(task)
+                suite, plan, invalid, seconds = prep.suite, prep.plan, prep.invalid, prep.time_limit
+            ex = self._execute(task, program, suite, time_limit or seconds, mode,
+                               options={"test_time": test_time, "only": tuple(only) if only is not None else None,
+                                        "values": values})
+        except TaskError as e:
+            return Outputs(task_error(task.id, str(e)), [])
+        except InfraError as e:
             return Outputs(sandbox_error(task.id, f"sandbox failure: {e}"), [])
-        result = decide(task.id, plan, ex)
-        return Outputs(result, values(ex, len(result.tests)))
+        result = decide(task.id, plan, ex, invalid=invalid)
+        return Outputs(result, values_of(ex, len(result.tests)))
 
     # -- one sample -----------------------------------------------------------------------------------
 
@@ -218,12 +236,13 @@ class Engine:
 
     def _execute(self, task: Task, program: str, suite: SuitePayload, seconds: float, mode: Mode, *,
                  prepared: PreparedProgram | None = None, meanwhile: Callable[[], None] | None = None,
-                 sample: bool = False) -> Execution:
+                 sample: bool = False, options: dict[str, Any] | None = None) -> Execution:
         """One execution of `program` against `suite` on the executor; InfraError if the sandbox broke.
-        `sample`: a candidate's run, with the engine's fail-fast and audit (not a reference's)."""
+        `sample`: a candidate's run, with the engine's fail-fast and audit (not a reference's); `options`:
+        the Job's per-test options (test_time, only, values)."""
         language = language_of(task.language)
         job = Job(suite, prepared.payload if prepared is not None else b"", seconds, limits_of(task.limits),
                   task.entry_point or "", mode, sample and self.fail_fast, sample and self.audit and language.audited,
-                  language.profile)
+                  language.profile, **(options or {}))
         return self.executor.execute(job, meanwhile=meanwhile,
                                      program=None if prepared else lambda: language.prepare(program).payload)

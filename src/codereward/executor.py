@@ -46,6 +46,10 @@ class Job:
     fail_fast: bool = False  # stop at the first failing test (the rest are recorded as not run)
     audit: bool = True  # the candidate writes runtime audit events (audit/)
     profile: str = "python"  # the sandbox profile that runs it (sandbox/bwrap.py PROFILES)
+    test_time: float = 0.0  # seconds each test may take (0: only the execution's limit); past it the test fails
+    #                         `time_limit` and the tests after it are not run (the caller runs them again)
+    only: tuple[int, ...] | None = None  # run just these tests, by index (the others are `not_run`)
+    values: bool = False  # record what each test's call returned, when it returned (Execution records "v")
 
 
 _LIMITS: dict[int, tuple[Limits, dict[str, Any]]] = {}

@@ -137,8 +137,13 @@ def _flag(d: dict[str, Any]) -> Flag:
 
 @dataclass(frozen=True, slots=True)
 class Outputs:
-    """A program run in collect mode (Engine.outputs): what it returned (call tests) or printed (stdio
-    tests) per case, None where it gave nothing, and how each case went (`passed`: it answered)."""
+    """An execution's result and, per test, the value it gave: in collect mode (Engine.outputs) what a call
+    case returned or a stdio case printed; with Engine.execute(values=True) what each test's call returned.
+    None where there is none."""
 
     result: Result
     values: list[Any]
+
+    @property
+    def tests(self) -> list[TestResult]:
+        return self.result.tests

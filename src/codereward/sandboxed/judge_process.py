@@ -18,7 +18,7 @@ from . import seccomp, wire
 from .candidate import close_fds_except
 from .proxy import Proxy
 from .records import Recorder
-from .suites import SUITES, Suite, SuiteBroken
+from .suites import SUITES, Options, Suite, SuiteBroken
 
 
 def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[str, Any], sock: int,
@@ -31,8 +31,11 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
             rec.broken(*broken)
         else:
             assert suite is not None  # template_main sets one of the two
-            proxy = Proxy(sock, time.monotonic() + float(msg["time"]), bool(msg.get("fail_fast")))
-            suite.run(proxy, rec, bool(msg.get("collect")))
+            proxy = Proxy(sock, time.monotonic() + float(msg["time"]), bool(msg.get("fail_fast")),
+                          float(msg.get("test_time") or 0.0))
+            only = msg.get("only")
+            suite.run(proxy, rec, Options(bool(msg.get("collect")), bool(msg.get("values")),
+                                          frozenset(only) if only is not None else None))
             rec.end()
     except SuiteBroken as e:
         rec.broken("suite", str(e))
@@ -53,7 +56,8 @@ def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int)
     verdicts its state can ever touch are that task's own, which its tests decide anyway; the candidate
     still cannot reach it except by returning plain values.
 
-    Protocol on `ctl` (a unix socket to the zygote): receive {"time", "fail_fast", "collect"} + the fd of a
+    Protocol on `ctl` (a unix socket to the zygote): receive {"time", "fail_fast", "collect", "values",
+    "test_time", "only"} + the fd of a
     socket to the candidate; answer {"done", "gone"} when the execution's records are written ("gone": the
     candidate stopped answering). Never returns.
     """

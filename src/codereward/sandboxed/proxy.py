@@ -68,14 +68,23 @@ def safe_repr(value: object) -> str:
 class Proxy:
     """Callable handed to the tests in place of the candidate's function."""
 
-    def __init__(self, sock: int, deadline: float, fail_fast: bool = False) -> None:
-        self.sock, self.deadline, self.fail_fast = sock, deadline, fail_fast
+    def __init__(self, sock: int, deadline: float, fail_fast: bool = False, test_time: float = 0.0) -> None:
+        self.sock, self.fail_fast, self.test_time = sock, fail_fast, test_time
+        self.end = self.deadline = deadline  # the execution's deadline, and the current test's
         self.broken: Stopped | None = None
         # Calls sent ahead whose replies are not taken yet, by their keys (plan.Unit.key).
         self.ahead: collections.deque[bytes | None] = collections.deque()
         self.last: object = None
+        self.returned = False  # a call of the current test returned a value (`last`)
         self.answered = 0  # call replies taken: a test that fails before this grows failed on its own
         self.maxrss = 0
+
+    def start_test(self) -> None:
+        """A test begins: nothing returned yet, and with a per-test time limit, its own deadline (a test that
+        hangs the candidate fails alone; the host runs the tests after it again, in a fresh candidate)."""
+        self.last, self.returned = None, False
+        if self.test_time:
+            self.deadline = min(self.end, time.monotonic() + self.test_time)
 
     def send(self, msg: list[object]) -> None:
         try:
@@ -128,7 +137,7 @@ class Proxy:
         tag = reply[0]
         self.answered += 1
         if tag == "ok" and len(reply) == 3:
-            self.last = reply[1]
+            self.last, self.returned = reply[1], True
             return reply[1]
         if tag == "oom":
             raise OutOfMemory()

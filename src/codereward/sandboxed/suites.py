@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from . import compare, plan, wire
 from .proxy import CandidateError, OutOfMemory, Proxy, Stopped, TestFault, safe_repr
@@ -21,7 +21,19 @@ if TYPE_CHECKING:
 
 STOPPED = "not run: the candidate stopped answering"
 FAIL_FAST = "not run: stopped at the first failure (fail-fast)"
+NOT_ASKED = "not run: not among the tests asked for"
 BATCH = 64  # call cases sent to the candidate per message
+
+
+class Options(NamedTuple):
+    """How to run a suite this time (from the execution's header)."""
+
+    collect: bool = False  # call and stdio tests: record each output instead of comparing it
+    values: bool = False  # also record what each test's call returned ("v"), when it returned
+    only: frozenset[int] | None = None  # run just these tests (the others are not run)
+
+
+DEFAULT = Options()
 
 
 class SuiteBroken(BaseException):
@@ -31,7 +43,12 @@ class SuiteBroken(BaseException):
 class Suite(Protocol):
     names: list[str]
 
-    def run(self, proxy: Proxy, rec: Recorder, collect: bool) -> None: ...
+    def run(self, proxy: Proxy, rec: Recorder, opts: Options) -> None: ...
+
+
+def _value(proxy: Proxy, opts: Options) -> dict[str, object]:
+    """The "v" fact of a test record: what the test's call returned, when asked for and it returned."""
+    return {"v": wire.dumps(proxy.last).decode()} if opts.values and proxy.returned else {}
 
 
 def _loaded(proxy: Proxy, rec: Recorder, n: int) -> bool:
@@ -88,7 +105,7 @@ class AssertSuite:
             batch = self.batches[k] = (wire.dumps(["calls", [u.ahead for u in run]]), [u.key for u in run])
         return batch
 
-    def run(self, proxy: Proxy, rec: Recorder, collect: bool = False) -> None:
+    def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         ns = self.ns  # shared by this task's executions, one after another (see judge_process)
         rec.plan(self.names)
         if not _loaded(proxy, rec, len(self.names)):
@@ -106,8 +123,14 @@ class AssertSuite:
                     rec.test(i, charged[0], 0.0, proxy.maxrss, charged[1])
                     i += 1
                 continue
+            if is_test and opts.only is not None and i not in opts.only:
+                rec.test(i, Cause.NOT_RUN, 0.0, proxy.maxrss, NOT_ASKED)
+                i += 1
+                continue
             t0 = time.monotonic()
-            cause, detail = self._unit(k, compiled, ahead, proxy)
+            proxy.start_test()
+            # A subset of the tests runs call by call: what a run sent ahead assumes every test of it runs.
+            cause, detail = self._unit(k, compiled, ahead if opts.only is None else None, proxy)
             if not is_test:
                 if cause is Cause.PASSED:
                     continue
@@ -117,7 +140,7 @@ class AssertSuite:
                     raise SuiteBroken(f"test set-up statement failed: {detail}")
                 charged = (Cause.TEST_RAISED if own else cause, f"a test set-up statement failed: {detail}")
                 continue
-            rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail)
+            rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail, **_value(proxy, opts))
             i += 1
             if proxy.broken is not None or (cause is not Cause.PASSED and proxy.fail_fast):
                 break
@@ -127,7 +150,6 @@ class AssertSuite:
 
     def _unit(self, k: int, compiled: types.CodeType, ahead: list[object] | None, proxy: Proxy) -> tuple[Cause, str]:
         """Run one statement of check's body: what happened."""
-        proxy.last = None
         answered = proxy.answered
         try:
             if ahead is not None and not proxy.ahead and proxy.broken is None:
@@ -163,43 +185,49 @@ class CallSuite:
         self.atol, self.rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         self.names = [f"case {i}" for i in range(len(self.cases))]
 
-    def run(self, proxy: Proxy, rec: Recorder, collect: bool = False) -> None:
+    def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
         if not _loaded(proxy, rec, len(self.cases)):
             return
         # Cases are independent calls, so they go in batches: the candidate answers each call of a batch
         # as soon as it returns, and one round trip between the processes serves BATCH cases.
+        todo = [i for i in range(len(self.cases)) if opts.only is None or i in opts.only]
+        for i in range(len(self.cases)):
+            if opts.only is not None and i not in opts.only:
+                rec.test(i, Cause.NOT_RUN, 0.0, proxy.maxrss, NOT_ASKED)
         stop, why = None, ""
         t_prev = time.monotonic()
-        for i, case in enumerate(self.cases):
+        for n, i in enumerate(todo):
             if stop is None and proxy.broken is not None:
                 stop, why = Cause.NOT_RUN, STOPPED
             if stop is not None:
                 rec.test(i, stop, 0.0, proxy.maxrss, why)
                 continue
-            if i % BATCH == 0:
+            if n % BATCH == 0:
+                batch = todo[n : n + BATCH]
                 try:
-                    proxy.send(["calls", [[c[0], c[1]] for c in self.cases[i : i + BATCH]]])
+                    proxy.send(["calls", [[self.cases[j][0], self.cases[j][1]] for j in batch]])
                 except Stopped:
                     stop, why = Cause.NOT_RUN, STOPPED
                     rec.test(i, Cause.CANDIDATE_GONE, 0.0, proxy.maxrss, STOPPED)
                     continue
                 except TestFault as e:  # arguments that cannot cross: every case of this batch is the task's
-                    for j in range(i, min(i + BATCH, len(self.cases))):
+                    for j in batch:
                         rec.test(j, Cause.TEST_ERROR, 0.0, proxy.maxrss, str(e))
                     stop, why = Cause.NOT_RUN, str(e)
                     continue
-            cause = self._one(i, case, proxy, t_prev, rec, collect)
+            proxy.start_test()
+            cause = self._one(i, self.cases[i], proxy, t_prev, rec, opts)
             t_prev = time.monotonic()
-            if cause is not Cause.PASSED and proxy.fail_fast and not collect:
+            if cause is not Cause.PASSED and proxy.fail_fast and not opts.collect:
                 stop, why = Cause.FAIL_FAST, FAIL_FAST
 
-    def _one(self, i: int, case: list[Any], proxy: Proxy, t0: float, rec: Recorder, collect: bool) -> Cause:
+    def _one(self, i: int, case: list[Any], proxy: Proxy, t0: float, rec: Recorder, opts: Options) -> Cause:
         args, kwargs = case[0], case[1]
         cause, detail = Cause.PASSED, ""
         try:
             got = proxy.result(proxy.receive())
-            if collect:
+            if opts.collect:
                 rec.collected(i, got, time.monotonic() - t0, proxy.maxrss)
                 return cause
             exp = case[2]
@@ -215,7 +243,7 @@ class CallSuite:
             cause, detail = e.cause, f"{e.name}: {e}"
         except BaseException as e:  # noqa: BLE001 — the checker raised on a malformed output
             cause, detail = Cause.CHECKER_RAISED, f"checker rejected output: {type(e).__name__}: {e}"
-        rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail)
+        rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail, **_value(proxy, opts))
         return cause
 
 
@@ -229,19 +257,23 @@ class StdioSuite:
         self.checker = _load_checker(p.get("checker"))
         self.names = [f"case {i}" for i in range(len(self.cases))]
 
-    def run(self, proxy: Proxy, rec: Recorder, collect: bool = False) -> None:
+    def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
         if not _loaded(proxy, rec, len(self.cases)):
             return
         stop = False
         for i, (stdin, expected) in enumerate(self.cases):
+            if opts.only is not None and i not in opts.only:
+                rec.test(i, Cause.NOT_RUN, 0.0, 0, NOT_ASKED)
+                continue
             if stop:
                 rec.test(i, Cause.FAIL_FAST, 0.0, 0, FAIL_FAST)
                 continue
-            cause = self._one(i, stdin, expected, proxy, rec, collect)
-            stop = cause is not Cause.PASSED and proxy.fail_fast and not collect
+            proxy.start_test()
+            cause = self._one(i, stdin, expected, proxy, rec, opts)
+            stop = cause is not Cause.PASSED and proxy.fail_fast and not opts.collect
 
-    def _one(self, i: int, stdin: str, expected: str, proxy: Proxy, rec: Recorder, collect: bool) -> Cause:
+    def _one(self, i: int, stdin: str, expected: str, proxy: Proxy, rec: Recorder, opts: Options) -> Cause:
         p, checker = self.p, self.checker
         remaining = proxy.deadline - time.monotonic()
         if remaining <= 0 or proxy.broken is not None:
@@ -271,11 +303,13 @@ class StdioSuite:
             last = err.strip().splitlines()[-1] if err.strip() else f"exit status {exit_status}"
             cause = Cause.MEMORY_LIMIT if last.startswith("MemoryError") else Cause.EXIT_STATUS
             detail = last
-        elif collect:
+        elif opts.collect:
             rec.collected(i, str(out), t, kb)
             return Cause.PASSED
         else:
             got = str(out)
+            if opts.values:
+                facts = {"v": wire.dumps(got).decode()}
             try:
                 ok = (checker(stdin, got, expected) if checker
                       else compare.stdout_equal(got, expected, p["comparator"], p["atol"], p["rtol"]))

@@ -5,7 +5,8 @@ Usage (by the host, inside bubblewrap):  python -s -P -S -B zygote.py CONFIG_JSO
 CONFIG_JSON: {"fds": [CTRL, STATUS, CAND, JUDGE, RECORDS, EVENTS], "imports": [...], "tmp": "/tmp", "path": [...],
               "cpu": N | null, "profile": "python" (the seccomp profile: seccomp.PROFILES)}
     CTRL     host -> zygote: one JSON header per execution {id, kind, time, grace, limits, entry, module,
-             fail_fast, collect, audit, task (judge key), new (send its tests), evict (judge keys to drop)}
+             fail_fast, collect, values, test_time, only, audit, task (judge key), new (send its tests),
+             evict (judge keys to drop)}
     STATUS   zygote -> host: one JSON frame per execution {id, c_exit, c_sig, killed, lost, wall, ...}
     CAND     host -> candidate: the program (read by the candidate process, never by us)
     JUDGE    host -> judge: a task's tests, once per judge (read by the judge process, never by us)
@@ -61,6 +62,7 @@ PREIMPORT = (
     "json", "random", "copy", "operator", "ast", "enum", "ctypes", "traceback", "resource", "struct",
 )
 TMP_ROOT = "/tmp"  # the sandbox's private tmpfs; replaced by argv when run without isolation
+JUDGE_KEYS = ("time", "fail_fast", "collect", "values", "test_time", "only")  # what a judge is told of its execution
 WORKDIR = "run"  # each execution's working directory, made afresh in TMP_ROOT
 
 
@@ -235,8 +237,7 @@ def _execute(header: dict[str, Any], raw: bytes, fds: dict[str, int]) -> Process
         pass  # it died: the judge will find it gone
     os.close(spare.header_w)
     try:
-        msg = json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False),
-                          "collect": header.get("collect", False)}).encode()
+        msg = json.dumps({k: header.get(k) for k in JUDGE_KEYS}).encode()
         wire.send_fd(template.sock, msg, j_sock.fileno())
         done = template.read(deadline)
     except OSError:
@@ -302,8 +303,7 @@ def _warm_up(raw: bytes, st: ProcessStatus) -> None:
     header = json.loads(raw)
     header.get("evict", [])
     _templates.get(header["task"])
-    wire.frame(json.dumps({"time": header["time"], "fail_fast": header.get("fail_fast", False),
-                          "collect": header.get("collect", False)}).encode())
+    wire.frame(json.dumps({k: header.get(k) for k in JUDGE_KEYS}).encode())
     time.monotonic() + float(header["time"]) + float(header.get("grace", 1.0))
     wire.frame(json.dumps(st).encode())
     _peak_rss_kb(os.getpid())
