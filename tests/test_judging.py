@@ -283,3 +283,21 @@ def test_values_record_what_each_tests_call_returned(engine):
 def test_outputs_result_has_tests_property(engine):
     out = engine.execute(assert_task("assert candidate(1) == 1", tid="t/prop"), "def f(x):\n    return x\n")
     assert out.tests == out.result.tests and out.result.status is Status.PASSED
+
+
+def test_a_program_nobody_asked_for_never_reaches_the_next_candidate():
+    """A judge that never talks to its candidate (the task's tests are broken) used to end the execution
+    before the candidate had read its program off the sandbox's pipe; the next candidate then read it as its
+    own and ran it under the next task's header (98 of 200 checks here ran the wrong program, on 6e152aa
+    too). Now the zygote lets such a candidate read its program and exit before the next execution."""
+    from codereward import load_humaneval
+
+    task = load_humaneval()["HumanEval/0"]
+    broken = Task(id="t/broken-suite", entry_point="f",
+                  tests=AssertSuite(code="import no_such_module_x\ndef check(candidate):\n    assert 1\n"))
+    with Engine(workers=1) as e:
+        wrong = 0
+        for _ in range(100):
+            assert e.execute(broken, "def f():\n    return 1\n").result.cause is ErrorCause.TASK
+            wrong += e.check(task, solution=task.reference).status is not Status.PASSED
+    assert wrong == 0

@@ -22,9 +22,10 @@ from .suites import SUITES, Options, Suite, SuiteBroken
 
 
 def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[str, Any], sock: int,
-               rec: Recorder) -> bool:
+               rec: Recorder) -> tuple[bool, bool]:
     """Judge one execution against the candidate on `sock`; every path ends in an end, suite or infra
-    record. Returns whether the candidate stopped answering (then how it died may decide outcomes)."""
+    record. Returns whether the candidate stopped answering (then how it died may decide outcomes), and
+    whether it answered at all (if not, the zygote lets it take its program off the pipe before it goes)."""
     proxy = None
     try:
         if broken is not None:
@@ -45,7 +46,7 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
         rec.flush()
     except OSError:
         pass
-    return proxy is not None and proxy.broken is not None
+    return proxy is not None and proxy.broken is not None, proxy is not None and proxy.heard
 
 
 def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int) -> None:
@@ -94,6 +95,6 @@ def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int)
             os._exit(0)
         if not data or fd is None:
             os._exit(0)
-        gone = _judge_one(suite, broken, json.loads(data), fd, rec)
+        gone, heard = _judge_one(suite, broken, json.loads(data), fd, rec)
         os.close(fd)
-        ctl.sendall(wire.frame(json.dumps({"done": 1, "gone": gone}).encode()))
+        ctl.sendall(wire.frame(json.dumps({"done": 1, "gone": gone, "heard": heard}).encode()))

@@ -76,6 +76,7 @@ class Proxy:
         self.ahead: collections.deque[bytes | None] = collections.deque()
         self.last: object = None
         self.returned = False  # a call of the current test returned a value (`last`)
+        self.heard = False  # the candidate answered something: it had read its program off the pipe
         self.answered = 0  # call replies taken: a test that fails before this grows failed on its own
         self.maxrss = 0
 
@@ -111,6 +112,7 @@ class Proxy:
             raw = wire.read_frame(self.sock)
             if raw is None:
                 raise Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
+            self.heard = True
             reply = wire.loads(raw)
             if type(reply) is not list or not reply or type(reply[0]) is not str:
                 raise wire.WireError("reply is not a tagged list")

@@ -250,7 +250,7 @@ def _execute(header: dict[str, Any], raw: bytes, fds: dict[str, int]) -> Process
         template.close()
     global _dying
     st: ProcessStatus = {"id": header["id"], "killed": killed, "lost": lost}
-    if done is not None and not done.get("gone"):
+    if done is not None and not done.get("gone") and done.get("heard"):
         # It answered to the end: the normal end, and how it ends cannot matter. Its peak memory is read
         # now, while it lives: our end of its socket stays open until it is killed, since at end of file
         # it would exit by itself, and a zombie has no VmHWM to read. It is reaped only after the status
@@ -261,6 +261,12 @@ def _execute(header: dict[str, Any], raw: bytes, fds: dict[str, int]) -> Process
         _dying = (c_pid, j_sock)
     else:  # it died during the execution (how matters to the verdict), or the judge ran out of time
         j_sock.close()
+        if done is not None and not done.get("heard"):
+            # The judge never asked it anything (the task's tests are broken, say). Killed now, it might not
+            # have read its program yet, and the program would stay in the pipe for the next candidate to
+            # take as its own. With our end of its socket closed it reads its program, finds the end of
+            # file where its first request would be, and exits by itself.
+            _await_exit(c_pid, deadline)
         ours = False
         if os.waitid(os.P_PID, c_pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
             os.kill(c_pid, signal.SIGKILL)
@@ -276,6 +282,18 @@ def _execute(header: dict[str, Any], raw: bytes, fds: dict[str, int]) -> Process
 
 
 _dying: tuple[int, wire.Socket] | None = None  # the last candidate (killed) and our end of its socket
+
+
+def _await_exit(pid: int, deadline: float) -> None:
+    """Wait until process `pid` exits, or the deadline (a candidate that does not exit is killed after)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:  # gone already
+        return
+    try:
+        select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
+    finally:
+        os.close(pidfd)
 
 
 def _peak_rss_kb(pid: int) -> int:
