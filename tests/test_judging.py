@@ -260,15 +260,40 @@ def test_the_host_parses_test_code_under_its_lock(monkeypatch):
 # -- per-test options (what pass matrices are built with) ---------------------------------------------------
 
 
-def test_a_test_that_hangs_fails_alone_and_the_caller_runs_the_rest_again(engine):
+def test_a_test_that_hangs_fails_alone_and_the_same_program_goes_on(engine):
+    """The candidate's own timer interrupts the hung call (CodeT's in-process alarm): the test fails with a
+    time limit and the next runs in the same process, its module state as the interrupted call left it."""
+    task = assert_task("assert candidate(1) == 1\nassert candidate(2) == 2\nassert candidate(3) == 3\n"
+                       "assert candidate(0) == 4", tid="t/per-test")
+    program = "calls = 0\ndef f(x):\n    global calls\n    calls += 1\n    while x == 2:\n        pass\n" \
+              "    return x or calls\n"
+    out = engine.execute(task, program, test_time=0.2)
+    assert [t.outcome for t in out.tests] == [Outcome.PASSED, Outcome.TIME_LIMIT, Outcome.PASSED, Outcome.PASSED]
+    assert out.result.time < 2.0  # the execution's own limit (3 s) did not have to run out
+
+
+def test_a_program_that_swallows_the_interruption_is_stopped_and_the_caller_runs_the_rest_again(engine):
     task = assert_task("assert candidate(1) == 1\nassert candidate(2) == 2\nassert candidate(3) == 3",
-                       tid="t/per-test")
-    program = "def f(x):\n    while x == 2:\n        pass\n    return x\n"
+                       tid="t/per-test-stubborn")
+    program = ("def f(x):\n    while x == 2:\n        try:\n            while True:\n                pass\n"
+               "        except BaseException:\n            pass\n    return x\n")
     first = engine.execute(task, program, test_time=0.2)
     assert [t.outcome for t in first.tests] == [Outcome.PASSED, Outcome.TIME_LIMIT, Outcome.SKIPPED]
-    assert first.result.time < 2.0  # the execution's own limit (3 s) did not have to run out
+    assert first.result.time < 2.0
     rest = engine.execute(task, program, test_time=0.2, only=[2])
     assert [t.cause for t in rest.tests] == [Cause.NOT_RUN, Cause.NOT_RUN, Cause.PASSED]
+
+
+@pytest.mark.parametrize("program, outcome", [
+    ("def f(x):\n    while True:\n        pass\n", Outcome.TIME_LIMIT),  # interrupted by its timer
+    ("import time\ndef f(x):\n    time.sleep(0.35)\n    return x\n", Outcome.TIME_LIMIT),  # late, in the grace
+    ("def f(x):\n    raise TimeoutError('x')\n", Outcome.PASSED),  # an exception like any other
+    ("class TestTimeLimit(Exception):\n    pass\ndef f(x):\n    raise TestTimeLimit('x')\n", Outcome.PASSED),
+])
+def test_a_test_cannot_catch_a_time_limit(engine, program, outcome):
+    task = assert_task("try:\n    candidate(1)\nexcept Exception:\n    pass", tid="t/per-test-catch")
+    out = engine.execute(task, program, test_time=0.25)
+    assert out.tests[0].outcome is outcome
 
 
 def test_values_record_what_each_tests_call_returned(engine):

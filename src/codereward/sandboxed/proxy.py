@@ -13,7 +13,7 @@ import select
 import time
 
 from . import wire
-from .records import EXIT_EXCEPTIONS, UNSERIALIZABLE_RETURN, Cause, short
+from .records import EXIT_EXCEPTIONS, TEST_TIME_LIMIT, UNSERIALIZABLE_RETURN, Cause, short
 
 
 class Stopped(BaseException):
@@ -23,6 +23,11 @@ class Stopped(BaseException):
     def __init__(self, cause: Cause, detail: str) -> None:
         super().__init__(detail)
         self.cause, self.detail = cause, detail
+
+
+class Late(Stopped):
+    """The current test ran past its own time limit, but the candidate answered within the grace after it
+    (its per-test timer interrupted the call): the test fails with a time limit, the candidate goes on."""
 
 
 class OutOfMemory(BaseException):
@@ -61,6 +66,9 @@ def candidate_exception(name: str, msg: str) -> CandidateError:
     return cls(msg)
 
 
+GRACE = 0.05  # seconds (plus half the per-test limit) a test past its limit waits for the interrupted call
+
+
 def safe_repr(value: object) -> str:
     return short(repr(value))
 
@@ -81,11 +89,20 @@ class Proxy:
         self.maxrss = 0
 
     def start_test(self) -> None:
-        """A test begins: nothing returned yet, and with a per-test time limit, its own deadline (a test that
-        hangs the candidate fails alone; the host runs the tests after it again, in a fresh candidate)."""
+        """A test begins: nothing returned yet, and with a per-test time limit, its own deadline. A test past
+        it fails alone: if the candidate's own timer interrupts the call within the grace after it (`Late`),
+        the next test goes on in the same candidate; if not, the candidate is stopped and the host runs the
+        tests after it again, in a fresh one."""
         self.last, self.returned = None, False
         if self.test_time:
             self.deadline = min(self.end, time.monotonic() + self.test_time)
+
+    def _late(self) -> bool:
+        """Past a test's own deadline: wait out the grace for the candidate's interrupted call to answer."""
+        if not self.test_time or self.deadline >= self.end:
+            return False
+        grace = min(self.end, self.deadline + GRACE + self.test_time / 2) - time.monotonic()
+        return bool(select.select([self.sock], [], [], max(0.0, grace))[0])
 
     def send(self, msg: list[object]) -> None:
         try:
@@ -107,8 +124,11 @@ class Proxy:
         if self.broken is not None:
             raise self.broken
         try:
+            late = False
             if not select.select([self.sock], [], [], max(0.0, self.deadline - time.monotonic()))[0]:
-                raise Stopped(Cause.TIME_LIMIT, "time limit exceeded")
+                if not self._late():
+                    raise Stopped(Cause.TIME_LIMIT, "time limit exceeded")
+                late = True
             raw = wire.read_frame(self.sock)
             if raw is None:
                 raise Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
@@ -116,12 +136,16 @@ class Proxy:
             reply = wire.loads(raw)
             if type(reply) is not list or not reply or type(reply[0]) is not str:
                 raise wire.WireError("reply is not a tagged list")
+            if late:
+                raise Late(Cause.TIME_LIMIT, f"time limit exceeded ({self.test_time:g} s per test)")
         except (BrokenPipeError, ConnectionResetError):
             self.broken = Stopped(Cause.CANDIDATE_GONE, "candidate process exited")
             raise self.broken from None
         except wire.WireError as e:
             self.broken = Stopped(Cause.MALFORMED_REPLY, f"malformed reply from candidate: {e}")
             raise self.broken from None
+        except Late:
+            raise
         except Stopped as e:
             self.broken = e
             raise
@@ -144,6 +168,8 @@ class Proxy:
         if tag == "oom":
             raise OutOfMemory()
         if tag == "exc" and len(reply) == 4 and type(reply[1]) is str and type(reply[2]) is str:
+            if reply[1] == TEST_TIME_LIMIT and self.test_time:  # uncatchable by the test, as a hang is
+                raise Late(Cause.TIME_LIMIT, f"time limit exceeded ({self.test_time:g} s per test)")
             raise candidate_exception(reply[1], reply[2])
         self.broken = Stopped(Cause.MALFORMED_REPLY, "malformed reply from candidate")
         raise self.broken

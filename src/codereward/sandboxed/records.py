@@ -66,6 +66,9 @@ class Cause(StrEnum):
 # "early exit" evidence (CANDIDATE_EXIT), still the candidate's runtime error.
 EXIT_EXCEPTIONS = frozenset({"SystemExit", "KeyboardInterrupt", "GeneratorExit"})
 UNSERIALIZABLE_RETURN = "UnserializableReturn"  # the exception name a candidate reports for a refused value
+# The exception name a candidate reports for a call its own per-test timer interrupted (candidate.py); a
+# program raising one itself only turns its failure into a time-limit one.
+TEST_TIME_LIMIT = "TestTimeLimit"
 
 
 class PlanRecord(TypedDict):
