@@ -15,8 +15,9 @@ How a program meets its tests:
   same process when the program's own timer interrupts the call (its state as the interrupted call left it,
   as with CodeT's alarms), else in a fresh process (a hang in C code, or a program that swallows the
   interruption).
-* A test is invalid when it raised on its own (cause `test_error`) for every program that ran and for the
-  reference, or hung every one of them: it measures nothing of the programs.
+* A test is invalid when it raised on its own (cause `test_error`) for every program that met it and for the
+  reference, or hung every one of them: it measures nothing of the programs. A program that did not load, or
+  was gone before the test, did not meet it.
 * With `ground_truth`, each program also runs against the task's real tests (Engine.run_many), within
   `truth_time` seconds if given (CodeT's protocol: 0.1, its whole-check alarm) else the task's own limit. An
   execution the sandbox could not finish is not a verdict: its program is listed in `extra["truth_errors"]`
@@ -29,7 +30,8 @@ import ast
 import hashlib
 import json
 import textwrap
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,7 +43,8 @@ from ..results import Outcome, Status
 from ..sandboxed import wire
 from ..sandboxed.records import Cause
 from ..tasks.model import AssertSuite, Task
-from .extract import assert_io, counts
+from ..tasks.samples import Sample
+from .extract import assert_io, counts, quiet_compile
 from .matrix import NO_OUTCOME, OUTCOME_CODES, MatrixSet, empty
 
 CAUSE_CODES: dict[str, int] = {c.value: i for i, c in enumerate(Cause)}
@@ -64,6 +67,17 @@ class MatrixInput:
     tests: Sequence[str]  # the generated-test pool, duplicates kept (they are the tests' counts)
 
 
+def matrix_inputs(tasks: Mapping[str, Task], samples: Sequence[Sample], tests: Mapping[str, Sequence[str]],
+                  task_ids: Sequence[str] | None = None) -> list[MatrixInput]:
+    """One MatrixInput per task with samples (in `tasks` order, or `task_ids`): its samples' programs and its
+    tests (none if `tests` has no entry for it)."""
+    programs: dict[str, list[str]] = {}
+    for s in samples:
+        programs.setdefault(s.task_id, []).append(s.program(tasks[s.task_id]))
+    ids = task_ids if task_ids is not None else [tid for tid in tasks if tid in programs]
+    return [MatrixInput(tasks[tid], programs.get(tid, []), list(tests.get(tid, []))) for tid in ids]
+
+
 def suite_task(task: Task, tests: Sequence[str]) -> tuple[Task, list[int]]:
     """An assert suite of `tests`, one statement each, and the indices of the tests it holds (a test that
     is not a statement of a function body is left out: invalid)."""
@@ -71,15 +85,16 @@ def suite_task(task: Task, tests: Sequence[str]) -> tuple[Task, list[int]]:
     for j, test in enumerate(tests):
         text = test.strip()
         try:
-            tree = ast.parse(text)
+            with warnings.catch_warnings():  # SyntaxWarnings of model-written code say nothing to the user
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         if not tree.body:
             continue
         statement = text if len(tree.body) == 1 else "if True:\n" + textwrap.indent(text, "    ")
         try:  # a statement of check()'s body: `from m import *` is not one, for instance
-            compile("def check(candidate):\n" + textwrap.indent(statement, "    "), "<test>", "exec",
-                    dont_inherit=True)
+            quiet_compile("def check(candidate):\n" + textwrap.indent(statement, "    "))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         body.append(textwrap.indent(statement, "    "))
@@ -122,21 +137,28 @@ def _row(engine: Engine, task: Task, program: str, n: int, opts: MatrixOptions) 
     return row
 
 
+# A cell with one of these causes says nothing about the test: no program was there to meet it (the program
+# did not load, or was already gone), so the test never ran against it.
+_ABSENT = {CAUSE_CODES[c] for c in (Cause.CANDIDATE_GONE, Cause.LOAD_RAISED, Cause.COMPILE_ERROR,
+                                    Cause.MALFORMED_REPLY, Cause.NO_RECORD)}
+
+
 def _invalid(rows: Sequence[_Row], n: int) -> np.ndarray:
-    """Tests that raised on their own, or hung, for every program (and the reference) that ran."""
+    """Tests that raised on their own, or hung, for every program (and the reference) that met them."""
     ran = [r for r in rows if r.executed]
     error, hang = CAUSE_CODES[Cause.TEST_ERROR], OUTCOME_CODES[Outcome.TIME_LIMIT]
     out = np.zeros(n, dtype=np.bool_)
-    if ran:
-        for j in range(n):
-            out[j] = all(r.causes[j] == error for r in ran) or all(r.outcomes[j] == hang for r in ran)
+    for j in range(n):
+        met = [r for r in ran if r.causes[j] not in _ABSENT]
+        out[j] = bool(met) and (all(r.causes[j] == error for r in met) or all(r.outcomes[j] == hang for r in met))
     return out
 
 
 def build(engine: Engine, inputs: Sequence[MatrixInput], opts: MatrixOptions = MatrixOptions(),
           on_progress: Callable[[int], None] | None = None) -> MatrixSet:
     """The pass matrix of each input, in order. Executions of all tasks run concurrently on the engine's
-    executor, a task's programs together (they share a prepared judge); `on_progress(n)` after each."""
+    executor, a task's programs together (they share a prepared judge); `on_progress(1)` after each program's
+    row and each ground-truth execution (`work` says how many calls to expect)."""
     plans = []
     for item in inputs:
         programs, p_counts = counts(item.programs)
@@ -150,8 +172,9 @@ def build(engine: Engine, inputs: Sequence[MatrixInput], opts: MatrixOptions = M
         item, programs, *_, gen_task, kept = plans[k]
         program = programs[i] if i < len(programs) else item.task.reference
         if not kept or program is None:
-            return _Row([NO_OUTCOME] * len(kept), [-1] * len(kept), [""] * len(kept), executed=program is not None)
-        row = _row(engine, gen_task, program, len(kept), opts)
+            row = _Row([NO_OUTCOME] * len(kept), [-1] * len(kept), [""] * len(kept), executed=program is not None)
+        else:
+            row = _row(engine, gen_task, program, len(kept), opts)
         if on_progress is not None:
             on_progress(1)
         return row
@@ -165,7 +188,8 @@ def build(engine: Engine, inputs: Sequence[MatrixInput], opts: MatrixOptions = M
                        plan[0].task.model_copy(update={"limits": plan[0].task.limits.model_copy(
                            update={"time": opts.truth_time})}) for plan in plans]
         pairs = [(task, p) for task, plan in zip(truth_tasks, plans) for p in plan[1]]
-        truth = [r.status for r in engine.run_many(pairs)]
+        truth = [r.status for r in engine.run_many(
+            pairs, on_result=None if on_progress is None else lambda _i, _r: on_progress(1))]
     matrices, at, t_at = [], 0, 0
     for item, programs, p_counts, tests, t_counts, _gen, kept in plans:
         mine = rows[at:at + len(programs)]
@@ -195,9 +219,15 @@ def build(engine: Engine, inputs: Sequence[MatrixInput], opts: MatrixOptions = M
             t_at += len(programs)
         m.inputs = [io[0] if (io := assert_io(t, item.task.entry_point or "", item.task.prompt or "")) else ""
                     for t in tests]
-        m.extra = {"not_statements": len(tests) - len(kept)}
+        m.extra["not_statements"] = len(tests) - len(kept)
         matrices.append(m)
     return MatrixSet(matrices, {"options": asdict(opts)})
+
+
+def work(inputs: Sequence[MatrixInput], opts: MatrixOptions = MatrixOptions()) -> int:
+    """How many progress steps `build` reports for these inputs."""
+    programs = sum(len(set(item.programs)) for item in inputs)
+    return programs * (2 if opts.ground_truth else 1) + (len(inputs) if opts.reference else 0)
 
 
 def cache_key(inputs: Sequence[MatrixInput], opts: MatrixOptions) -> str:

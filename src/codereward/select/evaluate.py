@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -111,3 +112,25 @@ def test_precision(m: PassMatrix) -> float | None:
 
 
 test_precision.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name
+
+
+def summarize(matrices: Sequence[PassMatrix], rankings: Mapping[str, Mapping[str, Ranking]],
+              ks: Sequence[int] = (1, 2, 10)) -> dict[str, Any]:
+    """What a selection run reports: the matrices' sizes, the generated tests' precision (mean over tasks
+    whose reference ran), and, when every program's ground truth is known, each selector's ranked pass@k
+    and the random pick's unbiased pass@k (for the ks no task has fewer samples than)."""
+    precision = [p for p in (test_precision(m) for m in matrices) if p is not None]
+    known = bool(matrices) and all(m.correct is not None for m in matrices)
+    return {
+        "tasks": len(matrices),
+        "programs": sum(len(m.programs) for m in matrices),
+        "samples": int(sum(int(m.program_counts.sum()) for m in matrices)),
+        "tests": sum(len(m.tests) for m in matrices),
+        "pool": int(sum(int(m.test_counts.sum()) for m in matrices)),
+        "invalid_tests": int(sum(int(m.invalid.sum()) for m in matrices)),
+        "cells": int(sum(m.outcomes.size for m in matrices)),
+        "not_executed": int(sum(int((~m.executed).sum()) for m in matrices)),
+        "test_precision": statistics.fmean(precision) if precision else None,
+        "random": random_pass_at_k(matrices, ks) if known else None,
+        "selectors": {name: ranked_pass_at_k(matrices, r, ks) if known else None for name, r in rankings.items()},
+    }

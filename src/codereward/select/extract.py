@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 
 from ..tasks.truncate import truncate_codet
@@ -26,12 +27,20 @@ from ..tasks.truncate import truncate_codet
 CODET_LIMIT = 5
 
 
+def quiet_compile(source: str) -> None:
+    """compile() for the host's own checks of generated code: its SyntaxWarnings (invalid escapes in model-
+    written strings, `is` with a literal) say nothing to the user, so they are not printed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(source, "<generated>", "exec", dont_inherit=True)
+
+
 def _valid(test: str) -> bool:
     if not test.strip() or "assert" not in test:
         return False
     block = "try:\n    " + test.replace("\n", "\n    ") + "\nexcept:\n    pass\n"
     try:
-        compile(block, "", "exec", dont_inherit=True)
+        quiet_compile(block)
     except Exception:  # noqa: BLE001 — CodeT's own check: anything that does not compile is dropped
         return False
     return True
@@ -89,7 +98,7 @@ def assert_io(test: str, entry_point: str, prompt: str = "") -> tuple[str, str] 
     if not called.search(call) or not call.strip():
         return None
     try:
-        compile(f"{prompt}\n    pass\n{call}", "", "exec", dont_inherit=True)
+        quiet_compile(f"{prompt}\n    pass\n{call}")
     except Exception:  # noqa: BLE001 — SRank drops inputs that do not compile after the prompt
         return None
     return call, expected

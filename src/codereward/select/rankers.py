@@ -289,3 +289,23 @@ SELECTORS: dict[str, Callable[..., Ranking]] = {
     "consensus": consensus, "random": random_ranking,
 }
 OUTPUT_SELECTORS = frozenset({"mbr_exec", "srank", "consensus"})  # need the matrix's outputs
+
+
+def chosen(m: PassMatrix, ranking: Ranking) -> int | None:
+    """The program a selector picks: in its best group, the one sampled most often (the first such on a tie);
+    None when the ranking is empty (a random pick is all that is left)."""
+    if not ranking or not ranking[0][0]:
+        return None
+    best = ranking[0][0]
+    return max(best, key=lambda i: (int(m.program_counts[i]), -i))
+
+
+def rank_all(matrices: Sequence[PassMatrix], names: Sequence[str]) -> dict[str, dict[str, Ranking]]:
+    """{selector: {task id: ranking}} for each named selector (SELECTORS), with its default parameters."""
+    unknown = [n for n in names if n not in SELECTORS]
+    if unknown:
+        raise ValueError(f"unknown selector(s) {', '.join(unknown)}: choose from {', '.join(SELECTORS)}")
+    blind = [n for n in names if n in OUTPUT_SELECTORS and any(m.outputs is None for m in matrices)]
+    if blind:
+        raise ValueError(f"{', '.join(blind)} compare programs' outputs, which these matrices were built without")
+    return {name: {m.task_id: SELECTORS[name](m) for m in matrices} for name in names}
