@@ -47,6 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DATA = ROOT.parent / "shared" / "data"  # beside the repo, as tests/test_humaneval.py finds it
 HEPLUS = DATA / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
+CODET = DATA / "codet"  # CodeT's released CodeGen-16B HumanEval samples and generated tests
+CODET_RUN = "codet/HumanEval_codegen16B_temp0.8_topp0.95_num100_max300"
+CODET_SELECT = (f"codereward select --samples {CODET_RUN}_code_solution.jsonl --tests {CODET_RUN}_test_case.jsonl"
+                " --test-time 0.1 --truth-time 0.1")
 
 BLOCKS = rb.blocks(README)
 COMMANDS = [c for b in BLOCKS if b.lang == "bash" for c in rb.commands(b)]
@@ -113,7 +117,16 @@ def is_task_file(b: rb.Block) -> bool:
 
 def is_sample_file(b: rb.Block) -> bool:
     values = json_lines(b)
-    return bool(values) and all("task_id" in v and "completion_id" not in v for v in values)
+    return bool(values) and all("task_id" in v and "completion_id" not in v and ("completion" in v or "solution" in v)
+                                for v in values)
+
+
+TEST_LINE_KEYS = ("test", "tests", "input", "args", "generation")
+
+
+def is_tests_file(b: rb.Block) -> bool:
+    values = json_lines(b)
+    return bool(values) and all("task_id" in v and any(k in v for k in TEST_LINE_KEYS) for v in values)
 
 
 def is_result_line(b: rb.Block) -> bool:
@@ -135,8 +148,13 @@ def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     write_jsonl(directory / "samples.jsonl", TASK_FILE_SAMPLES if task_file_samples else HUMANEVAL_SAMPLES)
     (directory / "sol.py").write_text("def greatest_common_divisor(a: int, b: int) -> int:\n" + GCD_BODY)
     (directory / "body.py").write_text(GCD_BODY)
+    write_jsonl(directory / "tests.jsonl", rb.json_values(json_block(is_tests_file).text))
     if HEPLUS.exists():
         (directory / HEPLUS.name).symlink_to(HEPLUS)
+    if CODET.exists():  # its files, not the folder: select writes its output beside the samples
+        (directory / "codet").mkdir()
+        for path in CODET.iterdir():
+            (directory / "codet" / path.name).symlink_to(path)
     return directory
 
 
@@ -226,6 +244,55 @@ def check_penalty(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
     assert [r["reward"] for r in rows] == [1.0, 0.0, -1.0, 1.0, 1.0, 0.5]
 
 
+def selected(cwd: Path, name: str = "samples.jsonl_selected.jsonl") -> dict[str, dict]:
+    return {r["task_id"]: r for r in results(cwd / name)}
+
+
+def check_select(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert "ranked pass@k" in p.stdout and "random" in p.stdout
+    lines = selected(cwd)  # the default --out: one line per task
+    assert sorted(lines) == ["HumanEval/0", "HumanEval/13"]
+    pick = lines["HumanEval/0"]["selectors"]["codet"]
+    # has_close_elements, sampled twice (lines 0 and 3 of the task), passes every test; `return False` two.
+    assert (pick["sample_indices"], pick["correct"]) == ([0, 3], True)
+    assert lines["HumanEval/13"]["tests"] == 4 and lines["HumanEval/0"]["tests"] == 3  # the tests block's lines
+    assert (cwd / "samples.jsonl_matrix.npz").stat().st_size > 0  # the default --save-matrix
+
+
+def check_select_json(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    summary = json.loads(p.stdout)
+    assert list(summary["selectors"]) == ["codet", "b4"]
+    assert summary["selectors"]["codet"]["pass@1"] == 1.0
+    assert summary["random"]["pass@1"] == pytest.approx(0.75)  # 3 of 4 samples correct, and 2 of 2
+    assert (summary["tasks"], summary["samples"], summary["programs"]) == (2, 6, 5)
+
+
+def check_select_adap(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert "ADAP replay" in p.stdout and "fixed-all" in p.stdout
+    assert (cwd / "select.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def check_select_matrix(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert "srank" in p.stdout and "pass@2" not in p.stdout
+    lines = selected(cwd, "samples.jsonl_matrix.npz_selected.jsonl")  # beside the matrix: no samples given
+    assert list(lines["HumanEval/0"]["selectors"]) == ["srank"]
+    assert lines["HumanEval/0"]["selectors"]["srank"]["correct"] is True
+
+
+def check_select_codet(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    table = re.search(r"codet\s*│\s*([\d.]+)\s*│\s*([\d.]+)\s*│\s*([\d.]+)", p.stdout)
+    assert table, p.stdout
+    # CodeT's published 36.77 / 44.73 / 59.37; README.md explains the +0.47 at pass@1.
+    assert [float(x) for x in table.groups()] == pytest.approx([37.24, 44.85, 59.49], abs=0.5)
+    assert len(results(cwd / f"{CODET_RUN}_code_solution.jsonl_selected.jsonl")) == 164
+
+
+# A command that reads what another README command writes runs after it, in the same directory.
+RUNS_AFTER = {
+    "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1":
+        "codereward select --samples samples.jsonl --tests tests.jsonl",
+}
+
 COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], None]] = {
     "codereward eval --dataset humaneval --samples samples.jsonl --workers 2 --k 1,10": check_eval_humaneval,
     "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl":
@@ -237,6 +304,12 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
         check_audit_humanevalplus,
     "codereward audit --samples samples.jsonl --html audit.html --json | jq .gap.gap": check_audit_gap,
     "codereward eval --samples samples.jsonl --penalty default --penalty hardcoding=0.5": check_penalty,
+    "codereward select --samples samples.jsonl --tests tests.jsonl": check_select,
+    "codereward select --samples samples.jsonl --tests tests.jsonl --selector codet,b4 --json": check_select_json,
+    "codereward select --samples samples.jsonl --tests tests.jsonl --adap 1,10 --report select.html":
+        check_select_adap,
+    "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1": check_select_matrix,
+    CODET_SELECT: check_select_codet,
 }
 
 # -- servers ----------------------------------------------------------------------------------------------------
@@ -467,7 +540,7 @@ def ray_session(cli_env: dict[str, str], tmp_path_factory: pytest.TempPathFactor
 def is_slow(command: rb.Command) -> bool:
     argv = argv_of(command.code)[1]
     return (is_serve(command) or argv[:1] in (["curl"], ["scripts/demo.sh"], [".venv/bin/pytest"], [".venv/bin/mypy"])
-            or command.block == ray_block() or "HumanEvalPlus" in command.code)
+            or command.block == ray_block() or "HumanEvalPlus" in command.code or "codet/" in command.code)
 
 
 def needs_venv() -> None:
@@ -485,6 +558,8 @@ def test_readme_command(command: rb.Command, cli_env: dict[str, str], tmp_path: 
         pytest.skip(f"exempt: {EXEMPT[code]}")
     if "HumanEvalPlus" in code and not HEPLUS.exists():
         pytest.skip(f"reference data missing: {HEPLUS}")
+    if "codet/" in code and not CODET.exists():
+        pytest.skip(f"reference data missing: {CODET}")
 
     if command.block == ray_block():
         session: RaySession = request.getfixturevalue("ray_session")
@@ -543,7 +618,9 @@ def test_readme_command(command: rb.Command, cli_env: dict[str, str], tmp_path: 
         return
 
     cwd = prepare(tmp_path, task_file_samples="--tasks my_tasks.jsonl" in code)
-    p = sh(command.source, cli_env, cwd)
+    if code in RUNS_AFTER:
+        assert_ran(sh(RUNS_AFTER[code], cli_env, cwd))
+    p = sh(command.source, cli_env, cwd, timeout=900 if "codet/" in code else 300)
     assert_ran(p)
     if code in COMMAND_CHECKS:
         COMMAND_CHECKS[code](p, cwd)
@@ -557,6 +634,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     "results = engine.evaluate(tasks, samples": [["[0.0]", "[None, 0, 0, 0]"]],
     "reward_fn = codereward_reward(": [["[1.0, 0.0]"]],
     'cache=ResultCache("results.sqlite")': [["0 1"], ["1 0"]],  # the second run is answered from the file
+    "ranking = codet(m)": [["[2, 1, 1] [3, 1, 0]", "0 True", "{'pass@1': 1.0}"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 
@@ -631,10 +709,25 @@ def test_flags_are_what_an_always_equal_object_gets(engine: Engine) -> None:
     assert canonical(shown) == canonical(result.to_dict()["flags"])
 
 
+def test_tests_file_lines_read_as_documented(tmp_path: Path) -> None:
+    """Each shape of the README's tests file gives the asserts the README says it does."""
+    from codereward.select import read_tests
+
+    values = rb.json_values(json_block(is_tests_file).text)
+    pools = read_tests(write_jsonl(tmp_path / "tests.jsonl", values), load_humaneval())
+    assert pools == {
+        "HumanEval/13": ["assert greatest_common_divisor(3, 7) == 1", "assert greatest_common_divisor(10, 15) == 5",
+                         "assert greatest_common_divisor(4, 6) == 3", "assert greatest_common_divisor(49, 14) == 7"],
+        "HumanEval/0": ["assert has_close_elements([1.0, 2.0, 3.0], 0.5) == False",
+                        "assert has_close_elements([1.0, 2.8, 3.0], 0.3) == True",
+                        "assert has_close_elements([], 1.0) == False"],
+    }
+
+
 # -- nothing unaccounted for ---------------------------------------------------------------------------------
 
 JSON_CHECKS = {"sample file": is_sample_file, "result line": is_result_line, "task file": is_task_file,
-               "flags": is_flags}
+               "flags": is_flags, "tests file": is_tests_file}
 
 
 def test_every_block_is_accounted_for() -> None:
@@ -647,7 +740,7 @@ def test_every_block_is_accounted_for() -> None:
             if len(claimed) != 1:
                 problems.append(f"{block}: claimed by {claimed or 'no'} json check (exactly one must)")
     codes = {c.code for c in COMMANDS}
-    for table in (EXEMPT, COMMAND_CHECKS, SERVER_CHECKS):
+    for table in (EXEMPT, COMMAND_CHECKS, SERVER_CHECKS, RUNS_AFTER):
         problems += [f"no README command {code!r} (a stale entry?)" for code in table if code not in codes]
     for marker in PYTHON_CHECKS:
         if sum(marker in b.text for b in PYTHON_BLOCKS) != 1:

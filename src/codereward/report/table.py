@@ -173,7 +173,8 @@ def demo_json(summary: dict[str, Any], rows: Sequence[tuple[str, Result]], canon
 
 
 @contextmanager
-def progress_bar(total: int, console: Console, show: bool = True) -> Iterator[Callable[[], None]]:
+def progress_bar(total: int, console: Console, show: bool = True,
+                 label: str = "evaluating") -> Iterator[Callable[[], None]]:
     """A transient progress bar on `console` when `show` and it is a terminal; yields `advance()`.
 
     `advance` is safe to call from worker threads (rich's Progress locks its state).
@@ -181,7 +182,7 @@ def progress_bar(total: int, console: Console, show: bool = True) -> Iterator[Ca
     if not (show and console.is_terminal):
         yield lambda: None
         return
-    columns = (TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("evaluating", total=total)
+        task = bar.add_task(label, total=total)
         yield lambda: bar.advance(task)
