@@ -2,7 +2,7 @@
 
     python bench/_codet_run.py --codet /path/to/CodeT --data ../shared/data/codet --out codet_exec.json
 
-Used by bench/select.py as the anchor. Needs a checkout of microsoft/CodeT (its `CodeT/` folder: `src/` and
+Used by bench/pass_matrix.py as the anchor. Needs a checkout of microsoft/CodeT (its `CodeT/` folder: `src/` and
 `main.py`); nothing of it is part of codereward. It runs CodeT's `evaluate_with_test_code` (the ground truth,
 0.1 s per sample) and `evaluate_with_test_cases` (the dual execution, 0.1 s per assert, limit 5) with its
 own post-processing; the test-case lines are mapped to tasks by the entry point their prompt names and, for the two
@@ -19,6 +19,43 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+
+def codet_numbers(solutions: list, tests: dict, truth: list, dual: list, limit: int) -> tuple[dict, dict]:
+    """CodeT's ranked pass@1/2/10 and random pass@1/10/100 of these executions, by CodeT's own code
+    (src/agreement.py, src/evaluation.py). Its get_result_of_sorted_solutions only logs its figures, so its
+    loop is repeated here, calling CodeT's own helpers for every step."""
+    from src.agreement import DataManager, DualAgreement  # type: ignore[import-not-found]
+    from src.evaluation import (  # type: ignore[import-not-found]
+        _dictionized_ground_truth_results,
+        _estimate_pass_at_k,
+        _estimator,
+        _turn_solution_scores_into_choose_count,
+        pass_at_K_by_task,
+    )
+
+    ranked_by_task = DualAgreement(DataManager(dual, solutions, tests, limit)).get_sorted_solutions_without_iter()
+    truth_by_task = _dictionized_ground_truth_results(truth)
+    ranked = {}
+    for k in (1, 2, 10):
+        fallback = pass_at_K_by_task(truth, k=k)
+        rates = []
+        for task_id, by_completion in truth_by_task.items():
+            if not ranked_by_task.get(task_id):
+                rates.append(fallback[task_id])
+                continue
+            wrong = 1.0
+            for group, picks in _turn_solution_scores_into_choose_count(ranked_by_task[task_id], k):
+                wrong *= _estimator(len(group), sum(by_completion[s] for s in group), 1) ** picks
+            rates.append(1 - wrong)
+        ranked[f"pass@{k}"] = float(sum(rates) / len(rates))
+    per_task = defaultdict(list)
+    for r in truth:
+        per_task[r["task_id"]].append(r["passed"])
+    random = {f"pass@{k}": float(_estimate_pass_at_k([len(v) for v in per_task.values()],
+                                                      [sum(v) for v in per_task.values()], k).mean())
+              for k in (1, 10, 100)}
+    return ranked, random
 
 
 def main() -> int:
@@ -58,7 +95,9 @@ def main() -> int:
     t1 = time.perf_counter()
     dual = evaluate_with_test_cases(solutions, tests, timeout=args.timeout, limit=args.limit)
     t2 = time.perf_counter()
+    ranked, random = codet_numbers(solutions, tests, truth, dual, args.limit)
     args.out.write_text(json.dumps({
+        "pass_at_k": {"codet": ranked, "random": random},
         "ground_truth": [{"task_id": r["task_id"], "completion": r["completion"], "passed": r["passed"]}
                          for r in truth],
         "dual": [{"task_id": r["task_id"], "completion": r["completion"], "passed": r["passed"],
