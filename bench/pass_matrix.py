@@ -153,6 +153,11 @@ def main() -> int:
     print(f"codereward: {len(ids)} tasks, {sum(len(m.programs) for m in matrices):,} programs x "
           f"{sum(len(m.tests) for m in matrices):,} tests, {sum(m.outcomes.size for m in matrices):,} cells "
           f"+ ground truth: {ours_s:.1f} s")
+    # The floor both sides share: every hung cell costs its full 0.1 s, CPU-bound, whoever runs it.
+    hung = int(sum((m.outcomes == OUTCOME_CODES[Outcome.TIME_LIMIT]).sum() for m in matrices))
+    figures["time_limit_cells"] = hung
+    print(f"  {hung:,} cells hit the 0.1 s limit: {hung * PROTOCOL.test_time / args.workers:.0f} s of wall time on "
+          f"{args.workers} workers at least, before the ground truth's own hangs")
     anchor = None
     if args.codet is not None:
         with tempfile.TemporaryDirectory() as tmp:
