@@ -290,3 +290,26 @@ def test_openrlhf_batches_group_by_prompt_and_verl_takes_a_shaper():
     assert out["rewards"].tolist() == [0.5, -0.5, 0.0]
     scores = compute_score_batch(["x"] * 2, [GOOD, BAD], [LABEL, LABEL], reward="fraction")
     assert [s["score"] for s in scores] == [1.0, 0.5]
+
+
+def test_reward_specs_through_the_adapters():
+    """verpo groups TRL's completions by prompt; checked reads each completion (no code, compile error)."""
+    from codereward.integrations.openrlhf import reward_func
+    from codereward.integrations.verl import compute_score
+
+    # p1: GOOD passes both tests, BAD the first only (passed by 2 of 2: w = 1/4; the second by 1: w = 1/2).
+    fn = codereward_reward(reward="verpo")
+    assert fn(prompts=["p1", "p1"], completions=[GOOD, BAD], ground_truth=[LABEL] * 2) == pytest.approx(
+        [1.0, 0.5 * 0.25 / 0.75])
+    assert fn.__name__ == "codereward_verpo"
+    no_code = "I would write it in Rust:\n```rust\nfn add() {}\n```"
+    does_not_compile = "```python\ndef add(a, b)\n    return a + b\n```"
+    checked = codereward_reward(reward="checked:base=fraction")
+    assert checked(prompts=["p"] * 3, completions=[BAD, no_code, does_not_compile],
+                   ground_truth=[LABEL] * 3) == pytest.approx([0.5, -1.0, -0.5])
+    out = reward_func(["p" + GOOD, "p" + no_code], ["p", "p"], [LABEL] * 2, reward="checked")
+    assert out["rewards"].tolist() == [1.0, -1.0]
+    # verl scores one sample per call: a window keeps the task's recent rollouts (same label, same task).
+    window = "verpo:window=4"
+    assert compute_score("x", GOOD, LABEL, reward=window)["score"] == 1.0
+    assert compute_score("x", BAD, LABEL, reward=window)["score"] == pytest.approx(0.5 * 0.25 / 0.75)

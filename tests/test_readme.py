@@ -287,6 +287,25 @@ def check_select_codet(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
     assert len(results(cwd / f"{CODET_RUN}_code_solution.jsonl_selected.jsonl")) == 164
 
 
+def rewards_of(cwd: Path) -> list[float | None]:
+    return [r["reward"] for r in results(cwd / "samples.jsonl_results.jsonl")]
+
+
+def check_reward_verpo(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    # HumanEval/0's group of four: `return False` passes 3 of 7 tests, the 3 that its two correct peers and
+    # it pass (w = 1 - 4/6 each), failing the 4 only the correct ones pass (w = 1 - 3/6 each).
+    assert rewards_of(cwd) == pytest.approx([1.0, 0.5 * (3 / 3) / (3 / 3 + 4 / 2), 0.0, 1.0, 1.0, 1.0])
+
+
+def check_reward_threshold(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert rewards_of(cwd) == [1.0, 0.0, 0.0, 1.0, 1.0, 1.0]  # 3 of 7 is under 0.75
+
+
+def check_reward_checked(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert json.loads(p.stdout)["samples"] == len(HUMANEVAL_SAMPLES)
+    assert rewards_of(cwd) == pytest.approx([1.0, 3 / 7, 0.0, 1.0, 1.0, 1.0])  # bare code is code: no penalty
+
+
 # A command that reads what another README command writes runs after it, in the same directory.
 RUNS_AFTER = {
     "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1":
@@ -304,6 +323,9 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
         check_audit_humanevalplus,
     "codereward audit --samples samples.jsonl --html audit.html --json | jq .gap.gap": check_audit_gap,
     "codereward eval --samples samples.jsonl --penalty default --penalty hardcoding=0.5": check_penalty,
+    "codereward eval --samples samples.jsonl --reward verpo": check_reward_verpo,
+    "codereward eval --samples samples.jsonl --reward threshold:at=0.75": check_reward_threshold,
+    "codereward eval --samples samples.jsonl --reward checked:base=fraction --json": check_reward_checked,
     "codereward select --samples samples.jsonl --tests tests.jsonl": check_select,
     "codereward select --samples samples.jsonl --tests tests.jsonl --selector codet,b4 --json": check_select_json,
     "codereward select --samples samples.jsonl --tests tests.jsonl --adap 1,10 --report select.html":
@@ -635,6 +657,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     "reward_fn = codereward_reward(": [["[1.0, 0.0]"]],
     'cache=ResultCache("results.sqlite")': [["0 1"], ["1 0"]],  # the second run is answered from the file
     "ranking = codet(m)": [["[2, 1, 1] [3, 1, 0]", "0 True", "{'pass@1': 1.0}"]],
+    'score(results, "verpo")': [["[1.0, 0.25, 0.5]", "[1.0, 0.06, 0.17]", "[1.3, 0.0, 0.0]"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 

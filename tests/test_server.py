@@ -117,6 +117,25 @@ def test_evaluate_labels_responses_and_reward_override(srv):
     assert [x["reward"] for x in r.json()["results"]] == [1.0, 0.5]
 
 
+def test_evaluate_reward_specs_with_groups_and_responses(srv):
+    base, _ = srv
+    tests = ["assert add(1, 2) == 3", "assert add(0, 0) == 1"]  # the second is wrong: a correct add fails it
+    samples = [{"ground_truth": tests, "solution": GOOD}, {"ground_truth": tests, "solution": GOOD},
+               {"ground_truth": tests, "response": "Sorry, no code."},
+               {"ground_truth": tests, "response": "```text\nnot python\n```"}]
+    r = httpx.post(f"{base}/v1/evaluate", timeout=60, json={"reward": "verpo", "groups": [1, 1],
+                                                             "samples": samples[:2]})
+    assert r.status_code == 200, r.text
+    # Both pass the first test (2 of 2: w = 1/4) and fail the second (0 of 2: w = 3/4).
+    assert [x["reward"] for x in r.json()["results"]] == pytest.approx([0.5 * 0.25, 0.5 * 0.25])
+    r = httpx.post(f"{base}/v1/evaluate", timeout=60, json={"reward": "checked:base=fraction", "samples": samples})
+    assert r.status_code == 200, r.text
+    # "Sorry, no code." is bare text, taken whole as code: it does not compile. A fence without Python: no code.
+    assert [x["reward"] for x in r.json()["results"]] == [0.5, 0.5, -0.5, -1.0]
+    r = httpx.post(f"{base}/v1/evaluate", timeout=60, json={"groups": [1], "samples": samples[:2]})
+    assert r.status_code == 422 and "1 group keys for 2 samples" in r.json()["detail"]
+
+
 @pytest.mark.parametrize("body, code, field", [
     (b'{"samples": [', 400, None),
     (b'[1, 2]', 422, None),

@@ -14,14 +14,10 @@ import typer
 from rich.console import Console
 
 from .. import __version__
+from ..errors import UsageError
 
 console = Console()  # stdout: reports for people; --json output bypasses rich (see print_json)
 err = Console(stderr=True)
-
-
-class Reward(StrEnum):
-    binary = "binary"
-    fraction = "fraction"
 
 
 class BackendName(StrEnum):
@@ -83,9 +79,24 @@ TimeLimitOpt = Annotated[str | None, typer.Option(
     show_default="each task's own limit (HumanEval: 3 s)",
     help="Wall-clock limit of one execution (all tests of one sample). [b]auto[/]: 10 x the reference "
          "solution's own time, at least 0.25 s and at most 60 s.")]
-RewardOpt = Annotated[Reward, typer.Option(
-    "--reward", rich_help_panel=RUN,
-    help="Reward of a result: [b]binary[/] (1 if every test passed) or [b]fraction[/] (share of tests passed).")]
+def parse_reward(spec: str) -> str:
+    """--reward's spec, checked now (a typo is a usage error before any sandbox starts)."""
+    from ..rewards import get_shaper
+
+    try:
+        get_shaper(spec)
+    except UsageError as e:
+        raise typer.BadParameter(str(e)) from None
+    return spec
+
+
+RewardOpt = Annotated[str, typer.Option(
+    "--reward", metavar="SPEC", callback=parse_reward, rich_help_panel=RUN,
+    help="Reward of a result, NAME or NAME:key=value,...: [b]binary[/] (1 if every test passed), "
+         "[b]fraction[/] (share of tests passed), [b]threshold[/]:at=0.9 (1 if that share passed), "
+         "[b]verpo[/] (difficulty-weighted partial credit over a task's samples; partial=0.5, window=0), "
+         "[b]checked[/]:base=NAME (no code -1, compile error -0.5, format), [b]open_r1[/] (open-r1's "
+         "code recipe). README: the formulas.")]
 IsolationOpt = Annotated[Isolation, typer.Option(
     "--isolation", rich_help_panel=RUN,
     help="[b]bwrap[/]: each sample in a bubblewrap sandbox (no network, read-only system, own pid namespace). "

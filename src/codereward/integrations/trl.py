@@ -46,8 +46,9 @@ def codereward_reward(
 
     label_column: the dataset column holding the label (`codereward.tasks.task_from_label` formats), or
         task ids resolved against `tasks` (e.g. `label_column="task_id", tasks=load_dataset("humaneval")`).
-    reward: "binary" (1.0 if every test passed), "fraction" (share of tests passed), a shaper (rewards/:
-        group shapers see each prompt's completions as one group) or a function Result -> float.
+    reward: a reward spec ("binary": 1.0 if every test passed, "fraction": share of tests passed,
+        "verpo", "threshold:at=0.9", "checked:base=fraction", "open_r1": README, Rewards), a shaper
+        (rewards/: group shapers see each prompt's completions as one group) or a function Result -> float.
     engine: an engine to use. Otherwise, when `backend` or engine options (workers=, isolation=,
         time_limit=, ...) are given, the function gets its own engine, started on first call and closed at
         exit; with neither, the process's shared engine (configured by CODEREWARD_* variables).

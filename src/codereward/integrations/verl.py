@@ -43,7 +43,8 @@ def compute_score(data_source: str | None, solution_str: str, ground_truth: Any,
     """Score one response: `{"score", "pass_rate", "passed", "n_tests", "n_passed", "infra_error", "audit_flags",
     "status"}`.
 
-    reward: "binary" | "fraction" (default CODEREWARD_REWARD, else binary). on_error: "raise" or a number
+    reward: a reward spec, "binary", "fraction", "verpo:window=8", ... (README: Rewards; default
+    CODEREWARD_REWARD, else binary). on_error: "raise" or a number
     (default CODEREWARD_ON_ERROR, else raise). `data_source`, `extra_info` and other verl keywords are
     accepted and unused: the label alone says what to run.
     """

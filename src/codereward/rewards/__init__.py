@@ -4,6 +4,13 @@ the CLI, the server and every training adapter apply a shaper with `score`.
     rewards = score(results, "binary")                        # also sets each result's .reward
     rewards = score(results, "fraction", groups=prompt_ids)   # group keys: GRPO's rollouts of one prompt
     rewards = score(results, penalized("binary", {"hardcoding": 0.5}))   # rewards/shaping.py
+    rewards = score(results, "verpo:window=8", groups=prompt_ids)        # rewards/group.py, by its spec
+    rewards = score(results, "checked:base=fraction", completions=texts) # rewards/checks.py
+
+A shaper is named in configs by a spec, `NAME` or `NAME:key=value,...` (get_shaper, SPECS): `binary`,
+`fraction`, `verpo` (difficulty-weighted partial credit), `threshold` (relaxed pass), `checked` (no-code,
+compile-error and format penalties around a base), `open_r1` (open-r1's code recipe). A value is a number,
+true/false, or another shaper's name (`checked:base=verpo`).
 
 A shaper is any object with a `name` and `__call__(results, context) -> list[float | None]`, so a group
 shaper (normalising within a GRPO group, weighting tests by how hard they were for the group) is as easy
@@ -13,9 +20,10 @@ None: an infrastructure failure, or a broken task, is never scored (TRL's nan-aw
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import UsageError
 from ..results import Result, Status
@@ -28,6 +36,9 @@ class ShapeContext:
     """What a shaper may know besides the results."""
 
     groups: Sequence[Hashable] | None = None  # per result, the key of its group (None: each its own group)
+    # per result, the model's completion it came from (text or chat messages), for shapers that check the
+    # answer's format or whether it holds code at all (rewards/checks.py); None when not known
+    completions: Sequence[Any] | None = None
 
 
 @runtime_checkable
@@ -69,15 +80,70 @@ fraction = PerResult(_fraction, "fraction")
 SHAPERS: dict[str, Shaper] = {"binary": binary, "fraction": fraction}
 
 
+def _value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(low)
+        except ValueError:
+            pass
+    return text.strip()  # a shaper's name (base=fraction)
+
+
+def _factories() -> dict[str, Callable[..., Shaper]]:
+    from .checks import OPEN_R1, Checked, Threshold
+    from .group import DifficultyWeighted
+
+    def fixed(shaper: Shaper) -> Callable[[], Shaper]:
+        return lambda: shaper
+
+    return {"binary": fixed(binary), "fraction": fixed(fraction), "verpo": DifficultyWeighted,
+            "threshold": Threshold, "checked": Checked, "open_r1": fixed(OPEN_R1)}
+
+
+SPECS = ("binary", "fraction", "verpo", "threshold", "checked", "open_r1")
+_built: dict[str, Shaper] = {}
+_built_lock = threading.Lock()
+
+
+def _from_spec(spec: str) -> Shaper:
+    """The shaper a spec names. One instance per spec in a process: a stateful shaper (verpo's window) keeps
+    its state across the server's requests and the adapters' calls."""
+    with _built_lock:
+        if spec in _built:
+            return _built[spec]
+    name, _, args = spec.partition(":")
+    factories = _factories()
+    if name.strip() not in factories:
+        raise UsageError(f"unknown reward {name.strip()!r}; choose one of {', '.join(SPECS)} "
+                         "(NAME or NAME:key=value,...)")
+    kwargs: dict[str, Any] = {}
+    for part in filter(None, (x.strip() for x in args.split(","))):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"reward {spec!r}: {part!r} is not key=value")
+        kwargs[key.strip()] = _value(value)
+    factory = factories[name.strip()]
+    fields: dict[str, Any] = getattr(factory, "__dataclass_fields__", {})  # presets take no settings
+    settings = [n for n in fields if not n.startswith("_") and n != "name"]
+    unknown = [k for k in kwargs if k not in settings]
+    if unknown:
+        raise UsageError(f"reward {spec!r}: unknown setting {unknown[0]!r}; {name.strip()} takes "
+                         f"{', '.join(settings) or 'none'}")
+    shaper = factory(**kwargs)
+    with _built_lock:
+        return _built.setdefault(spec, shaper)
+
+
 def get_shaper(spec: str | Shaper | RewardFn) -> Shaper:
-    """A shaper by name ("binary", "fraction"), a shaper itself, or a function Result -> float."""
+    """A shaper by spec ("binary", "verpo:window=8", ...: SPECS), a shaper itself, or a function
+    Result -> float."""
     if type(spec) is PerResult:  # the usual case, without a Protocol check (~10 µs, per result in the CLI)
         return spec
     if isinstance(spec, str):
-        try:
-            return SHAPERS[spec]
-        except KeyError:
-            raise UsageError(f"unknown reward {spec!r}; choose one of {', '.join(SHAPERS)}") from None
+        return SHAPERS[spec] if spec in SHAPERS else _from_spec(spec)
     if isinstance(spec, Shaper):
         return spec
     if callable(spec):
@@ -86,15 +152,17 @@ def get_shaper(spec: str | Shaper | RewardFn) -> Shaper:
 
 
 def score(results: Sequence[Result], shaper: str | Shaper | RewardFn = "binary", *,
-          groups: Sequence[Hashable] | None = None) -> list[float | None]:
+          groups: Sequence[Hashable] | None = None, completions: Sequence[Any] | None = None) -> list[float | None]:
     """Apply a shaper to results: set each result's `reward` and return the rewards, in order.
 
     `groups`: one key per result (e.g. its prompt); results with equal keys form a group for group shapers.
+    `completions`: one per result, the completion its program came from (format and no-code checks).
     A result with status `error` gets None whatever the shaper says."""
     s = get_shaper(shaper)
-    if groups is not None and len(groups) != len(results):
-        raise UsageError(f"{len(groups)} group keys for {len(results)} results")
-    rewards = list(s(results, ShapeContext(groups)))
+    for what, values in (("group keys", groups), ("completions", completions)):
+        if values is not None and len(values) != len(results):
+            raise UsageError(f"{len(values)} {what} for {len(results)} results")
+    rewards = list(s(results, ShapeContext(groups, completions)))
     if len(rewards) != len(results):
         raise UsageError(f"shaper {s.name!r} returned {len(rewards)} rewards for {len(results)} results")
     for r, v in zip(results, rewards):
@@ -102,5 +170,5 @@ def score(results: Sequence[Result], shaper: str | Shaper | RewardFn = "binary",
     return [r.reward for r in results]
 
 
-__all__ = ["SHAPERS", "PerResult", "RewardFn", "ShapeContext", "Shaper", "binary", "fraction", "get_shaper",
-           "per_result", "score"]
+__all__ = ["SHAPERS", "SPECS", "PerResult", "RewardFn", "ShapeContext", "Shaper", "binary", "fraction",
+           "get_shaper", "per_result", "score"]

@@ -60,7 +60,9 @@ async def evaluate(body: EvaluateRequest, service: Service) -> dict[str, Any]:
     null) marks an infrastructure failure or a broken task, never a candidate's failure."""
     pairs = [resolve_sample(s, i, service.tasks) for i, s in enumerate(body.samples)]
     results = await service.run_batch(pairs)
-    score(results, body.reward or service.settings.reward)
+    texts = [s.response if s.response is not None else s.solution if s.solution is not None else s.completion
+             for s in body.samples]
+    score(results, body.reward or service.settings.reward, groups=body.groups, completions=texts)
     counts = Counter(r.status.value for r in results)
     return {"results": [r.to_dict() for r in results],
             "summary": {s.value: counts.get(s.value, 0) for s in Status}}
@@ -77,15 +79,16 @@ async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict[str
     for name, values in (("labels", body.labels), ("prompts", body.prompts)):
         if values is not None and len(values) != n:
             raise InputError(f"has {len(values)} entries for {n} queries", field=name)
-    pairs = []
+    pairs, responses = [], []
     for i, (query, label) in enumerate(zip(body.query, body.labels)):
         task = task_from_label(label, service.tasks, f"labels.{i}")
-        prompt = body.prompts[i] if body.prompts is not None else None
-        pairs.append((task, labels.label_program(task, extract_code(response_text(query, prompt)))))
+        responses.append(response_text(query, body.prompts[i] if body.prompts is not None else None))
+        pairs.append((task, labels.label_program(task, extract_code(responses[-1]))))
     results = await service.run_batch(pairs)
     _refuse_errors(results, service)
     # Rollouts of one prompt form a group (for a group shaper); no error result reaches here, so no reward is None.
-    rewards = [float(v) for v in score(results, service.settings.reward, groups=body.prompts) if v is not None]
+    rewards = [float(v) for v in score(results, service.settings.reward, groups=body.prompts, completions=responses)
+               if v is not None]
     assert len(rewards) == len(results)
     # extra_logs values must be numbers: OpenRLHF turns each into a tensor for its logs.
     return {"rewards": rewards, "scores": rewards,

@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..errors import UsageError
+from ..rewards import get_shaper
+
 # -- native API: POST /v1/evaluate ------------------------------------------------------------------------
 
 
@@ -44,7 +47,22 @@ class EvaluateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     samples: list[SampleIn] = Field(..., min_length=1)
-    reward: Literal["binary", "fraction"] | None = Field(None, description="default: the server's --reward")
+    reward: str | None = Field(None, description="a reward spec (binary, fraction, verpo:window=8, "
+                                                 "checked:base=fraction, ...); default: the server's --reward")
+    groups: list[str | int] | None = Field(None, description="one key per sample: samples with equal keys (the "
+                                                             "rollouts of one prompt) form a group for group "
+                                                             "rewards such as verpo; default: each its own")
+
+    @model_validator(mode="after")
+    def _known_reward_and_groups(self) -> EvaluateRequest:
+        if self.reward is not None:
+            try:
+                get_shaper(self.reward)
+            except UsageError as e:
+                raise ValueError(str(e)) from None
+        if self.groups is not None and len(self.groups) != len(self.samples):
+            raise ValueError(f"{len(self.groups)} group keys for {len(self.samples)} samples")
+        return self
 
 
 class TestOut(BaseModel):
