@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 from audit_corpus import CORPUS
+from browser import chromium, rendered_dom, screenshot_bytes
 
 from codereward import Engine, Result, Status, load_dataset, score
 from codereward.audit import Category, Flag, Severity, audit_program, hardcode, runtime
@@ -429,48 +430,25 @@ def test_taxonomy_documented_in_readme() -> None:
 # -- the HTML report, rendered by a real browser ------------------------------------------------------------
 
 
-def _chromium() -> str | None:
-    import shutil
-
-    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
-
-
 def test_html_report_renders_in_a_headless_browser(corpus_results, tmp_path) -> None:
-    import os
     import re
-    import struct
-    import subprocess
 
     from codereward.report.audit_html import AuditedSample, render
 
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: scripts/test.sh installs it for this test")
-        pytest.skip("chromium not installed (scripts/test.sh installs it)")
+    chromium()
     samples = [AuditedSample(i, r, e.get("solution") or e.get("completion"))
                for i, (e, r) in enumerate(corpus_results)]
     gap = compute_gap([_result("a", [(True, True), (False, False)], [HARD]),
                        _result("b", [(True, True), (False, True)])])
     page = tmp_path / "audit.html"
     page.write_text(render(samples, gap, title="corpus audit"), encoding="utf-8")
-    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-             f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
+    html = rendered_dom(page, tmp_path)
     assert "<title>corpus audit</title>" in html
     bars = re.findall(r'<rect class="bar" data-category="(\w+)" data-severity="(\w+)"', html)
     assert {c for c, _ in bars} >= {c.value for c in Category}, bars  # the corpus hits every category
     assert html.count('class="hist" data-split="visible"') == 10 and 'id="gap-histogram"' in html
     assert html.count('<section class="sample">') == 20 and 'class="hll"' in html  # flagged lines highlighted
-    shot = tmp_path / "audit.png"
-    r = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (1200, 1600)
-    assert len(data) > 50_000  # charts and code, not a blank page (a blank 1200x1600 PNG is ~10 KB)
+    screenshot_bytes(page, tmp_path, min_bytes=50_000)  # charts and code, not a blank page
 
 
 # -- false flags on honest code (slow tier: every canonical solution and all 16,400 CodeGen-16B samples) ------
