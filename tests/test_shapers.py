@@ -181,3 +181,13 @@ def test_a_bad_spec_says_what_is_wrong(spec: str, says: str) -> None:
     with pytest.raises(UsageError, match=says):
         shaper = get_shaper(spec)
         score([result(P)], shaper, completions=[CODE])
+
+
+def test_the_summary_describes_shaped_rewards_and_leaves_errors_out() -> None:
+    from codereward.metrics import summarize
+
+    rollouts = [result(P, P), result(P, F), result(F, F), result(error=True)]
+    score(rollouts, Checked("fraction", no_code=0.0, compile_error=0.0, bad_format=0.25), completions=[CODE] * 4)
+    assert summarize(rollouts)["reward"] == {"mean": pytest.approx((0.75 + 0.25 - 0.25) / 3), "min": -0.25,
+                                             "max": 0.75, "scored": 3, "partial": 2, "negative": 1}
+    assert "reward" not in summarize([result(error=True)])

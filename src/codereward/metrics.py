@@ -36,8 +36,11 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100),
     broken: dict[str, str] = {}  # task id -> why its tests cannot judge (reported once per task)
     audited: list[Result] = []
     flag_counts: Counter[str] = Counter()
+    rewards: list[float] = []  # of scored results (an error's reward is None: no reward, not 0)
     for r in results:
         n_results += 1
+        if r.reward is not None:
+            rewards.append(r.reward)
         n_copies += r.duplicate_of is not None
         if r.flags is not None:
             audited.append(r)
@@ -66,6 +69,10 @@ def summarize(results: Iterable[Result], ks: Sequence[int] = (1, 10, 100),
         "outcomes": dict(outcomes),
         "duplicates": n_copies,  # results shared from an identical earlier sample, not run themselves
     }
+    if rewards:  # what a shaped reward looks like: how much is partial credit, how much penalty
+        out["reward"] = {"mean": statistics.fmean(rewards), "min": min(rewards), "max": max(rewards),
+                         "scored": len(rewards), "partial": sum(0 < v < 1 for v in rewards),
+                         "negative": sum(v < 0 for v in rewards)}
     if errors:
         out["errors"] = dict(errors)  # by cause; they are in no pass@k
         out["broken_tasks"] = broken  # once per task, with the reason

@@ -107,6 +107,12 @@ def summary_table(summary: dict[str, Any], out: str | None = None) -> Table:
             if outcome.value in summary["outcomes"]:
                 table.add_row(Text(f"tests {outcome.value}", style=OUTCOME_STYLE[outcome]),
                               str(summary["outcomes"][outcome.value]))
+    if "reward" in summary:
+        table.add_section()
+        w = summary["reward"]
+        table.add_row("reward mean", f"{w['mean']:.4f}")
+        table.add_row("  min / max", f"{w['min']:g} / {w['max']:g}")
+        table.add_row("  partial / negative", f"{w['partial']} / {w['negative']} of {w['scored']}")
     if "audit" in summary:
         table.add_section()
         a = summary["audit"]
