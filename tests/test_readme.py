@@ -306,6 +306,21 @@ def check_reward_checked(p: subprocess.CompletedProcess[str], cwd: Path) -> None
     assert rewards_of(cwd) == pytest.approx([1.0, 3 / 7, 0.0, 1.0, 1.0, 1.0])  # bare code is code: no penalty
 
 
+def check_efficiency(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "samples.jsonl_efficiency.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed", "failed", "passed", "passed", "passed"]
+    assert all(r["lines_ratio"] > 0 for r in rows if r["status"] == "passed")
+    assert all(r["lines_ratio"] is None and r["reward"] == 0.0 for r in rows if r["status"] == "failed")
+    assert "Efficiency" in p.stdout
+
+
+def check_efficiency_json(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    summary = json.loads(p.stdout)
+    assert (summary["samples"], summary["correct"], summary["measured"]) == (6, 4, 4)
+    assert summary["cpu_ratio_median"] is None  # --no-cpu
+    assert all(r["cpu"] is None for r in results(cwd / summary["out"]))
+
+
 # A command that reads what another README command writes runs after it, in the same directory.
 RUNS_AFTER = {
     "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1":
@@ -326,6 +341,8 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --samples samples.jsonl --reward verpo": check_reward_verpo,
     "codereward eval --samples samples.jsonl --reward threshold:at=0.75": check_reward_threshold,
     "codereward eval --samples samples.jsonl --reward checked:base=fraction --json": check_reward_checked,
+    "codereward efficiency --samples samples.jsonl": check_efficiency,
+    "codereward efficiency --samples samples.jsonl --no-cpu --json": check_efficiency_json,
     "codereward select --samples samples.jsonl --tests tests.jsonl": check_select,
     "codereward select --samples samples.jsonl --tests tests.jsonl --selector codet,b4 --json": check_select_json,
     "codereward select --samples samples.jsonl --tests tests.jsonl --adap 1,10 --report select.html":
@@ -658,6 +675,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     'cache=ResultCache("results.sqlite")': [["0 1"], ["1 0"]],  # the second run is answered from the file
     "ranking = codet(m)": [["[2, 1, 1] [3, 1, 0]", "0 True", "{'pass@1': 1.0}"]],
     'score(results, "verpo")': [["[1.0, 0.25, 0.5]", "[1.0, 0.06, 0.17]", "[1.3, 0.0, 0.0]"]],
+    "e = efficiency(engine, task, brute": [["141 61 2.31", "0.5"], ["141 61 2.31"]],  # twice: deterministic
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 

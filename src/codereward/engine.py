@@ -17,12 +17,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .audit import Auditor
 from .errors import InfraError, TaskError, UsageError
 from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
-from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep
+from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep, cost_of
 from .judge.prepare import values as values_of
 from .judge.verdict import compile_failure, decide, sandbox_error, task_error
 from .languages import PreparedProgram, language_of
@@ -159,11 +159,13 @@ class Engine:
         return self.execute(task, program, mode="collect", time_limit=time_limit)
 
     def execute(self, task: Task, program: str, *, mode: Mode = "judge", time_limit: float | None = None,
-                test_time: float = 0.0, only: Sequence[int] | None = None, values: bool = False) -> Outputs:
-        """One execution judged test by test, for what builds on verdicts per test (select/: pass matrices):
-        no cache, no dedupe, no audit. `test_time`: seconds each test may take (a test past it fails with
-        `time_limit` and the ones after it are not run); `only`: run just these tests; `values`: record
-        what each test's call returned (Outputs.values, None where it did not return)."""
+                test_time: float = 0.0, only: Sequence[int] | None = None, values: bool = False,
+                cost: Literal["", "lines", "cpu"] = "") -> Outputs:
+        """One execution judged test by test, for what builds on verdicts per test (select/: pass matrices,
+        efficiency.py): no cache, no dedupe, no audit. `test_time`: seconds each test may take (a test past it
+        fails with `time_limit` and the ones after it are not run); `only`: run just these tests; `values`:
+        record what each test's call returned (Outputs.values, None where it did not return); `cost`: measure
+        the program's line events or CPU seconds (Outputs.lines / .cpu / .cost_note)."""
         invalid: frozenset[int] = frozenset()
         try:
             if mode == "collect":  # no expectations needed: no reference run
@@ -173,13 +175,16 @@ class Engine:
                 suite, plan, invalid, seconds = prep.suite, prep.plan, prep.invalid, prep.time_limit
             ex = self._execute(task, program, suite, time_limit or seconds, mode,
                                options={"test_time": test_time, "only": tuple(only) if only is not None else None,
-                                        "values": values})
+                                        "values": values, "cost": cost})
         except TaskError as e:
             return Outputs(task_error(task.id, str(e)), [])
         except InfraError as e:
             return Outputs(sandbox_error(task.id, f"sandbox failure: {e}"), [])
         result = decide(task.id, plan, ex, invalid=invalid)
-        return Outputs(result, values_of(ex, len(result.tests)))
+        if not cost:
+            return Outputs(result, values_of(ex, len(result.tests)))
+        lines, cpu, note = cost_of(ex)
+        return Outputs(result, values_of(ex, len(result.tests)), lines, cpu, note)
 
     # -- one sample -----------------------------------------------------------------------------------
 

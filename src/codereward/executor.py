@@ -50,6 +50,8 @@ class Job:
     #                         `time_limit` and the tests after it are not run (the caller runs them again)
     only: tuple[int, ...] | None = None  # run just these tests, by index (the others are `not_run`)
     values: bool = False  # record what each test's call returned, when it returned (Execution records "v")
+    cost: str = ""  # measure the program's cost while it loads and answers calls: "lines" (line events,
+    #                 deterministic) or "cpu" (CPU seconds); sandboxed/costing.py
 
 
 _LIMITS: dict[int, tuple[Limits, dict[str, Any]]] = {}

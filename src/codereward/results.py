@@ -143,6 +143,11 @@ class Outputs:
 
     result: Result
     values: list[Any]
+    # With Engine.execute(cost=...): the program's line events ("lines") or CPU seconds ("cpu") over its
+    # load and its calls; None with `cost_note` saying why (not measured, untrusted: sandboxed/costing.py).
+    lines: int | None = None
+    cpu: float | None = None
+    cost_note: str = ""
 
     @property
     def tests(self) -> list[TestResult]:

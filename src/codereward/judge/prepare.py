@@ -209,3 +209,17 @@ def values(ex: Execution, n: int) -> list[object]:
     """The values a collect-mode execution returned, per test (None where a test returned none)."""
     by_index = {r["i"]: wire.loads(r["v"].encode()) for r in ex.records if "i" in r and "v" in r}
     return [by_index.get(i) for i in range(n)]
+
+
+def cost_of(ex: Execution) -> tuple[int | None, float | None, str]:
+    """(line events, CPU seconds, why neither is to be believed) of a costed execution (sandboxed/costing.py).
+    No record: the program did not answer every test (it died, hung or ran out of time), so no cost."""
+    rec = next((r for r in ex.records if "cost" in r), None)
+    if rec is None:
+        return None, None, "not measured: the execution did not finish its tests"
+    why = str(rec.get("untrusted") or "")
+    if why:
+        return None, None, f"untrusted: {why}"
+    lines = rec["cost"] if type(rec["cost"]) is int else None
+    cpu = float(rec["cpu"]) if isinstance(rec.get("cpu"), int | float) and lines is None else None
+    return lines, cpu, ""

@@ -11,6 +11,8 @@ Requests (judge -> candidate) and replies, as wire values (top-level lists: no t
     ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
     ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
                                      (stdio tasks: one fresh process per case)
+    ["cost"]                      -> ["cost", lines | None, cpu_seconds, why untrusted] (header "cost": "lines"
+                                     or "cpu": costing.py)
 
 With a per-test time limit (the header's "test_time"), each call runs under a real-time timer of that
 length: when it fires, the call raises TestTimeLimit and the candidate answers ["exc", "TestTimeLimit", ..]
@@ -35,7 +37,7 @@ import types
 from collections.abc import Callable
 from typing import Any, cast
 
-from . import auditing, plan, seccomp, wire
+from . import auditing, costing, plan, seccomp, wire
 from .records import TEST_TIME_LIMIT, cpu_limit
 
 MAX_DETAIL = 300
@@ -130,6 +132,7 @@ class TestTimeLimit(BaseException):
 TestTimeLimit.__name__ = TEST_TIME_LIMIT  # the name the judge knows it by (records.py)
 TestTimeLimit.__module__ = "builtins"  # reported by that bare name (_exc_info)
 _test_time = 0.0  # seconds per call under a per-test time limit (0: no timer)
+_meter: costing.CostMeter | None = None  # the header asked for the program's deterministic cost
 _armed = False  # the timer may fire: the handler raises only then, and at most once per arming
 
 
@@ -148,14 +151,22 @@ def _call(fn: Callable[..., object], args: list[object], kwargs: dict[str, objec
         if seconds:
             _armed = True
             signal.setitimer(signal.ITIMER_REAL, seconds)
+        if _meter is not None:
+            _meter.on()
         value = fn(*args, **kwargs)
+        if _meter is not None:
+            _meter.off()
         if seconds:
             _armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
         return ["ok", value, _maxrss()]  # a non-plain value fails in _reply's encoding: "unserializable"
     except MemoryError:
+        if _meter is not None:
+            _meter.off()
         return ["oom"]
     except BaseException as e:  # SystemExit, KeyboardInterrupt included: they are the candidate's errors
+        if _meter is not None:
+            _meter.off()
         _armed = False
         if seconds:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -210,6 +221,8 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             if audit is not None:
                 audit.diff()
             _reply(sock, res)
+        elif op == "cost":
+            _reply(sock, _meter.reply() if _meter is not None else ["cost", None, 0.0, "not measured"])
         else:
             _reply(sock, ["exc", "ProtocolError", f"unexpected request {op!r}", 0])
 
@@ -329,7 +342,7 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
     blocks until the zygote hands it a header; only then does it read the program (so it reads exactly
     one payload off the shared pipe).
     """
-    global _audit, _test_time
+    global _audit, _test_time, _meter
     try:
         close_fds_except({sock, header_fd, payload_fd, events_fd})
         os.chdir(workdir)
@@ -372,6 +385,8 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
                 if not (locked and _audit is audit):
                     _audit.snapshot()
                 sys.addaudithook(_audit.hook)
+            if header.get("cost"):  # after our own set-up: only the program's work counts
+                _meter = costing.CostMeter(trace=header["cost"] == "lines")
             test_time = float(header.get("test_time") or 0.0)
             if test_time:
                 _test_time = test_time

@@ -37,6 +37,8 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
             only = msg.get("only")
             suite.run(proxy, rec, Options(bool(msg.get("collect")), bool(msg.get("values")),
                                           frozenset(only) if only is not None else None))
+            if msg.get("cost") and proxy.broken is None and not proxy.ahead:
+                _ask_cost(proxy, rec)
             rec.end()
     except SuiteBroken as e:
         rec.broken("suite", str(e))
@@ -49,6 +51,17 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
     return proxy is not None and proxy.broken is not None, proxy is not None and proxy.heard
 
 
+def _ask_cost(proxy: Proxy, rec: Recorder) -> None:
+    """The program's deterministic cost (costing.py), recorded when the candidate gives a well-formed one."""
+    try:
+        reply = proxy.request(["cost"])
+    except Exception:  # noqa: BLE001 — gone or late: no cost, which the host reports as unmeasured
+        return
+    if (len(reply) == 4 and reply[0] == "cost" and (reply[1] is None or type(reply[1]) is int)
+            and type(reply[2]) is float and type(reply[3]) is str):
+        rec.cost(reply[1], reply[2], reply[3])
+
+
 def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int) -> None:
     """The judge of one task: prepares its tests once, then judges one execution after another.
 
@@ -58,7 +71,7 @@ def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int)
     still cannot reach it except by returning plain values.
 
     Protocol on `ctl` (a unix socket to the zygote): receive {"time", "fail_fast", "collect", "values",
-    "test_time", "only"} + the fd of a
+    "test_time", "only", "cost"} + the fd of a
     socket to the candidate; answer {"done", "gone"} when the execution's records are written ("gone": the
     candidate stopped answering). Never returns.
     """

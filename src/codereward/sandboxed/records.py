@@ -125,6 +125,10 @@ class Recorder:
         self.buf.append({"plan": names})
         self.flush()
 
+    def cost(self, lines: int | None, cpu: float, untrusted: str) -> None:
+        """The program's cost (costing.py): line events or CPU seconds, and why not to believe them if so."""
+        self.buf.append({"cost": lines, "cpu": cpu, "untrusted": short(untrusted)})
+
     def end(self) -> None:
         self.buf.append({"end": 1})
 

@@ -62,7 +62,8 @@ PREIMPORT = (
     "json", "random", "copy", "operator", "ast", "enum", "ctypes", "traceback", "resource", "struct",
 )
 TMP_ROOT = "/tmp"  # the sandbox's private tmpfs; replaced by argv when run without isolation
-JUDGE_KEYS = ("time", "fail_fast", "collect", "values", "test_time", "only")  # what a judge is told of its execution
+# What a judge is told of its execution.
+JUDGE_KEYS = ("time", "fail_fast", "collect", "values", "test_time", "only", "cost")
 WORKDIR = "run"  # each execution's working directory, made afresh in TMP_ROOT
 
 

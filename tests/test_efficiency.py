@@ -1,0 +1,126 @@
+"""Efficiency measured so it can be trusted: the deterministic cost (line events) does not move under load,
+tampering with the meter leaves a program with no cost rather than a lower one, and only correct code gets a
+ratio and an efficiency reward."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from codereward import Engine, load_humaneval
+from codereward.efficiency import Efficiency, acecode_reward, efficiency
+from codereward.errors import UsageError
+from codereward.results import Status
+
+TASK = load_humaneval()["HumanEval/13"]
+HEAD = "def greatest_common_divisor(a: int, b: int) -> int:\n"
+EUCLID = HEAD + "    while b:\n        a, b = b, a % b\n    return a\n"
+LOOP = (HEAD + "    g = 1\n    for d in range(1, min(a, b) + 1):\n        if a % d == 0 and b % d == 0:\n"
+        "            g = d\n    return g\n")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    with Engine(workers=2) as e:
+        yield e
+
+
+def lines(engine: Engine, program: str) -> tuple[int | None, str]:
+    out = engine.execute(TASK, program, cost="lines", time_limit=30)
+    assert out.result.status is Status.PASSED, out.result
+    return out.lines, out.cost_note
+
+
+def test_line_events_do_not_move_under_load(engine: Engine) -> None:
+    """Ten runs while a CPU-bound job loads both cores: the same count every time (CPU time wanders)."""
+    hog = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        counts = [lines(engine, LOOP)[0] for _ in range(10)]
+        cpu = [engine.execute(TASK, LOOP, cost="cpu").cpu for _ in range(10)]
+    finally:
+        for p in hog:
+            p.kill()
+            p.wait()
+    assert len(set(counts)) == 1 and counts[0] is not None and counts[0] > 0, counts
+    assert all(c is not None and c > 0 for c in cpu), cpu
+    spread = (max(cpu) - min(cpu)) / statistics.median(cpu)  # reported, not asserted: it is the noise
+    print(f"\nline events {counts[0]} x10; CPU seconds median {statistics.median(cpu):.6f}, spread {spread:.0%}")
+
+
+def test_more_work_costs_more_lines_and_load_time_work_counts(engine: Engine) -> None:
+    euclid, _ = lines(engine, EUCLID)
+    loop, _ = lines(engine, LOOP)
+    precomputed, _ = lines(engine, "import math\nT = {(a, b): math.gcd(a, b) for a in range(100) for b in range(100)}\n"
+                                   + HEAD + "    return T.get((a, b)) or math.gcd(a, b)\n")
+    assert euclid is not None and loop is not None and precomputed is not None
+    assert euclid < loop < precomputed  # a table built at import is paid for at import
+
+
+@pytest.mark.parametrize("wait", ["    time.sleep(0.05)\n",
+                                  "    t = time.monotonic()\n    while time.monotonic() - t < 0.01:\n        pass\n"],
+                         ids=["sleeps", "spins"])
+def test_waiting_never_looks_cheaper(engine: Engine, wait: str) -> None:
+    waiting, note = lines(engine, "import time\n" + HEAD + wait + EUCLID[len(HEAD):])
+    assert note == "" and waiting is not None and waiting > lines(engine, EUCLID)[0]
+
+
+# Each stops or bypasses the tracer, or could reach the count: no cost at all, never a smaller one.
+TAMPERING = {
+    "settrace": "import sys\n" + HEAD + "    sys.settrace(None)\n",
+    "setprofile": "import sys\n" + HEAD + "    sys.setprofile(None)\n",
+    "gettrace": "import sys\n" + HEAD + "    sys.gettrace()\n",
+    "getframe": "import sys\n" + HEAD + "    sys._getframe().f_trace = None\n",
+    "inspect": "import inspect\n" + HEAD + "    inspect.currentframe().f_trace = None\n",
+    "traceback": "import traceback\n" + HEAD + "    next(traceback.walk_stack(None))\n",
+    "tb_frame": HEAD + "    try:\n        1 / 0\n    except ZeroDivisionError as e:\n"
+                       "        e.__traceback__.tb_frame\n",
+    "gi_frame": HEAD + "    g = (x for x in [1])\n    g.gi_frame\n",
+    "gc": "import gc\n" + HEAD + "    gc.get_objects()\n",
+    "threading": ("import threading\n" + HEAD + "    t = threading.Thread(target=lambda: None)\n    t.start()\n"
+                  "    t.join()\n"),
+    "_thread": "import _thread\n" + HEAD + "    _thread.start_new_thread(lambda: None, ())\n",
+    "at load": "import sys\nsys.settrace(None)\n" + HEAD,
+}
+
+
+@pytest.mark.parametrize("name", TAMPERING)
+def test_tampering_with_the_meter_leaves_no_cost(engine: Engine, name: str) -> None:
+    program = TAMPERING[name] + "    while b:\n        a, b = b, a % b\n    return a\n"
+    count, note = lines(engine, program)
+    assert count is None and note.startswith("untrusted: "), (count, note)
+
+
+def test_a_library_reading_its_callers_frame_is_not_tampering(engine: Engine) -> None:
+    count, note = lines(engine, "from collections import namedtuple\nP = namedtuple('P', 'a b')\n" + EUCLID)
+    assert note == "" and count is not None
+
+
+def test_efficiency_ratio_and_reward_only_for_correct_code(engine: Engine) -> None:
+    fast = efficiency(engine, TASK, EUCLID, repeats=3)
+    slow = efficiency(engine, TASK, LOOP, repeats=3)
+    wrong = efficiency(engine, TASK, HEAD + "    return 1\n", repeats=3)
+    assert fast.lines_ratio is not None and slow.lines_ratio is not None
+    assert fast.lines_ratio < slow.lines_ratio and len(fast.cpu) == len(fast.reference_cpu) == 3
+    assert acecode_reward(fast) > acecode_reward(slow) >= 0.5
+    assert (wrong.status, wrong.lines_ratio, acecode_reward(wrong)) == (Status.FAILED, None, 0.0)
+    assert "not correct" in wrong.note
+
+
+ACECODE_CASES = [  # (status, lines, reference lines, bonus, reward)
+    (Status.PASSED, 50, 100, 0.5, 1.25), (Status.PASSED, 100, 100, 0.5, 1.0), (Status.PASSED, 400, 100, 0.5, 0.5),
+    (Status.PASSED, None, 100, 0.5, 1.0), (Status.FAILED, 10, 100, 0.5, 0.0), (Status.PASSED, 0, 100, 0.9, 1.9),
+]
+
+
+@pytest.mark.parametrize(("status", "mine", "ref", "bonus", "reward"), ACECODE_CASES)
+def test_acecode_reward(status: Status, mine: int | None, ref: int, bonus: float, reward: float) -> None:
+    assert acecode_reward(Efficiency("t", status, mine, ref), bonus=bonus) == pytest.approx(reward)
+
+
+def test_acecode_bonus_keeps_correct_code_above_wrong_code() -> None:
+    with pytest.raises(UsageError, match="bonus"):
+        acecode_reward(Efficiency("t", Status.PASSED, 1, 1), bonus=1.0)
