@@ -124,3 +124,66 @@ def test_acecode_reward(status: Status, mine: int | None, ref: int, bonus: float
 def test_acecode_bonus_keeps_correct_code_above_wrong_code() -> None:
     with pytest.raises(UsageError, match="bonus"):
         acecode_reward(Efficiency("t", Status.PASSED, 1, 1), bonus=1.0)
+
+
+BRUTE = HEAD + "    return max(d for d in range(1, min(a, b) + 1) if a % d == 0 and b % d == 0)\n"
+GENERATOR = "def generate(i):\n    return [10**5 + 7 * i, 3 * 10**5 + 11 * i]\n"
+
+
+def test_stress_inputs_show_the_slowdown_the_tests_hide(engine: Engine) -> None:
+    from codereward.efficiency import generated_inputs, stress_task
+
+    inputs = generated_inputs(engine, GENERATOR, 3)
+    assert inputs == [[100000, 300000], [100007, 300011], [100014, 300022]]
+    stressed = stress_task(TASK, inputs)
+    small, large = efficiency(engine, TASK, BRUTE, cpu=False), efficiency(engine, stressed, BRUTE, repeats=3)
+    assert small.lines_ratio is not None and large.lines_ratio is not None and large.cpu_ratio is not None
+    assert large.lines_ratio > 100 * small.lines_ratio and large.cpu_ratio > 10  # linear vs logarithmic
+    # The stressed task's expected values come from the reference: a program hardcoded to the visible tests
+    # fails there.
+    hardcoded = HEAD + "    return {(3, 7): 1, (10, 15): 5, (49, 14): 7, (144, 60): 12}[(a, b)]\n"
+    assert efficiency(engine, TASK, hardcoded, cpu=False).status is Status.PASSED
+    assert efficiency(engine, stressed, hardcoded, cpu=False).status is Status.FAILED
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ({"task_id": "HumanEval/999", "args": [1, 2]}, "unknown or missing task_id"),
+    ({"task_id": "HumanEval/13", "args": 5}, "'args' must be the list"),
+    ({"task_id": "HumanEval/13"}, "needs 'args' or 'generator'"),
+    ({"task_id": "HumanEval/13", "generator": GENERATOR, "count": 0}, "count"),
+    ({"task_id": "HumanEval/13", "generator": "def generate(i):\n    return 7\n", "count": 1}, "list of arguments"),
+    ({"task_id": "HumanEval/13", "generator": "def generate(i):\n    raise ValueError('no')\n"}, "list of arguments"),
+])
+def test_a_bad_stress_line_is_named(engine: Engine, tmp_path, line: dict, says: str) -> None:
+    import json
+
+    from codereward.efficiency import read_stress
+    from codereward.errors import InputError
+
+    path = tmp_path / "stress.jsonl"
+    path.write_text(json.dumps({"task_id": "HumanEval/13", "args": [4, 6]}) + "\n" + json.dumps(line) + "\n")
+    with pytest.raises(InputError, match=says) as e:
+        read_stress(path, load_humaneval(), engine)
+    assert f"{path}:2" in str(e.value)
+
+
+def test_efficiency_cli_with_stress_inputs(tmp_path) -> None:
+    import json
+
+    from test_cli import one_json, run
+
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": "HumanEval/13", "solution": p}) + "\n"
+                               for p in (EUCLID, BRUTE, HEAD + "    return 1\n")))
+    stress = tmp_path / "stress.jsonl"
+    stress.write_text(json.dumps({"task_id": "HumanEval/13", "generator": GENERATOR, "count": 2}) + "\n")
+    p = run("efficiency", "--samples", samples, "--stress", stress, "--repeats", "2", "--json", timeout=300)
+    assert p.returncode == 0, p.stderr
+    summary = one_json(p.stdout)
+    assert (summary["samples"], summary["correct"], summary["measured"]) == (3, 2, 2)
+    rows = [json.loads(x) for x in (tmp_path / "s.jsonl_efficiency.jsonl").read_text().splitlines()]
+    assert all(r["stress"] for r in rows)
+    assert rows[0]["lines_ratio"] == pytest.approx(1.0, abs=0.2) and rows[1]["lines_ratio"] > 100
+    assert [r["reward"] for r in rows] == [pytest.approx(1.0, abs=0.1), 0.5, 0.0]
+    bad = run("efficiency", "--samples", samples, "--bonus", "1.5")
+    assert bad.returncode == 2

@@ -14,17 +14,25 @@ Two measures (sandboxed/costing.py):
 
 A program that tries to stop the meter (trace functions, frames, the heap, threads: costing.py) gets no cost,
 never a lower one. Only a correct program has a ratio: a wrong one was not doing the task's work.
+
+**Stress inputs** (WEDGE / PerfCodeGen-style slowdown): a task's own tests are often too small for cost to
+show. `stress_task(task, inputs)` is the task with its tests replaced by calls on the given inputs, expected
+values computed by the reference; `efficiency` on it is the slowdown on large inputs. `read_stress` reads them
+per task, given as argument lists or made by an input generator the file provides (run in the sandbox).
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .engine import Engine
-from .errors import UsageError
+from .errors import InputError, TaskError, UsageError
 from .results import Status
-from .tasks.model import Task
+from .tasks.model import CallCase, CallSuite, Limits, Task
+from .tasks.samples import PathLike, read_jsonl
 
 # Tracing costs the program ~5-20x its own time: the lines run gets this many times the task's limit.
 TRACE_TIME_FACTOR = 10.0
@@ -111,3 +119,60 @@ def acecode_reward(e: Efficiency, *, bonus: float = 0.5, measure: str = "lines")
         return 0.0
     ratio = e.lines_ratio if measure == "lines" else e.cpu_ratio
     return 1.0 if ratio is None else 1.0 + bonus * (1.0 - min(ratio, 2.0))
+
+
+def stress_task(task: Task, inputs: Sequence[Sequence[Any]], time_limit: float | None = None) -> Task:
+    """`task` judged on calls with `inputs` (one argument list each): expected values come from its reference,
+    so a program that is correct on them and measured there shows its cost where cost shows."""
+    if not task.entry_point or task.reference is None:
+        raise UsageError(f"task {task.id!r} needs an entry point and a reference to be stressed")
+    if not inputs:
+        raise UsageError(f"no stress inputs for task {task.id!r}")
+    limits = task.limits if time_limit is None else task.limits.model_copy(update={"time": time_limit})
+    return Task(id=f"{task.id}#stress", prompt=task.prompt, entry_point=task.entry_point, reference=task.reference,
+                limits=limits, tests=CallSuite(cases=[CallCase(args=list(a)) for a in inputs]))
+
+
+def generated_inputs(engine: Engine, generator: str, count: int, limits: Limits | None = None) -> list[list[Any]]:
+    """Argument lists made by `generator` (Python source defining `generate(i) -> list of arguments`), called
+    for i = 0..count-1 in the sandbox like any program."""
+    gen = Task(id="stress-generator", entry_point="generate", limits=limits or Limits(time=30.0),
+               tests=CallSuite(cases=[CallCase(args=[i], expected=None) for i in range(count)]))
+    out = engine.outputs(gen, generator)
+    if out.result.status is Status.ERROR:
+        raise TaskError(f"the stress input generator could not run: {out.result.reason}")
+    made = []
+    for i, (value, test) in enumerate(zip(out.values, out.tests, strict=True)):
+        if not isinstance(value, list):
+            got = type(value).__name__ if test.outcome.value == "passed" else f"no value ({test.detail})"
+            raise TaskError(f"generate({i}) gave {got}: it must return a list of arguments")
+        made.append(value)
+    return made
+
+
+def read_stress(path: PathLike, tasks: Mapping[str, Task], engine: Engine) -> dict[str, list[list[Any]]]:
+    """Stress inputs per task from a JSON-lines file: {"task_id", "args": [...]} (one call), or {"task_id",
+    "generator": "def generate(i): ...", "count": N} (N calls, made in the sandbox)."""
+    by_task: dict[str, list[list[Any]]] = {}
+    for lineno, obj in read_jsonl(path):
+        def bad(why: str, name: str, line: int = lineno) -> InputError:
+            return InputError(why, source=str(path), line=line, field=name)
+
+        task_id = obj.get("task_id")
+        if not isinstance(task_id, str) or task_id not in tasks:
+            raise bad(f"unknown or missing task_id {task_id!r}", "task_id")
+        if "args" in obj:
+            if not isinstance(obj["args"], list):
+                raise bad("'args' must be the list of the call's arguments", "args")
+            by_task.setdefault(task_id, []).append(obj["args"])
+        elif "generator" in obj:
+            count = obj.get("count", 5)
+            if not isinstance(obj["generator"], str) or not isinstance(count, int) or not 0 < count <= 1000:
+                raise bad("'generator' must be Python source and 'count' an integer in 1..1000", "generator")
+            try:
+                by_task.setdefault(task_id, []).extend(generated_inputs(engine, obj["generator"], count))
+            except TaskError as e:
+                raise bad(str(e), "generator") from None
+        else:
+            raise bad("a stress line needs 'args' or 'generator'", "args")
+    return by_task

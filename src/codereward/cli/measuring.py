@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ..efficiency import Efficiency, acecode_reward, efficiency
+from ..efficiency import Efficiency, acecode_reward, efficiency, read_stress, stress_task
 from ..errors import InputError
 from ..report import progress_bar
 from ..report.numbers import percent
@@ -38,7 +38,8 @@ EXAMPLES = """[b]Examples[/]
 
   codereward efficiency --samples samples.jsonl                 [dim]# per sample: samples.jsonl_efficiency.jsonl[/]
   codereward efficiency --samples samples.jsonl --repeats 9 --json
-  codereward efficiency --samples samples.jsonl --no-cpu        [dim]# line events only: deterministic, fast[/]"""
+  codereward efficiency --samples samples.jsonl --no-cpu        [dim]# line events only: deterministic, fast[/]
+  codereward efficiency --samples samples.jsonl --stress large_inputs.jsonl   [dim]# slowdown on large inputs[/]"""
 
 
 def summarize_efficiency(rows: list[Efficiency], rewards: list[float]) -> dict[str, Any]:
@@ -93,6 +94,11 @@ def efficiency_(
     bonus: Annotated[float, typer.Option(
         "--bonus", min=0.0, max=0.99, rich_help_panel=OUTPUT,
         help="ACECode-style reward: 1 + bonus x (1 - lines ratio, capped at 2) for correct code, 0 else.")] = 0.5,
+    stress_file: Annotated[Path | None, typer.Option(
+        "--stress", metavar="FILE.jsonl", dir_okay=False, rich_help_panel=TASKS, show_default="none",
+        help="Large inputs to measure on instead of the tasks' own tests, one JSON line each: task_id with "
+             "[b]args[/] (one call's arguments) or [b]generator[/] (Python source defining generate(i) -> "
+             "arguments, run in the sandbox) and [b]count[/]. Expected values come from the reference.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="PATH", dir_okay=False, rich_help_panel=OUTPUT,
         show_default="SAMPLES_efficiency.jsonl", help="One JSON line per sample, in input order.")] = None,
@@ -121,10 +127,15 @@ def efficiency_(
         out = out or Path(f"{samples_file}_efficiency.jsonl")
         engine = make_engine(workers, isolation, audit=False, dedupe=False)
         with engine, progress_bar(len(samples), err, show=sys.stdout.isatty(), label="efficiency") as step:
+            stress = read_stress(stress_file, tasks, engine) if stress_file is not None else {}
+            # Large inputs take longer: the stressed task gets the reference's share of the limit, scaled.
+            measured_on = {tid: stress_task(tasks[tid], inputs, time_limit=tasks[tid].limits.time * 10)
+                           for tid, inputs in stress.items()}
+
             def measure(index: int) -> Efficiency:
                 s = samples[index]
-                e = efficiency(engine, tasks[s.task_id], s.program(tasks[s.task_id]), repeats=repeats,
-                               cpu=not no_cpu)
+                task = measured_on.get(s.task_id, tasks[s.task_id])
+                e = efficiency(engine, task, s.program(tasks[s.task_id]), repeats=repeats, cpu=not no_cpu)
                 step()
                 return e
 
@@ -135,7 +146,8 @@ def efficiency_(
         try:
             with out.open("w", encoding="utf-8") as f:
                 for s, e in zip(samples, rows, strict=True):
-                    line = {**e.to_dict(), "completion_id": s.completion_id,
+                    line = {**e.to_dict(), "task_id": s.task_id, "stress": s.task_id in measured_on,
+                            "completion_id": s.completion_id,
                             "reward": acecode_reward(e, bonus=bonus) if e.status is not Status.ERROR else None}
                     f.write(json.dumps(line) + "\n")
         except OSError as e:
