@@ -72,7 +72,6 @@ def test_waiting_never_looks_cheaper(engine: Engine, wait: str) -> None:
 TAMPERING = {
     "settrace": "import sys\n" + HEAD + "    sys.settrace(None)\n",
     "setprofile": "import sys\n" + HEAD + "    sys.setprofile(None)\n",
-    "gettrace": "import sys\n" + HEAD + "    sys.gettrace()\n",
     "getframe": "import sys\n" + HEAD + "    sys._getframe().f_trace = None\n",
     "inspect": "import inspect\n" + HEAD + "    inspect.currentframe().f_trace = None\n",
     "traceback": "import traceback\n" + HEAD + "    next(traceback.walk_stack(None))\n",
@@ -80,9 +79,6 @@ TAMPERING = {
                        "        e.__traceback__.tb_frame\n",
     "gi_frame": HEAD + "    g = (x for x in [1])\n    g.gi_frame\n",
     "gc": "import gc\n" + HEAD + "    gc.get_objects()\n",
-    "threading": ("import threading\n" + HEAD + "    t = threading.Thread(target=lambda: None)\n    t.start()\n"
-                  "    t.join()\n"),
-    "_thread": "import _thread\n" + HEAD + "    _thread.start_new_thread(lambda: None, ())\n",
     "at load": "import sys\nsys.settrace(None)\n" + HEAD,
 }
 
@@ -92,6 +88,40 @@ def test_tampering_with_the_meter_leaves_no_cost(engine: Engine, name: str) -> N
     program = TAMPERING[name] + "    while b:\n        a, b = b, a % b\n    return a\n"
     count, note = lines(engine, program)
     assert count is None and note.startswith("untrusted: "), (count, note)
+
+
+# Each tries to reach the meter and zero its count: each finds nothing to reach, and the count stands.
+REACHING = {
+    "gettrace closure": ("import sys\n" + HEAD + "    t = sys.gettrace()\n    assert t is None\n"
+                         "    for c in getattr(t, '__closure__', None) or ():\n"
+                         "        if hasattr(c.cell_contents, 'lines'):\n            c.cell_contents.lines = -10**9\n"),
+    "sys.modules": ("import sys\n" + HEAD + "    for m in list(sys.modules.values()):\n"
+                    "        for v in list(vars(m).values()):\n"
+                    "            try:\n                if hasattr(v, 'lines') and hasattr(v, 'untrusted'):\n"
+                    "                    v.lines = -10**9\n            except Exception:\n                pass\n"),
+    "reimport": ("import sys\n" + HEAD + "    try:\n        import sandboxed.candidate as c\n"
+                 "    except ImportError:\n        return a if not b else greatest_common_divisor(b, a % b)\n"
+                 "    if c._meter is not None:\n        c._meter.lines = -10**9\n"),
+    "thread globals": ("import _thread\n" + HEAD + "    g = _thread.start_new_thread.__globals__\n"
+                       "    assert set(g) == {'__builtins__', 'start_new_thread'}, g\n"),
+}
+
+
+@pytest.mark.parametrize("name", REACHING)
+def test_the_meter_is_out_of_the_programs_reach(engine: Engine, name: str) -> None:
+    honest, _ = lines(engine, EUCLID)
+    count, note = lines(engine, REACHING[name] + EUCLID[len(HEAD):])
+    assert note == "" and count is not None and honest is not None and count > honest, (count, note)
+
+
+@pytest.mark.parametrize("start", ["threading.Thread(target=lambda: None).start()",
+                                   "_thread.start_new_thread(lambda: None, ())"])
+def test_no_thread_runs_untraced_while_measuring(engine: Engine, start: str) -> None:
+    program = "import threading, _thread\n" + HEAD + f"    {start}\n" + EUCLID[len(HEAD):]
+    out = engine.execute(TASK, program, cost="lines", time_limit=30)
+    assert out.result.status is Status.FAILED
+    assert "threads are not available while the cost is measured" in out.tests[0].detail
+    assert engine.execute(TASK, program).result.status is Status.PASSED  # outside measurement, threads run
 
 
 def test_a_library_reading_its_callers_frame_is_not_tampering(engine: Engine) -> None:

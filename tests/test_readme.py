@@ -90,6 +90,9 @@ TASK_FILE_SAMPLES = [
     {"task_id": "demo/sq", "solution": "def sq(x):\n    return 9\n"},  # passes the visible case only
     {"task_id": "demo/echo", "solution": "a, b = map(int, input().split())\nprint(a + b)\n"},
 ]
+# f.py of the README's trace commands.
+MAX_OF = ("def f(xs):\n    best = None\n    for x in xs:\n        if best is None or x > best:\n"
+          "            best = x\n    return best\n")
 # The program behind the README's "flags" example.
 ALWAYS_EQUAL = ("class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n\n\n"
                 "def has_close_elements(numbers, threshold):\n    return AlwaysEqual()\n")
@@ -148,6 +151,7 @@ def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     write_jsonl(directory / "samples.jsonl", TASK_FILE_SAMPLES if task_file_samples else HUMANEVAL_SAMPLES)
     (directory / "sol.py").write_text("def greatest_common_divisor(a: int, b: int) -> int:\n" + GCD_BODY)
     (directory / "body.py").write_text(GCD_BODY)
+    (directory / "f.py").write_text(MAX_OF)
     write_jsonl(directory / "tests.jsonl", rb.json_values(json_block(is_tests_file).text))
     if HEPLUS.exists():
         (directory / HEPLUS.name).symlink_to(HEPLUS)
@@ -321,6 +325,17 @@ def check_efficiency_json(p: subprocess.CompletedProcess[str], cwd: Path) -> Non
     assert all(r["cpu"] is None for r in results(cwd / summary["out"]))
 
 
+def check_trace_table(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert "best = x" in p.stdout and "returned 4" in p.stdout
+
+
+def check_trace_json(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    out = json.loads(p.stdout)
+    assert out["output"] == 4 and not out["untrusted"]
+    assert [s["locals"] is not None for s in out["steps"] if not s["return"]] == [
+        s["line"] == 5 for s in out["steps"] if not s["return"]]  # --watch 5: locals at line 5 only
+
+
 # A command that reads what another README command writes runs after it, in the same directory.
 RUNS_AFTER = {
     "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1":
@@ -343,6 +358,8 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --samples samples.jsonl --reward checked:base=fraction --json": check_reward_checked,
     "codereward efficiency --samples samples.jsonl": check_efficiency,
     "codereward efficiency --samples samples.jsonl --no-cpu --json": check_efficiency_json,
+    'codereward trace --program f.py --call "f([3, 1, 4])"': check_trace_table,
+    'codereward trace --program f.py --call "f([3, 1, 4])" --watch 5 --json': check_trace_json,
     "codereward select --samples samples.jsonl --tests tests.jsonl": check_select,
     "codereward select --samples samples.jsonl --tests tests.jsonl --selector codet,b4 --json": check_select_json,
     "codereward select --samples samples.jsonl --tests tests.jsonl --adap 1,10 --report select.html":
@@ -676,6 +693,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     "ranking = codet(m)": [["[2, 1, 1] [3, 1, 0]", "0 True", "{'pass@1': 1.0}"]],
     'score(results, "verpo")': [["[1.0, 0.25, 0.5]", "[1.0, 0.06, 0.17]", "[1.3, 0.0, 0.0]"]],
     "e = efficiency(engine, task, brute": [["141 61 2.31", "0.5"], ["141 61 2.31"]],  # twice: deterministic
+    "t = trace_call(engine, program": [["4 [1, 2, 3, 4, 5, 3, 4, 3, 4, 5, 3, 6]", "1.0 0.55", "2.0"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .audit import Auditor
 from .errors import InfraError, TaskError, UsageError
 from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
-from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep, cost_of
+from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep, cost_of, trace_of
 from .judge.prepare import values as values_of
 from .judge.verdict import compile_failure, decide, sandbox_error, task_error
 from .languages import PreparedProgram, language_of
@@ -160,12 +160,13 @@ class Engine:
 
     def execute(self, task: Task, program: str, *, mode: Mode = "judge", time_limit: float | None = None,
                 test_time: float = 0.0, only: Sequence[int] | None = None, values: bool = False,
-                cost: Literal["", "lines", "cpu"] = "") -> Outputs:
+                cost: Literal["", "lines", "cpu", "trace"] = "", trace_watch: Sequence[int] | None = None) -> Outputs:
         """One execution judged test by test, for what builds on verdicts per test (select/: pass matrices,
         efficiency.py): no cache, no dedupe, no audit. `test_time`: seconds each test may take (a test past it
         fails with `time_limit` and the ones after it are not run); `only`: run just these tests; `values`:
         record what each test's call returned (Outputs.values, None where it did not return); `cost`: measure
-        the program's line events or CPU seconds (Outputs.lines / .cpu / .cost_note)."""
+        the program's line events or CPU seconds (Outputs.lines / .cpu / .cost_note), or "trace" its execution
+        too (Outputs.trace; `trace_watch`: the lines whose locals are kept, None for all: codereward.tracing)."""
         invalid: frozenset[int] = frozenset()
         try:
             if mode == "collect":  # no expectations needed: no reference run
@@ -175,7 +176,8 @@ class Engine:
                 suite, plan, invalid, seconds = prep.suite, prep.plan, prep.invalid, prep.time_limit
             ex = self._execute(task, program, suite, time_limit or seconds, mode,
                                options={"test_time": test_time, "only": tuple(only) if only is not None else None,
-                                        "values": values, "cost": cost})
+                                        "values": values, "cost": cost,
+                                        "trace_watch": tuple(trace_watch) if trace_watch is not None else None})
         except TaskError as e:
             return Outputs(task_error(task.id, str(e)), [])
         except InfraError as e:
@@ -184,7 +186,8 @@ class Engine:
         if not cost:
             return Outputs(result, values_of(ex, len(result.tests)))
         lines, cpu, note = cost_of(ex)
-        return Outputs(result, values_of(ex, len(result.tests)), lines, cpu, note)
+        return Outputs(result, values_of(ex, len(result.tests)), lines, cpu, note,
+                       trace_of(ex) if cost == "trace" else None)
 
     # -- one sample -----------------------------------------------------------------------------------
 

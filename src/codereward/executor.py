@@ -51,7 +51,8 @@ class Job:
     only: tuple[int, ...] | None = None  # run just these tests, by index (the others are `not_run`)
     values: bool = False  # record what each test's call returned, when it returned (Execution records "v")
     cost: str = ""  # measure the program's cost while it loads and answers calls: "lines" (line events,
-    #                 deterministic) or "cpu" (CPU seconds); sandboxed/costing.py
+    #                 deterministic), "cpu" (CPU seconds) or "trace" (lines, and its trace); sandboxed/costing.py
+    trace_watch: tuple[int, ...] | None = None  # with cost="trace": lines whose locals are recorded (None: all)
 
 
 _LIMITS: dict[int, tuple[Limits, dict[str, Any]]] = {}

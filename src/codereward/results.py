@@ -148,6 +148,9 @@ class Outputs:
     lines: int | None = None
     cpu: float | None = None
     cost_note: str = ""
+    # With cost="trace": (events, truncated) as judge/prepare.trace_of reads them; codereward.tracing.Trace
+    # is the typed view.
+    trace: Any = None
 
     @property
     def tests(self) -> list[TestResult]:

@@ -135,6 +135,7 @@ class LocalPool:
             "kind": job.suite.kind, "time": job.time, "grace": GRACE + 0.5 * job.time, "fail_fast": job.fail_fast,
             "collect": job.mode == "collect", "limits": job.limits, "entry": job.entry, "module": "__candidate__",
             "audit": job.audit, "values": job.values, "test_time": job.test_time, "cost": job.cost,
+            "trace_watch": list(job.trace_watch) if job.trace_watch is not None else None,
             "only": list(job.only) if job.only is not None else None,
         }
         # Made while the sandbox hands the execution out (again on a retry, which is rare), unless given.

@@ -223,3 +223,46 @@ def cost_of(ex: Execution) -> tuple[int | None, float | None, str]:
     lines = rec["cost"] if type(rec["cost"]) is int else None
     cpu = float(rec["cpu"]) if isinstance(rec.get("cpu"), int | float) and lines is None else None
     return lines, cpu, ""
+
+
+def trace_of(ex: Execution) -> tuple[list[tuple[int, dict[str, tuple[object, str]] | None]], bool] | None:
+    """The events of a traced execution (sandboxed/costing.py TraceLog), read defensively: the candidate
+    wrote them, so anything malformed ends the trace there (truncated). None: no trace came back."""
+    rec = next((r for r in ex.records if "trace" in r), None)
+    if rec is None or type(rec["trace"]) is not list:
+        return None
+    events: list[tuple[int, dict[str, tuple[object, str]] | None]] = []
+    truncated = rec.get("truncated") is True
+    for item in rec["trace"]:
+        if type(item) is not list or len(item) != 2 or type(item[0]) is not int:
+            return events, True
+        raw = item[1]
+        if raw is None:
+            events.append((item[0], None))
+            continue
+        if type(raw) is not dict:
+            return events, True
+        state: dict[str, tuple[object, str]] = {}
+        for name, pair in raw.items():
+            if type(pair) is not list or len(pair) != 2 or type(pair[1]) is not str:
+                return events, True
+            value: object = _NO_VALUE
+            if type(pair[0]) is str:
+                try:
+                    value = wire.loads(pair[0].encode())
+                except wire.WireError:
+                    return events, True
+            state[str(name)] = (value, pair[1])
+        events.append((item[0], state))
+    return events, truncated
+
+
+class _NoValue:
+    """A local whose value is not plain data: the trace keeps its type only."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_NO_VALUE = _NoValue()
+NO_VALUE: object = _NO_VALUE

@@ -11,8 +11,9 @@ Requests (judge -> candidate) and replies, as wire values (top-level lists: no t
     ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
     ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
                                      (stdio tasks: one fresh process per case)
-    ["cost"]                      -> ["cost", lines | None, cpu_seconds, why untrusted] (header "cost": "lines"
-                                     or "cpu": costing.py)
+    ["cost"]                      -> ["cost", lines | None, cpu_seconds, why untrusted] (header "cost": "lines",
+                                     "cpu" or "trace": costing.py)
+    ["trace"]                     -> ["trace", events, truncated, why untrusted] (header "cost": "trace")
 
 With a per-test time limit (the header's "test_time"), each call runs under a real-time timer of that
 length: when it fires, the call raises TestTimeLimit and the candidate answers ["exc", "TestTimeLimit", ..]
@@ -223,6 +224,8 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             _reply(sock, res)
         elif op == "cost":
             _reply(sock, _meter.reply() if _meter is not None else ["cost", None, 0.0, "not measured"])
+        elif op == "trace":
+            _reply(sock, _meter.trace_reply() if _meter is not None else ["trace", [], False, "not traced"])
         else:
             _reply(sock, ["exc", "ProtocolError", f"unexpected request {op!r}", 0])
 
@@ -386,7 +389,8 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
                     _audit.snapshot()
                 sys.addaudithook(_audit.hook)
             if header.get("cost"):  # after our own set-up: only the program's work counts
-                _meter = costing.CostMeter(trace=header["cost"] == "lines")
+                log = costing.TraceLog(header.get("trace_watch")) if header["cost"] == "trace" else None
+                _meter = costing.CostMeter(trace=header["cost"] == "lines", log=log)
             test_time = float(header.get("test_time") or 0.0)
             if test_time:
                 _test_time = test_time

@@ -38,7 +38,7 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
             suite.run(proxy, rec, Options(bool(msg.get("collect")), bool(msg.get("values")),
                                           frozenset(only) if only is not None else None))
             if msg.get("cost") and proxy.broken is None and not proxy.ahead:
-                _ask_cost(proxy, rec)
+                _ask_cost(proxy, rec, trace=msg["cost"] == "trace")
             rec.end()
     except SuiteBroken as e:
         rec.broken("suite", str(e))
@@ -51,15 +51,21 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
     return proxy is not None and proxy.broken is not None, proxy is not None and proxy.heard
 
 
-def _ask_cost(proxy: Proxy, rec: Recorder) -> None:
-    """The program's deterministic cost (costing.py), recorded when the candidate gives a well-formed one."""
+def _ask_cost(proxy: Proxy, rec: Recorder, trace: bool) -> None:
+    """The program's cost and, with `trace`, its trace (costing.py), recorded when the candidate gives
+    well-formed ones. The trace's events are its own account of itself: the host reads them defensively and
+    they decide no verdict."""
     try:
         reply = proxy.request(["cost"])
+        if (len(reply) == 4 and reply[0] == "cost" and (reply[1] is None or type(reply[1]) is int)
+                and type(reply[2]) is float and type(reply[3]) is str):
+            rec.cost(reply[1], reply[2], reply[3])
+        if trace:
+            reply = proxy.request(["trace"])
+            if len(reply) == 4 and reply[0] == "trace" and type(reply[1]) is list and type(reply[2]) is bool:
+                rec.buf.append({"trace": reply[1], "truncated": reply[2]})
     except Exception:  # noqa: BLE001 — gone or late: no cost, which the host reports as unmeasured
         return
-    if (len(reply) == 4 and reply[0] == "cost" and (reply[1] is None or type(reply[1]) is int)
-            and type(reply[2]) is float and type(reply[3]) is str):
-        rec.cost(reply[1], reply[2], reply[3])
 
 
 def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int) -> None:
