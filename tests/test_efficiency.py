@@ -217,3 +217,37 @@ def test_efficiency_cli_with_stress_inputs(tmp_path) -> None:
     assert [r["reward"] for r in rows] == [pytest.approx(1.0, abs=0.1), 0.5, 0.0]
     bad = run("efficiency", "--samples", samples, "--bonus", "1.5")
     assert bad.returncode == 2
+
+
+@pytest.mark.parametrize(("ratio", "bin_"), [(1 / 16, 0), (0.25, 1), (0.7, 2), (1.0, 3), (1.3, 3), (2.0, 4),
+                                              (8.0, 6), (1000.0, 7)])
+def test_ratio_bins_are_doublings(ratio: float, bin_: int) -> None:
+    from codereward.report.efficiency_html import ratio_bin
+
+    assert ratio_bin(ratio) == bin_
+
+
+def test_efficiency_report_renders_in_a_headless_browser(tmp_path) -> None:
+    import json
+    import re
+
+    from browser import chromium, rendered_dom, screenshot_bytes
+    from test_cli import run
+
+    chromium()
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": "HumanEval/13", "solution": p}) + "\n"
+                               for p in (EUCLID, BRUTE, LOOP, HEAD + "    return 1\n",
+                                         "<script>alert(1)</script>")))
+    page = tmp_path / "eff.html"
+    p = run("efficiency", "--samples", samples, "--no-cpu", "--report", page, timeout=300)
+    assert p.returncode == 0, p.stderr
+    html = rendered_dom(page, tmp_path)
+    ratios = dict(re.findall(r'<rect class="bar" data-bin="([^"]+)" data-count="(\d+)"', html.split(
+        'id="reward-histogram"')[0]))
+    assert sum(map(int, ratios.values())) == 3 and ratios["1"] == "1"  # euclid as the reference; two costlier
+    rewards = dict(re.findall(r'<rect class="bar" data-bin="([^"]+)" data-count="(\d+)"', html.split(
+        'id="reward-histogram"')[1]))
+    assert rewards["0 (wrong)"] == "2" and sum(map(int, rewards.values())) == 5
+    assert "<script>" not in html.split("<body>")[1]
+    screenshot_bytes(page, tmp_path, min_bytes=20_000)

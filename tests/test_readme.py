@@ -129,11 +129,18 @@ TEST_LINE_KEYS = ("test", "tests", "input", "args", "generation")
 
 def is_tests_file(b: rb.Block) -> bool:
     values = json_lines(b)
-    return bool(values) and all("task_id" in v and any(k in v for k in TEST_LINE_KEYS) for v in values)
+    return bool(values) and all("task_id" in v and any(k in v for k in TEST_LINE_KEYS) for v in values) \
+        and not is_stress_file(b)
 
 
 def is_result_line(b: rb.Block) -> bool:
     return b.text.startswith("{") and '"completion_id"' in b.text
+
+
+def is_stress_file(b: rb.Block) -> bool:
+    values = json_lines(b)
+    return bool(values) and all("task_id" in v and ("generator" in v or set(v) == {"task_id", "args"})
+                                for v in values) and any("generator" in v for v in values)
 
 
 def is_flags(b: rb.Block) -> bool:
@@ -153,6 +160,7 @@ def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     (directory / "body.py").write_text(GCD_BODY)
     (directory / "f.py").write_text(MAX_OF)
     write_jsonl(directory / "tests.jsonl", rb.json_values(json_block(is_tests_file).text))
+    write_jsonl(directory / "stress.jsonl", rb.json_values(json_block(is_stress_file).text))
     if HEPLUS.exists():
         (directory / HEPLUS.name).symlink_to(HEPLUS)
     if CODET.exists():  # its files, not the folder: select writes its output beside the samples
@@ -325,6 +333,14 @@ def check_efficiency_json(p: subprocess.CompletedProcess[str], cwd: Path) -> Non
     assert all(r["cpu"] is None for r in results(cwd / summary["out"]))
 
 
+def check_efficiency_stress(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "samples.jsonl_efficiency.jsonl")
+    assert [r["stress"] for r in rows] == [False] * 4 + [True] * 2  # HumanEval/13's samples ran the stress inputs
+    # The hardcoded gcd passes HumanEval/13's own tests but not the large inputs.
+    assert [r["status"] for r in rows[4:]] == ["passed", "failed"]
+    assert (cwd / "efficiency.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
 def check_trace_table(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
     assert "best = x" in p.stdout and "returned 4" in p.stdout
 
@@ -358,6 +374,8 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --samples samples.jsonl --reward checked:base=fraction --json": check_reward_checked,
     "codereward efficiency --samples samples.jsonl": check_efficiency,
     "codereward efficiency --samples samples.jsonl --no-cpu --json": check_efficiency_json,
+    "codereward efficiency --samples samples.jsonl --stress stress.jsonl --report efficiency.html":
+        check_efficiency_stress,
     'codereward trace --program f.py --call "f([3, 1, 4])"': check_trace_table,
     'codereward trace --program f.py --call "f([3, 1, 4])" --watch 5 --json': check_trace_json,
     "codereward select --samples samples.jsonl --tests tests.jsonl": check_select,
@@ -786,7 +804,7 @@ def test_tests_file_lines_read_as_documented(tmp_path: Path) -> None:
 # -- nothing unaccounted for ---------------------------------------------------------------------------------
 
 JSON_CHECKS = {"sample file": is_sample_file, "result line": is_result_line, "task file": is_task_file,
-               "flags": is_flags, "tests file": is_tests_file}
+               "flags": is_flags, "tests file": is_tests_file, "stress file": is_stress_file}
 
 
 def test_every_block_is_accounted_for() -> None:

@@ -102,6 +102,10 @@ def efficiency_(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="PATH", dir_okay=False, rich_help_panel=OUTPUT,
         show_default="SAMPLES_efficiency.jsonl", help="One JSON line per sample, in input order.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="FILE.html", dir_okay=False, rich_help_panel=OUTPUT, show_default="none",
+        help="An HTML report: the ratios against the reference and the rewards as histograms, a table per "
+             "task.")] = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, isolation: IsolationOpt = Isolation.bwrap, json_out: JsonOpt = False,
 ) -> None:
@@ -142,18 +146,23 @@ def efficiency_(
             engine.start()
             with ThreadPoolExecutor(engine.executor.capacity) as pool:
                 rows = list(pool.map(measure, range(len(samples))))
-        rewards = [acecode_reward(e, bonus=bonus) for e in rows if e.status is not Status.ERROR]
+        per_sample = [acecode_reward(e, bonus=bonus) if e.status is not Status.ERROR else None for e in rows]
+        rewards = [r for r in per_sample if r is not None]
         try:
             with out.open("w", encoding="utf-8") as f:
-                for s, e in zip(samples, rows, strict=True):
+                for s, e, reward in zip(samples, rows, per_sample, strict=True):
                     line = {**e.to_dict(), "task_id": s.task_id, "stress": s.task_id in measured_on,
-                            "completion_id": s.completion_id,
-                            "reward": acecode_reward(e, bonus=bonus) if e.status is not Status.ERROR else None}
+                            "completion_id": s.completion_id, "reward": reward}
                     f.write(json.dumps(line) + "\n")
         except OSError as e:
             raise InputError(f"cannot write results: {e.strerror or e}", source=str(out)) from None
         summary = summarize_efficiency(rows, rewards)
+        if report is not None:
+            from ..report.efficiency_html import render
+
+            report.write_text(render(rows, per_sample, title=f"codereward efficiency: {samples_file.name}"),
+                              encoding="utf-8")
     if json_out:
-        print_json({**summary, "out": str(out)})
+        print_json({**summary, "out": str(out), "report": str(report) if report else None})
     else:
         console.print(efficiency_table(summary, str(out)))
