@@ -136,6 +136,31 @@ def test_evaluate_reward_specs_with_groups_and_responses(srv):
     assert r.status_code == 422 and "1 group keys for 2 samples" in r.json()["detail"]
 
 
+def test_efficiency_and_trace_endpoints(srv):
+    base, _ = srv
+    task = {**ADD_TASK, "id": "demo/add-ref", "reference": GOOD}
+    slow = ("def add(a, b):\n    n = 0\n    for _ in range(a):\n        n += 1\n    for _ in range(b):\n"
+            "        n += 1\n    return n\n")
+    r = httpx.post(f"{base}/v1/efficiency", timeout=120, json={"repeats": 2, "samples": [
+        {"task": task, "solution": GOOD}, {"task": task, "solution": slow}, {"task": task, "solution": BAD}]})
+    assert r.status_code == 200, r.text
+    same, costly, wrong = r.json()["results"]
+    assert same["lines_ratio"] == 1.0 and same["reward"] == 1.0 and len(same["cpu"]) == 3  # min, median, max
+    assert costly["lines_ratio"] > 1.5 and costly["reward"] == pytest.approx(1 + 0.5 * (1 - costly["lines_ratio"]))
+    assert wrong["status"] == "failed" and wrong["lines_ratio"] is None and wrong["reward"] == 0.0
+    r = httpx.post(f"{base}/v1/efficiency", timeout=60,
+                   json={"samples": [{"task_id": "demo/add", "solution": GOOD}]})
+    assert 400 <= r.status_code < 500 and "reference" in r.json()["detail"]
+    r = httpx.post(f"{base}/v1/trace", timeout=60,
+                   json={"program": slow, "entry": "add", "args": [1, 1], "watch": [7]})
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["output"] == 2 and not t["untrusted"]
+    assert [s["locals"] for s in t["steps"] if s["line"] == 7 and not s["return"]] == [
+        {"a": {"value": 1, "type": "int"}, "b": {"value": 1, "type": "int"}, "n": {"value": 2, "type": "int"},
+         "_": {"value": 0, "type": "int"}}]
+
+
 @pytest.mark.parametrize("body, code, field", [
     (b'{"samples": [', 400, None),
     (b'[1, 2]', 422, None),

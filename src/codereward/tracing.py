@@ -47,6 +47,15 @@ class Trace:
     untrusted: str = ""  # why this trace must not be scored ("" when it stands)
     lines: int | None = None  # line events counted (the deterministic cost)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: each step's locals as {name: {"value", "type"}} (value null when not plain data)."""
+        return {"output": None if self.raised else self.output, "raised": self.raised, "untrusted": self.untrusted,
+                "truncated": self.truncated, "lines": self.lines,
+                "steps": [{"line": s.line, "return": s.returning,
+                           "locals": None if s.state is None else {
+                               n: {"value": None if v is NO_VALUE else v, "type": kind}
+                               for n, (v, kind) in s.state.items()}} for s in self.steps]}
+
     def executed(self) -> list[int]:
         """The lines run, in order (returns left out)."""
         return [s.line for s in self.steps if not s.returning]

@@ -87,12 +87,7 @@ def trace_(
         with make_engine(1, isolation, audit=False) as engine:
             t = trace_call(engine, source, entry, args, kwargs, watch=lines, time_limit=time_limit)
     if json_out:
-        print_json({"output": t.output if not t.raised else None, "raised": t.raised, "untrusted": t.untrusted,
-                    "truncated": t.truncated, "lines": t.lines,
-                    "steps": [{"line": s.line, "return": s.returning,
-                               "locals": None if s.state is None else {
-                                   n: {"value": None if v is NO_VALUE else v, "type": kind}
-                                   for n, (v, kind) in s.state.items()}} for s in t.steps]})
+        print_json(t.to_dict())
     else:
         console.print(trace_table(t))
         console.print(f"returned {t.output!r}" if not t.raised else f"raised {t.raised}",

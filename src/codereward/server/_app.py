@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from .. import __version__
 from ..errors import InputError
 from . import _metrics
+from ._measure import router as measure_router
 from ._routes import Service
 from ._routes import router as scoring_router
 from ._runcode import router as runcode_router
@@ -191,6 +192,7 @@ def create_app(settings: ServerSettings, *, service: EvalService | None = None) 
     auth = [Depends(_require_token)]
     app.include_router(scoring_router, dependencies=auth)
     app.include_router(runcode_router, dependencies=auth)
+    app.include_router(measure_router, dependencies=auth)
     app.add_middleware(BodyLimit, limit=int(settings.max_body_mb * (1 << 20)), service=service)
 
     @app.exception_handler(RequestValidationError)
