@@ -11,9 +11,10 @@ that could make the count lower than the work done marks the count **untrusted**
 cost, never a cheaper one): changing the trace or profile function (sys.settrace / setprofile: our own
 calls are expected), reaching a frame object from the candidate's code (sys._getframe, inspect, a
 traceback's tb_frame, a generator's gi_frame, ...: with a frame, f_trace can be unset unseen), walking the
-heap (gc.get_objects / get_referrers / get_referents: the meter is on it), asking for the trace function
-(sys.gettrace). Two routes are closed rather than watched: sys.gettrace answers None while measuring, and a
-thread cannot start (it would run untraced). Our modules leave sys.modules (and the zygote's __main__ is
+heap (gc.get_objects / get_referrers / get_referents: the meter is on it). Two routes are closed rather
+than watched: sys.gettrace answers None while measuring, and a thread cannot start (it would run untraced).
+sys.monitoring (Python 3.12+) does not exist on the 3.11 this project runs; on a newer Python it would need
+watching too. Our modules leave sys.modules (and the zygote's __main__ is
 replaced) before the program loads, so the meter is reachable only through the trace function's closure,
 which only a frame, a heap walk or sys.gettrace would hand over. What in-process measurement cannot rule
 out is a path to the meter we have not thought of; the host therefore uses the count only as a bounded
