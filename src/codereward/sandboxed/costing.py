@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import _thread
 import sys
-import threading
 import time
 import types
 from typing import Any
@@ -94,7 +93,11 @@ class CostMeter:
         refuse = _isolated("def start_new_thread(*args, **kwargs):\n"
                            "    raise RuntimeError('threads are not available while the cost is measured')\n")
         _thread.start_new_thread = refuse
-        threading._start_new_thread = refuse  # type: ignore[attr-defined]  # threading's own alias
+        # threading binds its own alias when imported: patched here if it already is, else it binds ours.
+        # (Not imported for this: threading in every candidate would add its at-fork hook to every fork.)
+        loaded = sys.modules.get("threading")
+        if loaded is not None:
+            loaded._start_new_thread = refuse  # type: ignore[attr-defined]
 
     @staticmethod
     def _hide() -> None:
