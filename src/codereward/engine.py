@@ -247,7 +247,7 @@ class Engine:
                  sample: bool = False, options: dict[str, Any] | None = None) -> Execution:
         """One execution of `program` against `suite` on the executor; InfraError if the sandbox broke.
         `sample`: a candidate's run, with the engine's fail-fast and audit (not a reference's); `options`:
-        the Job's per-test options (test_time, only, values)."""
+        the Job's execution options (test_time, only, values, cost, trace_watch: executor.Job)."""
         language = language_of(task.language)
         job = Job(suite, prepared.payload if prepared is not None else b"", seconds, limits_of(task.limits),
                   task.entry_point or "", mode, sample and self.fail_fast, sample and self.audit and language.audited,

@@ -246,7 +246,7 @@ def trace_of(ex: Execution) -> tuple[list[tuple[int, dict[str, tuple[object, str
         for name, pair in raw.items():
             if type(pair) is not list or len(pair) != 2 or type(pair[1]) is not str:
                 return events, True
-            value: object = _NO_VALUE
+            value: object = NO_VALUE
             if type(pair[0]) is str:
                 try:
                     value = wire.loads(pair[0].encode())
@@ -264,5 +264,4 @@ class _NoValue:
         return "<no value>"
 
 
-_NO_VALUE = _NoValue()
-NO_VALUE: object = _NO_VALUE
+NO_VALUE: object = _NoValue()
