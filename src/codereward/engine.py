@@ -78,6 +78,7 @@ class Engine:
         self._stats = Stats("cache_hits", "cache_misses", "duplicates", "decided_on_host", "task_errors")
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._owns_executor = True
 
     @property
     def n_workers(self) -> int:
@@ -101,7 +102,22 @@ class Engine:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
-            self.executor.close()
+            if self._owns_executor:
+                self.executor.close()
+
+    def sibling(self, *, fail_fast: bool | None = None, fixed_limit: bool = False) -> Engine:
+        """An Engine on this one's executor, for a caller that needs other settings beside this engine's
+        (suites/: stop-at-first-failure runs beside full ones; a run with the task's own limit where this
+        engine calibrates). `fail_fast`: None keeps this engine's. `fixed_limit`: each task's own limit, no
+        calibration and no reference runs; else the task preparation (calibrated limits, reference runs) is
+        shared, done once for both. Closing it leaves the executor running: it belongs to this engine."""
+        twin = Engine(self.executor, time_limit=None if fixed_limit else self.time_limit, auto=self.prep.auto,
+                      fail_fast=self.fail_fast if fail_fast is None else fail_fast, cache=self.cache, audit=self.audit,
+                      dedupe=self.dedupe, validate_tests=False if fixed_limit else self.prep.validate_tests)
+        if not fixed_limit:
+            twin.prep, twin.auditor = self.prep, self.auditor
+        twin._owns_executor = False
+        return twin
 
     def __enter__(self) -> Engine:
         return self.start()

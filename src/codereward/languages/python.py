@@ -11,10 +11,15 @@ own interpreter (sandbox/bwrap.py).
 from __future__ import annotations
 
 import marshal
+import warnings
 from dataclasses import dataclass
 
 from ..sandboxed.plan import PROGRAM_CODE, PROGRAM_SOURCE, compile_exec, compile_failure
 from . import PreparedProgram
+
+# A candidate's SyntaxWarnings ("is" with a literal, invalid escapes) are its own business: compiled on the
+# host, they would otherwise print on the user's stderr once per program (a mutation run makes hundreds).
+warnings.filterwarnings("ignore", category=SyntaxWarning, module="<candidate>")
 
 
 @dataclass(frozen=True, slots=True)
