@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian/Ubuntu machine: system packages the sandbox needs (bubblewrap) and
 # the project's virtualenv in .venv. Safe to run again; it only does what is missing.
-#   CODEREWARD_EXTRAS   pip extras to install (default "test"; scripts/test.sh asks for test,ray,train —
+#   CODEREWARD_EXTRAS   pip extras to install (default "test"; scripts/test.sh asks for test,ray,train,suites —
 #                       train is TRL + torch, ~4 GB: PyPI has no CPU-only torch wheel for Linux)
 #   CODEREWARD_APT      extra Debian packages, each checked by the command of its name (scripts/test.sh asks for
 #                       chromium, to render the HTML report, and jq and curl, which README commands use)

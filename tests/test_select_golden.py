@@ -102,3 +102,24 @@ def test_every_selector_ranks_every_task(matrices: MatrixSet) -> None:
         got = ranked_pass_at_k(matrices.matrices, rankings, ks=(1,))["pass@1"]
         if name in ("codet", "b4", "mbr_exec", "srank", "pagerank"):
             assert got > random1 + 0.05, (name, got, random1)
+
+
+def test_codets_generated_tests_as_a_suite(matrices: MatrixSet) -> None:
+    """issue 22's golden check: CodeT's generated tests scored as test suites (codereward.suites). Their
+    precision (the share the reference passes) and, against the CodeGen-16B samples labelled by HumanEval's
+    own tests, TPR/TNR as CodeContests-O defines them and SAGA's verifier accuracy."""
+    from codereward.select.evaluate import test_precision
+    from codereward.suites import matrix_pool_score, pool_summary
+
+    precision = [p for m in matrices if (p := test_precision(m)) is not None]
+    assert len(precision) == 155  # 9 tasks have no generated test left after CodeT's extraction
+    assert sum(precision) / len(precision) == pytest.approx(0.3336, abs=0.005)  # task mean; micro: 32.0% of 9,124
+    # Judged by the tests the reference passes: a correct sample is rejected on 10.6% of the tasks' means (a
+    # sample HumanEval's tests call correct can still be wrong on a generated input, or pass 0.1 s no more).
+    valid = pool_summary([matrix_pool_score(m) for m in matrices])
+    assert (valid["tpr_problems"], valid["tnr_problems"]) == (121, 164)
+    assert (valid["tpr"], valid["tnr"], valid["verifier_accuracy"]) == pytest.approx((0.8943, 0.7855, 0.2866),
+                                                                                     abs=0.005)
+    # Judged by every generated test, wrong ones included, almost no correct sample is accepted.
+    every = pool_summary([matrix_pool_score(m, keep_invalid=True) for m in matrices])
+    assert every["tpr"] == pytest.approx(0.0649, abs=0.005) and every["tnr"] == pytest.approx(0.9411, abs=0.005)

@@ -94,13 +94,13 @@ def warn_isolation(isolation: Isolation) -> None:
 
 def make_engine(workers: int | None, isolation: Isolation, time_limit: float | str | None = None,
                 fail_fast: bool = False, audit: bool = True, backend: BackendChoice = None,
-                dedupe: bool = True) -> Engine:
+                dedupe: bool = True, packages: Sequence[str] = ("numpy",), validate_tests: bool = False) -> Engine:
     warn_isolation(isolation)
     with warnings.catch_warnings():  # the pool warns about isolation none too; we just said it louder
         warnings.simplefilter("ignore")
         return create_engine(backend.value if backend is not None else "local", workers=workers,
                              isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast, audit=audit,
-                             dedupe=dedupe)
+                             dedupe=dedupe, validate_tests=validate_tests, packages=tuple(packages))
 
 
 def read_code(path: Path) -> str:
