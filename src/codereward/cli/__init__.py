@@ -10,7 +10,7 @@ fields are printed.
 
 from __future__ import annotations
 
-from . import audit, measuring, run, selecting, serve, trace  # noqa: F401 — each module registers its commands on `app`
+from . import audit, measuring, run, selecting, serve, suite, trace  # noqa: F401 — each module registers its commands on `app`
 from ._options import app
 
 

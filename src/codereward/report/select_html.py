@@ -17,7 +17,6 @@ cut. Nothing in them can become markup or break the file's UTF-8.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from ..results import Outcome
 from ..select.evaluate import random_pass_at_k, test_precision
 from ..select.matrix import NO_OUTCOME, PassMatrix
 from ..select.rankers import Ranking, chosen, codet
+from .escaping import text as _text
 from .numbers import percent
 
 MAX_ROWS = 200  # programs drawn per heatmap; past it the lowest-ranked groups are cut (and the page says so)
@@ -54,19 +54,6 @@ KIND_OF: dict[str, str] = {
 OUTCOME_NAMES = [o.value for o in Outcome]  # by OUTCOME_CODES value
 K_COLORS = ["#2e86de", "#16a085", "#e67e22", "#8e44ad", "#c0392b", "#7f8c8d"]
 OK, BAD, CHOSEN, TOP = "#27ae60", "#c0392b", "#2d3436", "#a4b0be"
-
-# C0 controls (but tab, newline, carriage return) and DEL, shown as Python escapes rather than passed through.
-_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c not in (0x09, 0x0A, 0x0D)}
-
-
-def _text(value: str, limit: int | None = None) -> str:
-    """Untrusted text, safe in HTML text and in quoted attributes: cut to `limit` characters, control
-    characters and lone surrogates (which UTF-8 cannot encode) written as escapes, then html.escape'd."""
-    if limit is not None and len(value) > limit:
-        value = value[:limit] + f"… ({len(value) - limit:,} more characters)"
-    value = value.translate(_CONTROLS).encode("utf-8", "backslashreplace").decode("utf-8")
-    return html.escape(value, quote=True)
-
 
 def outcome_name(code: int) -> str:
     """An outcome code's value ("passed", "wrong_answer", ...), "not_run" for a cell never run."""
