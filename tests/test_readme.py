@@ -143,6 +143,11 @@ def is_stress_file(b: rb.Block) -> bool:
                                 for v in values) and any("generator" in v for v in values)
 
 
+def is_pools_file(b: rb.Block) -> bool:
+    values = json_lines(b)
+    return bool(values) and all("task_id" in v and ("solutions" in v or "incorrect_solutions" in v) for v in values)
+
+
 def is_flags(b: rb.Block) -> bool:
     return b.text.startswith('"flags"')
 
@@ -161,6 +166,7 @@ def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     (directory / "f.py").write_text(MAX_OF)
     write_jsonl(directory / "tests.jsonl", rb.json_values(json_block(is_tests_file).text))
     write_jsonl(directory / "stress.jsonl", rb.json_values(json_block(is_stress_file).text))
+    write_jsonl(directory / "pools.jsonl", rb.json_values(json_block(is_pools_file).text))
     if HEPLUS.exists():
         (directory / HEPLUS.name).symlink_to(HEPLUS)
     if CODET.exists():  # its files, not the folder: select writes its output beside the samples
@@ -352,6 +358,59 @@ def check_trace_json(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
         s["line"] == 5 for s in out["steps"] if not s["return"]]  # --watch 5: locals at line 5 only
 
 
+def suite_lines(cwd: Path) -> dict[str, dict]:
+    return {r["task_id"]: r for r in results(cwd / "suite_scores.jsonl")}  # the default --out
+
+
+def check_suite_first(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert "mutation score" in p.stdout and "line coverage" in p.stdout
+    lines = suite_lines(cwd)
+    assert list(lines) == [f"HumanEval/{i}" for i in range(10)]
+    for line in lines.values():
+        m = line["mutation"]
+        assert m["complete"] and m["error"] == 0 and m["mutants"] == len(m["mutant_results"])
+        assert line["precision"] == 1.0  # HumanEval's own tests all pass the reference
+        # HumanEval/7's reference (a list comprehension with `in`) offers cosmic-ray nothing to mutate: no score
+        assert (m["score"] is None) == (line["task_id"] == "HumanEval/7") and (m["score"] or 1) > 0
+        assert line["coverage"]["line_coverage"] == 100.0 and "error" not in line["coverage"]
+        assert all("diff" in r for r in m["mutant_results"] if r["status"] == "survived")
+    assert lines["HumanEval/0"]["mutation"]["survived"] == 4  # test_suites.py's golden tier has every task
+
+
+def check_suite_strong(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    assert "without likely equivalents" in p.stdout
+    lines = suite_lines(cwd)
+    assert len(lines) == 20
+    for line in lines.values():
+        m = line["mutation"]
+        assert m["complete"] and (m["score"] is None or m["score_with_strong"] >= m["score"])
+        assert all(r.get("strong") in ("killed", "timed_out", "survived") for r in m["mutant_results"]
+                   if r["status"] == "survived")
+    assert sum(line["mutation"]["equivalent"] for line in lines.values()) > 0
+
+
+def check_suite_samples(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    lines = suite_lines(cwd)
+    assert sorted(lines) == ["HumanEval/0", "HumanEval/13"]  # the tasks the tests file has tests for
+    # HumanEval/13's tests block holds gcd(4, 6) == 3, which the reference fails: 3 of its 4 tests are right.
+    assert lines["HumanEval/13"]["precision"] == 0.75 and lines["HumanEval/0"]["precision"] == 1.0
+    pool = lines["HumanEval/0"]["pool"]  # its samples: has_close_elements twice; `return False`, sys.exit(0)
+    assert (pool["correct"], pool["incorrect"], pool["tpr"], pool["tnr"]) == (2, 2, 1.0, 1.0)
+    html = (cwd / "suite.html").read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "HumanEval/13" in html
+
+
+def check_suite_pools(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    summary = json.loads(p.stdout)
+    assert summary["mutants"] == 0 and summary["line_coverage"] is None  # --no-mutation --no-coverage
+    # The pools block: one correct gcd and two wrong ones, both caught by the tests the reference passes.
+    assert summary["pools"]["problems"] == 1
+    assert (summary["pools"]["tpr"], summary["pools"]["tnr"], summary["pools"]["verifier_accuracy"]) == (1, 1, 1)
+    pool = suite_lines(cwd)["HumanEval/13"]["pool"]
+    # Rows: the correct gcd, min(a, b), `return 1`. gcd(3, 7) == 1 catches min only; gcd(4, 6) == 3 is left out.
+    assert pool["usable_tests"] == 3 and pool["catches"] == [[1], [1, 2], [], [1, 2]]
+
+
 # A command that reads what another README command writes runs after it, in the same directory.
 RUNS_AFTER = {
     "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1":
@@ -384,6 +443,11 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
         check_select_adap,
     "codereward select --matrix samples.jsonl_matrix.npz --selector srank --k 1": check_select_matrix,
     CODET_SELECT: check_select_codet,
+    "codereward suite --first 10": check_suite_first,
+    "codereward suite --first 20 --strong-dataset humanevalplus --strong-data-file HumanEvalPlus-v0.1.10.jsonl.gz":
+        check_suite_strong,
+    "codereward suite --tests tests.jsonl --samples samples.jsonl --report suite.html": check_suite_samples,
+    "codereward suite --tests tests.jsonl --pools pools.jsonl --no-mutation --no-coverage --json": check_suite_pools,
 }
 
 # -- servers ----------------------------------------------------------------------------------------------------
@@ -712,6 +776,8 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     'score(results, "verpo")': [["[1.0, 0.25, 0.5]", "[1.0, 0.06, 0.17]", "[1.3, 0.0, 0.0]"]],
     "e = efficiency(engine, task, brute": [["141 61 2.31", "0.5"], ["141 61 2.31"]],  # twice: deterministic
     "t = trace_call(engine, program": [["4 [1, 2, 3, 4, 5, 3, 4, 3, 4, 5, 3, 6]", "1.0 0.55", "2.0"]],
+    "s, = score_suites(engine": [["0.67 27 4 0.87", "100.0 [] [14, 14, 14, 16]"]],
+    "score_testgen(engine, task, programs, rollouts)": [["[0.4333, 0.0042]", "[1.0, -1.0]"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 
@@ -804,7 +870,8 @@ def test_tests_file_lines_read_as_documented(tmp_path: Path) -> None:
 # -- nothing unaccounted for ---------------------------------------------------------------------------------
 
 JSON_CHECKS = {"sample file": is_sample_file, "result line": is_result_line, "task file": is_task_file,
-               "flags": is_flags, "tests file": is_tests_file, "stress file": is_stress_file}
+               "flags": is_flags, "tests file": is_tests_file, "stress file": is_stress_file,
+               "pools file": is_pools_file}
 
 
 def test_every_block_is_accounted_for() -> None:
