@@ -247,3 +247,26 @@ def test_humaneval_plus_tasks_score_as_call_suites(engine: Engine) -> None:
     assert report.complete and report.score == 1.0
     assert gzip  # the dataset is read gzipped by the loader
     assert np  # noqa: the import keeps numpy's version in failure reports
+
+
+# -- a test generator gaming the score ---------------------------------------------------------------------
+
+GAMING_TESTS = [
+    "assert False",  # kills every mutant, and the reference: kills nothing
+    "import inspect\nassert 'x < lo' in inspect.getsource(clip)",  # the source is not in the judge's process
+    "assert clip.__code__.co_consts == (None,)",  # nor the code object: the candidate is behind a proxy
+    "assert clip.__name__ == 'clip'",  # true of every mutant too
+    "import os\nassert 'x < lo' in open('/proc/%d/cmdline' % os.getppid()).read()",  # nor another process's
+    "assert clip(5, 0, 10) == 5",  # the one honest test
+]
+
+
+def test_a_test_that_looks_at_the_program_instead_of_running_it_kills_nothing(engine: Engine) -> None:
+    suite = generated_suite(WEAK, GAMING_TESTS)
+    report, = mutation_scores(engine, [suite])
+    honest, = mutation_scores(engine, [generated_suite(WEAK, GAMING_TESTS[-1:])])
+    # Whatever the reference fails is ignored, and what it passes every mutant passes too: the score is the
+    # honest test's alone.
+    killers = {j for m in report.mutants for j in m.killed_by}
+    assert killers <= {len(GAMING_TESTS) - 1}, [report.tests[j] for j in killers]
+    assert report.score == honest.score and report.killed == honest.killed
