@@ -8,11 +8,26 @@ import os
 import shutil
 import struct
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 WINDOW = (1200, 1600)
+
+
+class Tags(HTMLParser):
+    """Every tag and attribute name a page uses (`Tags().feed(html)`): the hostile-text tests check that data
+    written into a report never became markup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
 
 
 def chromium() -> str:

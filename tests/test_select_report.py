@@ -7,11 +7,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from browser import chromium, rendered_dom, screenshot_bytes
+from browser import Tags, chromium, rendered_dom, screenshot_bytes
 
 from codereward.errors import UsageError
 from codereward.report.select_html import (
@@ -127,17 +126,6 @@ SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3",
              "th", "td", "a", "small", "section"}
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attributes: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        self.attributes.update(name for name, _ in attrs)
-
-
 def _hostile_matrix() -> PassMatrix:
     return matrix(HOSTILE[0], ["PW", "WP"], [2, 1], correct=[True, False],
                   programs=[f"def f():\n    return '{HOSTILE[1]}'\n", f"# {HOSTILE[3]}\ndef f(): {HOSTILE[5]}\n"],
@@ -149,7 +137,7 @@ def test_hostile_programs_tests_and_names_render_as_text():
     rankings = {HOSTILE[2]: {m.task_id: [([0], 1.0), ([1], 0.0)]}}
     page = render([m], {HOSTILE[2]: {"pass@1": 1.0}}, title=HOSTILE[3], rankings=rankings)
     page.encode("utf-8")  # a lone surrogate in a program does not break the file
-    parser = _Tags()
+    parser = Tags()
     parser.feed(page)
     assert parser.tags <= SAFE_TAGS, parser.tags - SAFE_TAGS
     assert not {a for a in parser.attributes if a.startswith("on")}

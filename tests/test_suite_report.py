@@ -6,9 +6,8 @@ real browser renders it; and the report of a real run on two HumanEval tasks."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
-from browser import chromium, rendered_dom, screenshot_bytes
+from browser import Tags, chromium, rendered_dom, screenshot_bytes
 
 from codereward.report.suite_html import heatmap_rows, render, short_operator
 from codereward.suites import Coverage, Mutant, MutantResult, MutationReport, PoolScore, SuiteScore, summarize
@@ -153,17 +152,6 @@ def test_large_heatmaps_are_capped_keeping_survivors():
     assert len(heatmaps(page([SuiteScore("big", 230, 230, r)], max_rows=10, max_cols=5))[0].split("<g ")) == 11
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attributes: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        self.attributes.update(name for name, _ in attrs)
-
-
 def hostile_scores() -> list[SuiteScore]:
     r = report(HOSTILE[0])
     r.tests[0] = f"assert f('{HOSTILE[1]}') == 1"
@@ -178,7 +166,7 @@ def test_hostile_strings_render_as_text():
     ss = hostile_scores()
     html = render(ss, summarize(ss), {HOSTILE[0]: REF + f"# {HOSTILE[3]}\n"}, title=HOSTILE[3])
     html.encode("utf-8")  # a lone surrogate in a program does not break the file
-    parser = _Tags()
+    parser = Tags()
     parser.feed(html)
     assert parser.tags <= SAFE_TAGS, parser.tags - SAFE_TAGS
     assert not {a for a in parser.attributes if a.startswith("on")}
