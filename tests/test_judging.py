@@ -326,3 +326,42 @@ def test_a_program_nobody_asked_for_never_reaches_the_next_candidate():
             assert e.execute(broken, "def f():\n    return 1\n").result.cause is ErrorCause.TASK
             wrong += e.check(task, solution=task.reference).status is not Status.PASSED
     assert wrong == 0
+
+
+# -- numpy's scalars are honest values (issue 19) ---------------------------------------------------------
+
+MEAN_TASK = Task(id="mean", entry_point="mean", prompt="", tests=AssertSuite(code=(
+    "def check(candidate):\n    assert candidate([1, 2, 3]) == 2.0\n    assert candidate([1, 2]) == 1.5\n")))
+COUNT_TASK = Task(id="count", entry_point="count", prompt="", reference="def count(xs):\n    return len(xs)\n",
+                  tests=CallSuite(cases=[CallCase(args=[[1, 2, 3]]), CallCase(args=[[]])]))
+
+
+@pytest.mark.parametrize("body", [
+    "import numpy as np\n    return np.mean(xs)",  # np.float64
+    "import numpy as np\n    return np.float32(sum(xs) / len(xs))",
+])
+def test_a_numpy_float_is_judged_by_its_value(engine, body):
+    r = engine.check(MEAN_TASK, solution=f"def mean(xs):\n    {body}\n")
+    assert r.status is Status.PASSED, r.tests
+
+
+@pytest.mark.parametrize("body", ["np.int64(len(xs))", "np.uint8(len(xs))", "np.sum(np.ones(len(xs), dtype=int))"])
+def test_a_numpy_int_is_judged_by_its_value(engine, body):
+    r = engine.check(COUNT_TASK, solution=f"import numpy as np\n\n\ndef count(xs):\n    return {body}\n")
+    assert r.status is Status.PASSED, r.tests
+
+
+def test_a_numpy_bool_crosses_as_a_plain_bool(engine):
+    task = Task(id="np-bool", entry_point="f", prompt="", tests=AssertSuite(code=(
+        "def check(candidate):\n    assert candidate(3) is True\n    assert candidate(-1) is False\n"
+        "    assert type(candidate(0)) is bool\n")))
+    assert engine.check(task, solution="import numpy as np\n\n\ndef f(x):\n    return np.int64(x) > 0\n").status \
+        is Status.PASSED
+
+
+@pytest.mark.parametrize("value", ["np.array([2.0])", "np.longdouble(2.0)", "np.complex128(2.0)"])
+def test_numpy_values_without_a_plain_equivalent_are_still_refused(engine, value):
+    # an array compares element-wise (its == is not a verdict); longdouble and complex have no plain float
+    r = engine.check(MEAN_TASK, solution=f"import numpy as np\n\n\ndef mean(xs):\n    return {value}\n")
+    assert r.status is Status.FAILED
+    assert {t.cause for t in r.tests} == {"unserializable"}

@@ -3,6 +3,7 @@
 DESIGN.md rule 2: a value crosses only if its type is *exactly* one of None, bool, int, float, str, bytes,
 list, tuple, dict, set, frozenset (subclasses are rejected), within caps on size and depth. The encoder
 checks `type(v) is T`, never `isinstance`, so a `class Sneaky(int)` with a rigged `__eq__` cannot cross.
+numpy's scalars (np.float64, np.int64, np.bool) cross as the plain value their .item() gives.
 
 The encoding is JSON with tags, because `json.loads` is fast, written in C, and can only ever build
 dicts, lists, str, int, float, bool and None — decoding hostile bytes cannot run code (unlike pickle) or
@@ -36,6 +37,12 @@ MAX_FRAME = 256 * 1024 * 1024  # bytes in one frame from an untrusted peer
 TRUSTED_FRAME = (1 << 31) - 1  # bytes in one frame the host wrote (a program, a task's tests)
 BIG_INT_BITS = 4096
 _SCALARS = frozenset({int, float, str, bool, type(None)})
+# numpy's scalar types whose .item() is a plain Python value (np.mean gives np.float64, comparisons np.bool):
+# an honest program returns them, and every harness compares them by value. They cross as that value.
+# Named, not imported: this module must not load numpy into every candidate. A class that merely claims the
+# name can only hand over a plain value of its choosing, which it could return directly anyway.
+_NUMPY_SCALARS = frozenset({"bool", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                            "uint64", "longlong", "ulonglong", "float16", "float32", "float64", "str_", "bytes_"})
 
 _HEADER = struct.Struct(">I")
 
@@ -90,6 +97,10 @@ def to_plain(value: object, _depth: int = 0, _budget: list[int] | None = None) -
         return {"f": [to_plain(v, d, budget) for v in plain]}
     if t is bytes:
         return {"b": plain.hex()}
+    if t.__module__ == "numpy" and t.__name__ in _NUMPY_SCALARS:
+        item = plain.item()
+        if type(item) in (bool, int, float, str, bytes):  # exactly: anything else is refused below
+            return to_plain(item, d, budget)
     raise WireError(f"unserializable value of type {t.__module__}.{t.__qualname__}")
 
 
