@@ -187,6 +187,7 @@ def suite(
                                       on_progress=advance, on_planned=plan)
             except UsageError as e:  # an unknown operator, cosmic-ray not installed, a reference that does not parse
                 fail(str(e), 2)
+                return
         summary = summarize(scores, time.perf_counter() - started)
         lines: list[dict[str, Any]] = [s.to_dict(tasks[s.task_id].reference) for s in scores]
         try:
