@@ -116,3 +116,34 @@ def test_trl_example_script_runs(tmp_path):
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 1
     assert 0.0 <= summary["rewards/codereward_binary/mean"] <= 1.0
+
+
+def _score_in_child(blob: bytes) -> list:
+    import pickle
+
+    fn = pickle.loads(blob)
+    return fn(prompts=["p", "p"], completions=["print(3)", "print(4)"], ground_truth=[LABELS["task_three"]] * 2)
+
+
+def test_reward_functions_pickle_into_a_spawned_process_as_asyncgrpotrainer_does():
+    """TRL's AsyncGRPOTrainer pickles its reward functions into a spawned rollout process (and refuses
+    closures at start()): ours cross as their configuration and start their own engine there."""
+    import asyncio
+    import multiprocessing
+    import pickle
+
+    from codereward import Engine
+    from codereward.integrations.trl import codereward_binary, codereward_binary_async
+
+    sync = codereward_reward(workers=1, reward="fraction", name="code_fraction")
+    for fn in (sync, codereward_binary, codereward_reward(workers=1, is_async=True, name="code_async")):
+        copy = pickle.loads(pickle.dumps(fn))
+        assert copy.__name__ == fn.__name__ and type(copy) is type(fn)
+    assert asyncio.iscoroutinefunction(type(pickle.loads(pickle.dumps(codereward_binary_async))).__call__)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_score_in_child, (pickle.dumps(sync),)) == [1.0, 0.0]
+    with Engine(workers=1) as engine:
+        holding = codereward_reward(engine=engine)
+        with pytest.raises(TypeError, match="cannot be pickled.*engine options"):
+            pickle.dumps(holding)
+        assert holding(prompts=["p"], completions=["print(3)"], ground_truth=[LABELS["task_three"]]) == [1.0]
