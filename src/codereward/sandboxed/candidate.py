@@ -9,7 +9,7 @@ Requests (judge -> candidate) and replies, as wire values (top-level lists: no t
     ["load"]                      -> ["ok", None, maxrss_kb] | ["exc", type, msg, kb] | ["compile", msg] | ["oom"]
     ["call", args, kwargs]        -> ["ok", value, maxrss_kb] | ["exc", type, msg, kb] | ["oom"]
     ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
-    ["run", stdin, timeout]       -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
+    ["run", stdin, timeout(, err_cap)] -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
                                      (stdio tasks: one fresh process per case)
     ["cost"]                      -> ["cost", lines | None, cpu_seconds, why untrusted] (header "cost": "lines",
                                      "cpu" or "trace": costing.py)
@@ -231,8 +231,9 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
 
 
 def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: dict[str, Any],
-                 workdir: str) -> list[object]:
-    """stdio tasks: one fresh process per case, forked from this (trusted) process."""
+                 workdir: str, err_cap: int = MAX_DETAIL) -> list[object]:
+    """stdio tasks: one fresh process per case, forked from this (trusted) process; the last `err_cap`
+    characters of its stderr come back."""
     fin = os.memfd_create("stdin")
     os.write(fin, stdin.encode())
     os.lseek(fin, 0, os.SEEK_SET)
@@ -293,7 +294,7 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
         return data.decode("utf-8", errors="replace")
 
     out_cap = int(limits["output_kb"]) * 1024
-    return ["ran", _slurp(fout, out_cap), _slurp(ferr, 4096)[-MAX_DETAIL:],
+    return ["ran", _slurp(fout, out_cap), _slurp(ferr, max(4096, err_cap))[-err_cap:],
             os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
             os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
             timed_out, elapsed, ru.ru_maxrss, ru.ru_utime + ru.ru_stime]
@@ -313,7 +314,8 @@ def _serve_runs(sock: int, code: str | types.CodeType, limits: dict[str, Any], w
             except BaseException as e:  # noqa: BLE001
                 _reply(sock, ["compile", plan.compile_failure(e)])
         elif req[0] == "run" and compiled is not None:
-            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir))
+            cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL  # a reported run keeps more stderr
+            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap))
         else:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 

@@ -5,18 +5,19 @@ package, verl's sandbox_fusion reward, which compares the stdout itself) can poi
 The program runs in the same sandbox with the same limits as any candidate: a fresh process forked from a
 warm zygote, seccomp, rlimits, no network, a private /tmp.
 
-How: the program text, its stdin and files travel inside a fixed runner program as literals; the runner
-`exec`s it with sys.stdin/stdout/stderr redirected to memory, catches SystemExit for the return code, and
-returns [stdout, stderr, return code, seconds, fetched files] as plain data through a one-case `call` task
-run in collect mode (`Engine.outputs`: the judge records the returned value instead of comparing it), on
-whichever backend the server runs. The task is the same for every request (one per memory limit), so
-nothing per request accumulates in the engine.
-Differences from a real `python main.py`: output written to file descriptor 1 directly (os.write) is not
-captured, and a program that ends its own process (os._exit, a fatal signal) loses its output.
+How: as a stdio case (the path every stdin/stdout task takes), in collect mode with its whole run reported
+(sandboxed/suites.py): the program is its own process, with real file descriptors 0, 1 and 2 — `input()`,
+`open(0).read()`, `os.read(0, n)`, `sys.__stdout__` and `os.write(1, ...)` all behave as under `python
+main.py` — and however it ends (time limit, a signal, the memory limit, os._exit) its output so far and its
+exit status or signal come back. A few lines before the program put the request's stdin on fd 0 and its
+files in the working directory; with `fetch_files`, a few after it append the files to stdout behind a marker
+line, which is cut off here. The task is the same for every request (one per memory limit), so nothing per
+request accumulates in the engine. stderr comes back as its last 64 KB.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -25,76 +26,59 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..engine import Engine
-from ..results import Outcome, Status
-from ..tasks.model import CallCase, CallSuite, Limits, Task
+from ..results import Status
+from ..sandboxed.suites import RUN_MARGIN
+from ..tasks.model import Limits, StdioCase, StdioSuite, Task
 from ._routes import Service
 from ._schemas import CommandRunResult, RunCodeRequest, RunCodeResponse
 
 log = logging.getLogger("codereward.server")
 router = APIRouter()
 
-ENTRY = "__codereward_run_code__"
 OUTPUT_CAP = 1 << 20  # bytes of stdout (and of stderr) returned; SandboxFusion truncates too
 MEMORY_MB = (64, 16384)  # clamp of memory_limit_MB; -1 (SandboxFusion: unlimited) gets our default limit
+SIGNAL_RC = 128  # a program killed by signal N reports return code 128 + N, as a shell does
 
-_RUNNER = '''
-def __codereward_run_code__():
-    import base64, builtins, io, os, sys, tempfile, time, traceback
-    code, stdin, files, fetch, cap = _ARGS
-    work = tempfile.mkdtemp(prefix="run-")
-    os.chdir(work)
-    for path, content in files.items():
-        full = os.path.join(work, path)
-        os.makedirs(os.path.dirname(full) or work, exist_ok=True)
-        with open(full, "wb") as f:
-            f.write(base64.b64decode(content or ""))
-    out, err = io.BytesIO(), io.BytesIO()
-    saved = sys.stdin, sys.stdout, sys.stderr, sys.argv
-    # Held in locals: a wrapper that is garbage-collected closes the buffer under it.
-    win = io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8", "surrogateescape")), encoding="utf-8")
-    wout = io.TextIOWrapper(out, encoding="utf-8", errors="replace", write_through=True)
-    werr = io.TextIOWrapper(err, encoding="utf-8", errors="replace", write_through=True)
-    sys.stdin, sys.stdout, sys.stderr = win, wout, werr
-    sys.argv = [os.path.join(work, "main.py")]
-    rc = 0
-    t0 = time.perf_counter()
-    try:
-        compiled = compile(code, sys.argv[0], "exec", dont_inherit=True, optimize=0)
-        exec(compiled, {"__name__": "__main__", "__builtins__": builtins, "__file__": sys.argv[0]})
-    except SystemExit as e:
-        if e.code is None:
-            rc = 0
-        elif type(e.code) is int:
-            rc = e.code & 0xFF
-        else:
-            print(e.code, file=sys.stderr)
-            rc = 1
-    except BaseException:
-        traceback.print_exc()
-        rc = 1
-    finally:
-        for stream in (wout, werr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        sys.stdin, sys.stdout, sys.stderr, sys.argv = saved
-    seconds = time.perf_counter() - t0
-    stdout, stderr = out.getvalue(), err.getvalue()
-    fetched = {}
-    for path in fetch:
+# The request's stdin on fd 0 (a file in the private working directory, unlinked once open), its files
+# written, then the program as __main__ in a namespace of its own.
+_PROLOGUE = """\
+import builtins as _b, os as _os, sys as _sys
+_ARGS = {args!r}
+_fd = _os.open("._stdin", _os.O_RDWR | _os.O_CREAT | _os.O_TRUNC, 0o600)
+_os.write(_fd, _ARGS[0].encode("utf-8", "surrogateescape"))
+_os.lseek(_fd, 0, 0)
+_os.dup2(_fd, 0)
+_os.close(_fd)
+_os.unlink("._stdin")
+_sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+_sys.__stdin__, _sys.__stdout__, _sys.__stderr__ = _sys.stdin, _sys.stdout, _sys.stderr  # flushed at the end
+for _path, _content in _ARGS[1].items():
+    _os.makedirs(_os.path.dirname(_os.path.abspath(_path)), exist_ok=True)
+    with open(_path, "wb") as _f:
+        _f.write(__import__("base64").b64decode(_content or ""))
+_sys.argv = [_os.path.abspath("main.py")]
+_main = {{"__name__": "__main__", "__builtins__": _b, "__file__": _sys.argv[0]}}
+"""
+_RUN = "exec(compile(_ARGS[2], _sys.argv[0], 'exec', dont_inherit=True, optimize=0), _main)\n"
+# With fetch_files: after the program, however it exits (SystemExit included), its files behind the marker.
+_FETCH = """\
+try:
+    {run}finally:
+    _sys.stdout.flush()
+    _out = {{}}
+    for _path in _ARGS[3]:
         try:
-            with open(os.path.join(work, path), "rb") as f:
-                fetched[path] = base64.b64encode(f.read(cap)).decode()
+            with open(_path, "rb") as _f:
+                _out[_path] = __import__("base64").b64encode(_f.read(_ARGS[4])).decode()
         except OSError:
             pass
-    return [stdout[:cap].decode("utf-8", "replace"), stderr[-cap:].decode("utf-8", "replace"), rc, seconds,
-            fetched]
-'''
+    _os.write(1, ("\\n" + {marker!r} + __import__("json").dumps(_out)).encode())
+"""
+MARKER = "\x00codereward-fetched-files\x00"
 
 
 class _Tasks:
-    """The one-case call task for each memory limit, built once (the engine prepares it once)."""
+    """The one-case stdio task for each memory limit, built once (the engine prepares it once)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -105,8 +89,8 @@ class _Tasks:
             hit = self._by_memory.get(memory_mb)
             if hit is None:
                 hit = self._by_memory[memory_mb] = Task(
-                    id="run_code", entry_point=ENTRY, limits=Limits(memory_mb=memory_mb),
-                    tests=CallSuite(cases=[CallCase(args=[], expected=None)]))
+                    id="run_code", limits=Limits(memory_mb=memory_mb, output_kb=OUTPUT_CAP // 1024 + 64),
+                    tests=StdioSuite(cases=[StdioCase(stdin="")]))
             return hit
 
 
@@ -114,10 +98,13 @@ _TASKS = _Tasks()
 
 
 def _program(req: RunCodeRequest) -> str:
-    args = [req.code, req.stdin or "", {k: v or "" for k, v in req.files.items()}, list(req.fetch_files), OUTPUT_CAP]
+    args = [req.stdin or "", {k: v or "" for k, v in req.files.items()}, req.code, list(req.fetch_files), OUTPUT_CAP]
     # repr of str/dict/list/int is a Python literal that reads back equal (json.dumps would split astral
     # characters into surrogate escapes, which Python reads as two code points).
-    return f"_ARGS = {args!r}\n{_RUNNER}"
+    prologue = _PROLOGUE.format(args=args)
+    if not req.fetch_files:
+        return prologue + _RUN
+    return prologue + _FETCH.format(run=_RUN, marker=MARKER)
 
 
 def _sandbox_error(message: str) -> dict[str, Any]:
@@ -129,30 +116,42 @@ def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict[str, Any]:
     default_mb = Limits().memory_mb
     memory = default_mb if req.memory_limit_MB <= 0 else min(max(req.memory_limit_MB, MEMORY_MB[0]), MEMORY_MB[1])
     t0 = time.perf_counter()
-    out = engine.outputs(_TASKS.get(memory), _program(req), time_limit=float(req.run_timeout))
+    # The run's own timer is RUN_MARGIN inside the execution's: the program gets its whole run_timeout.
+    out = engine.execute(_TASKS.get(memory), _program(req), mode="collect", values=True,
+                         time_limit=float(req.run_timeout) + RUN_MARGIN)
     result = out.result
     wall = time.perf_counter() - t0
-    if result.status is Status.ERROR or not result.tests:
-        return _sandbox_error(result.reason or "no result from the sandbox")
-    test = result.tests[0]
-    if test.outcome is Outcome.TIME_LIMIT:
-        run_result = CommandRunResult(status="TimeLimitExceeded", execution_time=wall, stdout="", stderr="")
-        return RunCodeResponse(status="Failed", run_result=run_result).model_dump()
-    if test.outcome is not Outcome.PASSED:
-        # The runner itself did not return: the program ended or blew up its process (os._exit, a signal,
-        # the memory or output limit). Its output went with it.
-        stderr = f"{test.outcome.value}: {test.detail}"
-        run_result = CommandRunResult(status="Finished", execution_time=wall, return_code=1, stdout="", stderr=stderr)
-        return RunCodeResponse(status="Failed", run_result=run_result).model_dump()
     value: Any = out.values[0] if out.values else None
-    if not (isinstance(value, list) and len(value) == 5):
-        return _sandbox_error("malformed result from the runner")
-    stdout, stderr, rc, seconds, fetched = value
+    if result.status is Status.ERROR:
+        return _sandbox_error(result.reason or "no result from the sandbox")
+    if not (isinstance(value, list) and len(value) == 6):
+        # No report: the runner never got to run the program (the sandbox's own process failed)
+        detail = result.tests[0].detail if result.tests else ""
+        return _sandbox_error(f"no result from the sandbox{': ' + detail if detail else ''}")
+    stdout, stderr, exit_status, sig, timed_out, seconds = value
+    stdout, files = _split_fetched(str(stdout)) if req.fetch_files else (str(stdout), {})
+    rc = exit_status if isinstance(exit_status, int) else SIGNAL_RC + (sig if isinstance(sig, int) else 0)
+    if timed_out:
+        run_result = CommandRunResult(status="TimeLimitExceeded", execution_time=wall, stdout=stdout[:OUTPUT_CAP],
+                                      stderr=str(stderr), return_code=None)
+        return RunCodeResponse(status="Failed", run_result=run_result, files=files).model_dump()
     run_result = CommandRunResult(status="Finished", execution_time=float(seconds), return_code=int(rc),
-                                  stdout=str(stdout), stderr=str(stderr))
-    files = {str(k): str(v) for k, v in fetched.items()} if isinstance(fetched, dict) else {}
+                                  stdout=stdout[:OUTPUT_CAP], stderr=str(stderr))
     return RunCodeResponse(status="Success" if rc == 0 else "Failed", run_result=run_result,
                            files=files).model_dump()
+
+
+def _split_fetched(stdout: str) -> tuple[str, dict[str, str]]:
+    """The program's stdout and the files the epilogue appended behind the marker (none if it never ran)."""
+    at = stdout.rfind("\n" + MARKER)
+    if at < 0:
+        return stdout, {}
+    try:
+        files = json.loads(stdout[at + 1 + len(MARKER):])
+    except ValueError:
+        return stdout, {}
+    ok = isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+    return stdout[:at], (files if ok else {})
 
 
 @router.post("/run_code", response_model=RunCodeResponse, tags=["sandboxfusion"])
