@@ -266,3 +266,37 @@ def test_a_test_that_looks_at_the_program_instead_of_running_it_kills_nothing(en
     killers = {j for m in report.mutants for j in m.killed_by}
     assert killers <= {len(GAMING_TESTS) - 1}, [report.tests[j] for j in killers]
     assert report.score == honest.score and report.killed == honest.killed
+
+
+# -- what no test can reach ---------------------------------------------------------------------------------
+
+def test_unreachable_lines_follow_names_from_the_entry_point_and_module_code() -> None:
+    from codereward.suites.mutants import unreachable_lines
+
+    program = ("import functools\n\n\ndef dead(x):\n    return x + 1\n\n\ndef helper(x):\n    return x * 2\n\n\n"
+               "def by_name(x):\n    return x\n\n\n@functools.lru_cache\ndef f(x):\n    return helper(x) + "
+               "globals()['by_name'](x)\n\n\nclass Unused:\n    def m(self):\n        return dead(1)\n\n\n"
+               "TABLE = [helper(1)]\n")
+    lines = program.splitlines()
+
+    def span(first: str, n: int) -> set[int]:
+        start = next(i for i, line in enumerate(lines, 1) if line.startswith(first))
+        return set(range(start, start + n))
+
+    dead, unused, by_name, f = span("def dead", 2), span("class Unused", 3), span("def by_name", 2), span("@func", 3)
+    # dead() and Unused: nothing reached names them (Unused's own call of dead() does not count)
+    assert unreachable_lines(program, "f") == dead | unused
+    assert unreachable_lines(program, None) == dead | unused | by_name | f  # stdio: module-level code only
+
+
+def test_a_mutant_no_test_can_reach_is_left_out(engine: Engine) -> None:
+    from codereward import load_humaneval
+
+    task = load_humaneval()["HumanEval/50"]  # decode_shift never calls the prompt's encode_shift
+    reference = task.reference or ""
+    report, = mutation_scores(engine, [task])
+    unreachable = [m for m in report.mutants if m.status == "unreachable"]
+    encode_lines = range(1, reference[:reference.index("def decode_shift")].count("\n") + 1)
+    assert unreachable and all(m.mutant.line in encode_lines for m in unreachable)
+    assert report.score is not None and report.score > 0.9  # 0.5 with them counted as survivors
+    assert report.to_dict()["unreachable"] == len(unreachable)

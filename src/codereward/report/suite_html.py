@@ -36,6 +36,7 @@ STATUS: dict[str, tuple[str, str]] = {
     "survived": ("#c0392b", "survived"),
     "equivalent": ("#f1c40f", "survived, likely equivalent"),
     "invalid": ("#95a5a6", "invalid (does not load: left out)"),
+    "unreachable": ("#b2bec3", "unreachable from the entry point (left out)"),
     "error": ("#34495e", "sandbox error (left out)"),
     "not_run": ("#dfe4ea", "not run (budget)"),
 }
@@ -76,7 +77,8 @@ def _summary(summary: Mapping[str, Any]) -> str:
         killed, survived = summary.get("killed", 0) + summary.get("timed_out", 0), summary.get("survived", 0)
         items.append(f"<li>mutation score <b>{_pct(summary.get('mutation_score'))}</b>: {killed:,} killed "
                      f"({summary.get('timed_out', 0):,} by timeout) of {killed + survived:,} mutants that count; "
-                     f"{summary.get('invalid', 0):,} invalid, {summary.get('error', 0):,} sandbox errors, "
+                     f"{summary.get('invalid', 0):,} invalid, {summary.get('unreachable', 0):,} unreachable, "
+                     f"{summary.get('error', 0):,} sandbox errors, "
                      f"{summary.get('not_run', 0):,} not run</li>")
         if "equivalent" in summary:
             items.append(f"<li>without the {summary['equivalent']:,} likely equivalent mutants <b>"

@@ -46,6 +46,7 @@ def suite_table(summary: dict[str, Any], out: str | None) -> Group:
     facts.add_row("tasks", f"{summary['tasks']:,} ({summary['tests']:,} tests)")
     if summary["mutants"]:
         facts.add_row("mutants", f"{summary['mutants']:,}: {summary['invalid']:,} invalid (do not load), "
+                                 f"{summary['unreachable']:,} unreachable from the entry point, "
                                  f"{summary['error']:,} sandbox errors, {summary['not_run']:,} not run")
     if summary["incomplete_tasks"]:
         facts.add_row(Text("partial", style="bold yellow"),

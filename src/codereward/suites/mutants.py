@@ -16,6 +16,7 @@ config, as UTRL runs it): every core operator that takes no arguments; the two t
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,3 +91,43 @@ def mutants(program: str, operators: Sequence[str] | None = None, limit: int | N
             if limit is not None and len(out) >= limit:
                 return out
     return out
+
+
+def unreachable_lines(program: str, entry_point: str | None) -> set[int]:
+    """Lines of the program's top-level functions and classes that neither its entry point nor its module-level
+    code can ever run. Tests reach a program only through its entry point (a stdio program: by running it), so
+    a mutant there cannot be killed by any suite — HumanEval/50's `encode_shift`, which `decode_shift` never
+    calls, say (the tests use the dataset's own copy). Reachability follows names: a definition is reached when
+    reached code names it (a call, a reference, or its name in a string, for getattr and globals()[...])."""
+    tree = ast.parse(program)
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+
+    def named(node: ast.AST) -> set[str]:
+        return {n.id if isinstance(n, ast.Name) else str(n.value) for n in ast.walk(node)
+                if isinstance(n, ast.Name) or isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+    # What runs at import: every statement but a definition's body (its decorators and defaults run too).
+    roots: set[str] = {entry_point} if entry_point else set()
+    for node in tree.body:
+        if node in defs.values():
+            assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            parts: list[ast.AST | None] = list(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                parts += [*node.bases, *node.keywords]
+            else:
+                parts += [*node.args.defaults, *node.args.kw_defaults]
+            for part in parts:
+                if part is not None:
+                    roots |= named(part)
+        else:
+            roots |= named(node)
+    reached: set[str] = set()
+    todo = [name for name in roots if name in defs]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += [n for n in named(defs[name]) if n in defs and n not in reached]
+    return {line for name, node in defs.items() if name not in reached
+            for line in range(min([node.lineno, *(d.lineno for d in node.decorator_list)]),
+                              (node.end_lineno or node.lineno) + 1)}

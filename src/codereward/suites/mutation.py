@@ -11,6 +11,10 @@ Decisions, each for a reason:
   ones do): calibration otherwise refuses a task whose reference fails a test.
 * A mutant that does not load (it raises at import, or no longer compiles) is `invalid` and left out of the
   score: any suite, even an empty one, "kills" it. cosmic-ray counts it killed.
+* A mutant in a function that neither the entry point nor the module's own code can reach is `unreachable`
+  (mutants.unreachable_lines), not run and left out of the score: tests reach a program only through its entry
+  point, so no suite could kill it (HumanEval/50's `encode_shift`: the tests use the dataset's own copy).
+  Under cosmic-ray, whose tests import the mutated module's helpers, such a mutant can be killed.
 * A mutant that fails only by running out of time is `timed_out` and counts as killed (the suite, run with a
   limit, does reject it), shown apart so a score made of hangs can be seen. Run the engine with
   `time_limit="auto"` so a hang costs a small multiple of the reference's time, not the task's whole limit.
@@ -35,9 +39,9 @@ from ..engine import Engine
 from ..results import Outcome, Result, Status
 from ..sandboxed.records import Cause
 from ..tasks.model import Task
-from .mutants import Mutant, mutants
+from .mutants import Mutant, mutants, unreachable_lines
 
-MutantStatus = Literal["killed", "timed_out", "survived", "invalid", "error", "not_run"]
+MutantStatus = Literal["killed", "timed_out", "survived", "invalid", "unreachable", "error", "not_run"]
 _NOT_LOADED = {Cause.LOAD_RAISED.value, Cause.COMPILE_ERROR.value}
 _NOT_FAILED = {Outcome.PASSED, Outcome.SKIPPED, Outcome.INVALID}
 CHUNK = 64  # pairs handed to the engine at a time: the budget is checked between chunks
@@ -106,7 +110,8 @@ class MutationReport:
 
     def to_dict(self, reference: str | None = None, diffs: bool = True) -> dict[str, Any]:
         """A JSON-ready summary; with the `reference` program, the survivors' diffs."""
-        statuses: tuple[MutantStatus, ...] = ("killed", "timed_out", "survived", "invalid", "error", "not_run")
+        statuses: tuple[MutantStatus, ...] = ("killed", "timed_out", "survived", "invalid", "unreachable", "error",
+                                              "not_run")
         out: dict[str, Any] = {
             "task_id": self.task_id, "mutants": len(self.mutants), **{s: self.count(s) for s in statuses},
             "score": self.score, "complete": self.complete, "reason": self.reason,
@@ -183,7 +188,11 @@ def mutation_scores(engine: Engine, tasks: Sequence[Task], *, strong: Mapping[st
         if report.reference_failed and len(report.reference_failed) == len(ref.tests):
             report.reason = "the reference fails every test of the suite: no test can kill a mutant"
         report.mutants = [MutantResult(m) for m in mutants(task.reference or "", operators, limit)]
-        pairs += [(k, m) for m in report.mutants]
+        dead = unreachable_lines(task.reference or "", task.entry_point if task.tests.kind != "stdio" else None)
+        for m in report.mutants:
+            if m.mutant.line in dead:
+                m.status = "unreachable"
+        pairs += [(k, m) for m in report.mutants if m.status != "unreachable"]
     if on_planned is not None:
         on_planned(len(pairs))
     _run(engine, [(tasks[k], k, m) for k, m in pairs],
