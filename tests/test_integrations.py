@@ -1,13 +1,14 @@
 """verl, OpenRLHF and TRL adapters, called exactly as those frameworks call them.
 
 verl and OpenRLHF need GPUs, vLLM or DeepSpeed to install, so their call sites are reproduced here from their
-source: verl (volcengine/verl@b178a3c) `utils/import_utils.load_extern_object`, `trainer/ppo/reward.py`
-`_call_with_kwargs` (config `reward_kwargs` merged over call kwargs), `workers/reward_manager/naive.py` and
-`batch.py` (keyword calls; `ground_truth` from `reward_model`), and `experimental/reward_loop/reward_manager/
-naive.py` (async functions awaited). OpenRLHF (OpenRLHF/OpenRLHF@3c3be62) `utils/agent.py`
-`SingleTurnAgentExecutor` (file loaded with spec_from_file_location, `reward_func([query], [prompt], [label])`
-in `asyncio.to_thread`, the query decoded with special tokens kept) and `trainer/ppo_utils/samples_generator.py`
-(`torch.tensor([reward])`, extra_logs values `.flatten()[0].item()`).
+source: verl 0.9.1 `utils/import_utils.load_extern_object`, `trainer/ppo/reward.py` `_call_with_kwargs`
+(config `reward_kwargs` merged over call kwargs) and `experimental/reward_loop/reward_manager/naive.py` (keyword
+calls, `ground_truth` from `reward_model`, sync functions on a thread pool, async ones awaited), and the legacy
+`workers/reward_manager/batch.py` (verl <= 0.6); tests/test_verl_real.py drives the real verl package.
+OpenRLHF 0.11 `utils/agent.py` `SingleTurnAgentExecutor` (file loaded with spec_from_file_location,
+`reward_func([query], [prompt], [label])` in `asyncio.to_thread`, the query decoded with special tokens kept)
+and `trainer/ppo_utils/samples_generator.py` (`torch.tensor([reward])`, extra_logs values
+`.flatten()[0].item()`); tests/test_openrlhf_real.py drives the reward file through the real package.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 
 from codereward import InfraError, InputError
 from codereward.integrations import _shared
-from codereward.integrations.openrlhf import response_text
+from codereward.integrations.openrlhf import StopTraining, response_text
 from codereward.integrations.trl import codereward_reward
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +73,7 @@ def test_shared_engine_is_configured_from_env():
 
 
 def test_verl_naive_manager_call():
+    """verl's reward-loop naive manager: keywords, extra_info with num_turns and rollout_reward_scores added."""
     raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score
     fn = partial(verl_call_with_kwargs, raw, {})
     rows = [(GOOD, LABEL, 1.0), (BAD, LABEL, 0.0), ("print(3)", STDIO_LABEL, 1.0)]
@@ -81,7 +83,7 @@ def test_verl_naive_manager_call():
         out = fn(data_source="codereward", solution_str=response, ground_truth=ground_truth, extra_info=extra_info)
         assert out["score"] == expected, out
         outs.append(out)
-    assert all(set(o) == DETAIL_KEYS for o in outs)  # verl appends reward_extra_info column by column
+    assert all(set(o) == DETAIL_KEYS for o in outs)  # verl stacks reward_extra_info key by key
     assert outs[1]["pass_rate"] == 0.5 and outs[1]["n_tests"] == 2 and outs[1]["status"] == "failed"
 
 
@@ -92,7 +94,57 @@ def test_verl_reward_kwargs_fraction():
     assert out["score"] == 0.5
 
 
-def test_verl_batch_manager_call():
+def test_verl_example_config_reward_kwargs():
+    """The reward_kwargs of examples/verl/config.yaml, as verl resolves them, are keywords compute_score takes."""
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / "examples" / "verl" / "config.yaml").read_text())
+    kwargs = config["reward"]["custom_reward_function"]["reward_kwargs"]
+    assert kwargs.pop("reward_workers") == "${reward.num_workers}"  # verl resolves it: 8 by default
+    raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score
+    fn = partial(verl_call_with_kwargs, raw, {**kwargs, "reward_workers": 8})
+    assert fn(data_source="x", solution_str=BAD, ground_truth=LABEL, extra_info={})["score"] == 0.0
+    assert config["reward"]["reward_manager"]["name"] == "naive"
+
+
+def test_verl_sandboxes_default_to_the_nodes_cpus_per_reward_actor(monkeypatch):
+    """verl >= 0.7.1 runs reward.num_workers reward-loop actors round-robin over the CPU nodes, each with its own
+    engine: each takes the node's CPUs / the actors on it (Ray's counts). A stand-in for Ray here;
+    tests/test_verl_real.py counts a real RewardLoopManager's sandboxes."""
+    from types import SimpleNamespace
+
+    from codereward.integrations.verl import default_workers
+
+    def fake_ray(actor, n_nodes, cpus):
+        context = SimpleNamespace(get_actor_id=lambda: actor, get_node_id=lambda: "n1")
+        nodes = [{"NodeID": f"n{i}", "Alive": True, "Resources": {"CPU": cpus}} for i in range(n_nodes)]
+        nodes.append({"NodeID": "gone", "Alive": False, "Resources": {"CPU": 64.0}})  # not counted, as in verl
+        return SimpleNamespace(is_initialized=lambda: True, get_runtime_context=lambda: context, nodes=lambda: nodes)
+
+    monkeypatch.delitem(sys.modules, "ray", raising=False)
+    assert default_workers(8) is None  # no Ray: the shared default (one per CPU)
+    for actor, n_nodes, cpus, reward_workers, expected in [
+            ("a", 2, 64.0, 8, 16),     # 8 actors over 2 nodes: 4 per node
+            ("a", 2, 64.0, None, 16),  # reward_workers not passed: verl's default, 8
+            ("a", 3, 64.0, 8, 21),     # ceil(8 / 3) = 3 on the busiest node
+            ("a", 1, 4.0, 8, 1),       # never fewer than one
+            (None, 1, 64.0, 8, None)]:  # the driver, not an actor
+        monkeypatch.setitem(sys.modules, "ray", fake_ray(actor, n_nodes, cpus))
+        assert default_workers(reward_workers) == expected, (actor, n_nodes, cpus, reward_workers)
+
+
+def test_shared_engine_default_workers_yield_to_codereward_workers(monkeypatch):
+    """An adapter's default sandbox count applies to the local backend when CODEREWARD_WORKERS is unset."""
+    assert _shared._env_engine_options(lambda: 3)[1]["workers"] == 2  # the module fixture's CODEREWARD_WORKERS
+    monkeypatch.delenv("CODEREWARD_WORKERS")
+    assert _shared._env_engine_options(lambda: 3)[1]["workers"] == 3
+    assert "workers" not in _shared._env_engine_options(lambda: None)[1]  # the pool's default: one per CPU
+    assert "workers" not in _shared._env_engine_options()[1]
+    monkeypatch.setenv("CODEREWARD_BACKEND", "ray")  # its workers count per node: not the adapter's to divide
+    assert "workers" not in _shared._env_engine_options(lambda: 3)[1]
+
+
+def test_verl_legacy_batch_manager_call():
+    """verl <= 0.6 (or 0.7.0 with reward_model.use_reward_loop=False): BatchRewardManager, one call per batch."""
     np = pytest.importorskip("numpy")
     raw = load_file(ROOT / "examples" / "verl" / "reward.py", "custom_module").compute_score_batch
     # verl passes non_tensor_batch columns: numpy object arrays; ground truths a list from reward_model dicts.
@@ -200,13 +252,77 @@ def test_openrlhf_batch_call_and_bare_code():
     assert out["extra_logs"]["codereward_test_pass_rate"].tolist() == [1.0, 0.5, 1.0]
 
 
-def test_openrlhf_infra_error():
+def test_openrlhf_infra_error_stops_training_or_scores_the_given_number_with_a_nan_score(caplog):
+    import math
+
     from codereward.integrations.openrlhf import reward_func
 
-    with pytest.raises(InfraError):
+    # OpenRLHF swallows every Exception from reward_func (the sample would have no reward and the step would fail
+    # later, elsewhere): StopTraining is a BaseException, which it passes on.
+    assert not issubclass(StopTraining, Exception)
+    with pytest.raises(StopTraining, match="broken"):
         reward_func(["def f(x): return 1"], [""], [BROKEN])
+    assert any(r.levelname == "ERROR" and "could not be scored" in r.getMessage() for r in caplog.records)
     out = reward_func(["def f(x): return 1"], [""], [BROKEN], on_error=0.0)
     assert out["rewards"].tolist() == [0.0] and out["extra_logs"]["codereward_infra_error"].tolist() == [1.0]
+    assert math.isnan(out["scores"].item())  # outside every --algo.dynamic_filtering_range: the group is dropped
+
+
+@pytest.mark.parametrize("label", ["", "  ", None])
+def test_openrlhf_empty_label_names_the_flag_whatever_on_error_says(label):
+    from codereward.integrations.openrlhf import reward_func
+
+    with pytest.raises(StopTraining, match="--data.label_key"):
+        reward_func([QWEN_PROMPT + GOOD], [QWEN_PROMPT], [label], on_error=0.0)
+    with pytest.raises(StopTraining, match="label") as bad:
+        reward_func([QWEN_PROMPT + GOOD], [QWEN_PROMPT], ["[]"], on_error=0.0)
+    assert isinstance(bad.value.__cause__, InputError)
+
+
+def test_openrlhf_retries_a_sandbox_failure_on_a_fresh_sandbox(monkeypatch):
+    from codereward.integrations import openrlhf
+    from codereward.judge.verdict import sandbox_error
+
+    engine = _shared.shared_engine()
+    real, failures = engine.run_many, {"left": 0}
+
+    def flaky(pairs, **kw):  # the first `left` executions meet a broken sandbox
+        if failures["left"]:
+            failures["left"] -= 1
+            return [sandbox_error(task.id, "sandbox failure: worker died") for task, _ in pairs]
+        return real(pairs, **kw)
+
+    monkeypatch.setattr(engine, "run_many", flaky)
+    monkeypatch.setattr(openrlhf, "RETRY_PAUSE", 0.01)
+    query = QWEN_PROMPT + GOOD + "<|im_end|>"
+    failures["left"] = openrlhf.RETRIES
+    assert openrlhf.reward_func([query], [QWEN_PROMPT], [LABEL])["rewards"].tolist() == [1.0]
+    failures["left"] = openrlhf.RETRIES + 1
+    with pytest.raises(StopTraining, match="sandbox failed"):
+        openrlhf.reward_func([query], [QWEN_PROMPT], [LABEL])
+    failures["left"] = 1
+    assert openrlhf.reward_func([query], [QWEN_PROMPT], [LABEL], retries=0, on_error=-1)["rewards"].tolist() == [-1]
+
+
+def test_openrlhf_sandboxes_default_to_the_nodes_cpus_per_gpu_inside_a_ray_actor(monkeypatch):
+    """OpenRLHF runs the reward function in each vLLM engine actor, at most one per GPU: each takes the node's
+    CPUs / GPUs (Ray's counts). A stand-in for Ray here; tests/test_openrlhf_real.py asks a real Ray actor."""
+    from types import SimpleNamespace
+
+    from codereward.integrations.openrlhf import default_workers
+
+    def fake_ray(actor, cpus, gpus):
+        context = SimpleNamespace(get_actor_id=lambda: actor, get_node_id=lambda: "n1")
+        nodes = [{"NodeID": "n0", "Resources": {"CPU": 8.0}},
+                 {"NodeID": "n1", "Resources": {"CPU": cpus, **({"GPU": gpus} if gpus else {})}}]
+        return SimpleNamespace(is_initialized=lambda: True, get_runtime_context=lambda: context, nodes=lambda: nodes)
+
+    monkeypatch.delitem(sys.modules, "ray", raising=False)
+    assert default_workers() is None  # no Ray: the shared default (one per CPU)
+    for actor, cpus, gpus, expected in [("a1", 96.0, 8.0, 12), ("a1", 4.0, 8.0, 1), ("a1", 96.0, 0, None),
+                                        (None, 96.0, 8.0, None)]:  # None: the driver, not an engine actor
+        monkeypatch.setitem(sys.modules, "ray", fake_ray(actor, cpus, gpus))
+        assert default_workers() == expected, (actor, cpus, gpus)
 
 
 @pytest.mark.parametrize(("query", "prompt", "response"), [
@@ -253,7 +369,8 @@ def test_trl_task_id_column_and_missing_column():
 
 def test_trl_async_variant():
     fn = codereward_reward(is_async=True)
-    assert asyncio.iscoroutinefunction(fn)
+    # an async callable object, as TRL (>= 1.9: trl.trainer.utils.is_async_callable) detects one
+    assert asyncio.iscoroutinefunction(type(fn).__call__) and not asyncio.iscoroutinefunction(codereward_reward())
     assert asyncio.run(fn(prompts=["p", "p"], completions=[GOOD, BAD], ground_truth=[LABEL, LABEL])) == [1.0, 0.0]
 
 

@@ -36,7 +36,16 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=0, max=65535, rich_help_panel="Server")] = 8000,
     token: Annotated[str | None, typer.Option(
         "--token", envvar="CODEREWARD_TOKEN", show_default="none, no auth", rich_help_panel="Server",
-        help="Bearer token every request but /health must carry.")] = None,
+        help="Bearer token every request but /health must carry (see --compat-without-token).")] = None,
+    compat_without_token: Annotated[str, typer.Option(
+        "--compat-without-token", metavar="private|any|none", rich_help_panel="Server",
+        help="With --token: who may call /get_reward, /test_program*, /run_code without it, since OpenRLHF, "
+             "Open-Instruct, verl and the sandbox-fusion SDK cannot send one: [b]private[/] clients on loopback "
+             "or a private network, [b]any[/] client, [b]none[/].")] = "private",
+    compat_wait: Annotated[float, typer.Option(
+        "--compat-wait", min=0, metavar="SECONDS", rich_help_panel="Server",
+        help="How long a request to a compatible route waits for room in a full queue before its 429 (their "
+             "clients do not retry, or retry blindly).")] = 120.0,
     max_queue: Annotated[int, typer.Option(
         "--max-queue", min=1, rich_help_panel="Server",
         help="Samples accepted and not yet finished; past it requests get 429 with Retry-After.")] = 1024,
@@ -60,10 +69,14 @@ def serve(
     from ..server import ServerSettings
     from ..server import serve as run_server
 
+    if compat_without_token not in ("private", "any", "none"):
+        raise typer.BadParameter(f"{compat_without_token!r}: choose private, any or none",
+                                 param_hint="'--compat-without-token'")
     with edge():
         tasks = load_tasks(dataset, data_file, tasks_file) if dataset or data_file or tasks_file else {}
         warn_isolation(isolation)
         run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward,
                                   time_limit=time_limit, fail_fast=fail_fast, tasks=tasks, token=token,
+                                  compat_without_token=compat_without_token, compat_wait=compat_wait,
                                   cache_path=str(cache) if cache else None, max_queue=max_queue,
                                   max_body_mb=max_body_mb), host=host, port=port)

@@ -9,6 +9,8 @@ Requests (judge -> candidate) and replies, as wire values (top-level lists: no t
     ["load"]                      -> ["ok", None, maxrss_kb] | ["exc", type, msg, kb] | ["compile", msg] | ["oom"]
     ["call", args, kwargs]        -> ["ok", value, maxrss_kb] | ["exc", type, msg, kb] | ["oom"]
     ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
+    ["call_named", name, args, kwargs] -> as "call", of the program's function `name`; ["undefined", name] if it
+                                     defines no such function (assert tests calling other functions by name)
     ["run", stdin, timeout(, err_cap)] -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
                                      (stdio tasks: one fresh process per case)
     ["cost"]                      -> ["cost", lines | None, cpu_seconds, why untrusted] (header "cost": "lines",
@@ -186,6 +188,7 @@ def _timed_call(fn: Callable[..., object], args: list[object], kwargs: dict[str,
 def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name: str) -> None:
     namespace: dict[str, Any] = {"__name__": module_name, "__builtins__": builtins}
     fn = None
+    loaded = False
     audit = _audit
     while True:
         raw = wire.read_frame(sock)
@@ -206,6 +209,15 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
                 if audit is not None:
                     audit.diff(quick=True)
                 _reply(sock, res)
+        elif op == "call_named" and loaded:  # another function of the program, which a test calls by name
+            target = namespace.get(req[1])
+            if not callable(target):
+                _reply(sock, ["undefined", req[1]])
+                continue
+            res = _timed_call(target, req[2], req[3])
+            if audit is not None:
+                audit.diff(quick=True)
+            _reply(sock, res)
         elif op == "load":
             try:
                 compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
@@ -214,6 +226,7 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
                 continue
             res = _call(exec, [compiled, namespace], {})
             if res[0] == "ok":
+                loaded = True
                 fn = namespace.get(entry) if entry else None
                 if entry and not callable(fn):
                     res = ["exc", "NameError", f"entry point {entry!r} is not defined as a function", res[2]]

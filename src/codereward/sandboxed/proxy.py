@@ -190,6 +190,21 @@ class Proxy:
                 self.receive()
         return self.result(self.request(["call", list(args), kwargs]))
 
+    def call_named(self, name: str, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+        """Call the program's function `name` (not the entry point): what Open-Instruct-style tests do when
+        they call other functions the program defines. A name the program does not define raises NameError
+        here, in the test, as an unbound name would."""
+        while self.ahead:  # replies still due to calls sent ahead: the next reply read must be this call's
+            self.ahead.popleft()
+            self.receive()
+        reply = self.request(["call_named", name, list(args), kwargs])
+        if reply[0] == "undefined":
+            raise NameError(f"name {name!r} is not defined")
+        return self.result(reply)
+
+    def named(self, name: str) -> Named:
+        return Named(self, name)
+
     def send_ahead(self, message: bytes, keys: list[bytes | None]) -> None:
         """Send calls the tests are about to make (`message`: a wire-encoded "calls" request; `keys`: each
         call's encoding, see plan.py) in one go; __call__ takes their replies in turn."""
@@ -213,3 +228,15 @@ class Proxy:
             cause = Cause.CANDIDATE_EXIT if reply[1] in EXIT_EXCEPTIONS else Cause.LOAD_RAISED
             return cause, short(f"while loading the program: {reply[1]}: {reply[2]}")
         return Cause.MALFORMED_REPLY, "malformed reply from candidate"
+
+
+class Named:
+    """Callable handed to the tests for another function of the program, called by its own name."""
+
+    __slots__ = ("_name", "_proxy")
+
+    def __init__(self, proxy: Proxy, name: str) -> None:
+        self._proxy, self._name = proxy, name
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return self._proxy.call_named(self._name, args, kwargs)

@@ -7,6 +7,7 @@ record per test to `rec` (records.py). No outcome is decided here: the host maps
 
 from __future__ import annotations
 
+import ast
 import builtins
 import time
 from collections.abc import Callable
@@ -80,6 +81,15 @@ def _load_checker(source: str | None) -> Callable[..., object] | None:
 # --- assert suites --------------------------------------------------------------------------------
 
 
+def _called_names(code: str) -> set[str]:
+    """The plain names the test code calls (`f(...)`), wherever in it."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
 class AssertSuite:
     def __init__(self, p: dict[str, Any]) -> None:
         self.ns: dict[str, Any] = {"__name__": "__tests__", "__builtins__": builtins}
@@ -98,6 +108,10 @@ class AssertSuite:
         except BaseException as e:  # the test suite itself is broken: not the candidate's fault
             raise SuiteBroken(f"test code failed to load: {type(e).__name__}: {e}") from None
         self.names = [short(u.name) for u in self.units if u.is_test]
+        # Other functions the tests call by name that neither the tests nor their set-up define (MBPP's and
+        # Open-Instruct's asserts may call any function the program defines): each is the program's own,
+        # called through the proxy like the entry point. Any other name stays unbound, as before.
+        self.others = sorted(_called_names(p["code"]) - set(self.ns) - set(dir(builtins)) - {self.arg, self.entry})
         self.batches: dict[int, tuple[bytes, list[bytes | None]]] = {}  # unit index -> the run sent ahead from it
 
     def _batch(self, k: int) -> tuple[bytes, list[bytes | None]]:
@@ -117,6 +131,8 @@ class AssertSuite:
         ns[self.arg] = proxy
         if self.entry:
             ns[self.entry] = proxy
+        for name in self.others:
+            ns[name] = proxy.named(name)
         i = 0
         # A set-up statement that failed once the candidate had answered (its values may be why) fails every
         # later test with it: (cause, detail).

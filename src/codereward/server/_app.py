@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from .. import __version__
 from ..errors import InputError
 from . import _metrics
 from ._measure import router as measure_router
+from ._open_instruct import router as open_instruct_router
 from ._routes import Service
 from ._routes import router as scoring_router
 from ._runcode import router as runcode_router
@@ -140,14 +142,36 @@ class BodyLimit:
 _PATHS = {"/v1/evaluate", "/get_reward", "/test_program", "/test_program_stdio", "/run_code", "/health", "/metrics"}
 
 
+# Routes whose real clients cannot send an Authorization header (ServerSettings.compat_without_token).
+COMPAT_PATHS = frozenset({"/get_reward", "/test_program", "/test_program_stdio", "/run_code"})
+
+
 def _require_token(request: Request) -> None:
-    token = request.app.state.settings.token
+    settings = request.app.state.settings
+    token = settings.token
     if not token:
         return
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-        raise _Unauthorized()
+    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+        return
+    if not given and request.url.path in COMPAT_PATHS and _compat_allowed(settings.compat_without_token, request):
+        return
+    raise _Unauthorized()
+
+
+def _compat_allowed(policy: str, request: Request) -> bool:
+    """A compatible route without a token: for "any" client, or a "private" one (loopback, RFC 1918, link-local,
+    IPv6 unique-local: the trainer's own machine or cluster network). Behind a proxy the proxy is the client."""
+    if policy == "any":
+        return True
+    if policy != "private" or request.client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback
 
 
 class _Unauthorized(Exception):
@@ -191,6 +215,7 @@ def create_app(settings: ServerSettings, *, service: EvalService | None = None) 
     app.state.service = service
     auth = [Depends(_require_token)]
     app.include_router(scoring_router, dependencies=auth)
+    app.include_router(open_instruct_router, dependencies=auth)
     app.include_router(runcode_router, dependencies=auth)
     app.include_router(measure_router, dependencies=auth)
     app.add_middleware(BodyLimit, limit=int(settings.max_body_mb * (1 << 20)), service=service)

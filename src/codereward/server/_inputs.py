@@ -26,8 +26,10 @@ from ..tasks.model import Task
 from ._schemas import SampleIn
 
 MAX_DECODED_TESTS = 256 * 1024 * 1024  # bytes a compressed open-instruct test blob may inflate to
-
-
+# /get_reward: OpenRLHF started without --data.label_key sends "" as every label (0.11:
+# datasets/prompts_dataset.py), older versions null.
+NO_LABEL = ("codereward needs each sample's tests as its label: start OpenRLHF with --data.label_key naming the "
+            "column that holds them (before 0.10.4: --label_key)")
 
 
 def _prefixed(e: InputError, prefix: str) -> InputError:
@@ -42,6 +44,13 @@ def task_from_label(label: Any, tasks: Mapping[str, Task], field: str) -> Task:
         return labels.task_from_label(label, tasks=tasks)
     except InputError as e:
         raise _prefixed(e, field) from None
+
+
+def reward_task(label: Any, tasks: Mapping[str, Task], field: str) -> Task:
+    """A /get_reward label -> Task; an empty one says which OpenRLHF flag is missing."""
+    if label is None or (isinstance(label, str) and not label.strip()):
+        raise InputError(f"is empty. {NO_LABEL}", field=field)
+    return task_from_label(label, tasks, field)
 
 
 def with_time_limit(task: Task, seconds: float | None) -> Task:

@@ -1,9 +1,11 @@
-"""The scoring endpoints: the native batch API and the OpenRLHF and Open-Instruct compatible ones.
+"""The scoring endpoints: the native batch API and OpenRLHF's /get_reward (Open-Instruct's are in
+_open_instruct.py, SandboxFusion's in _runcode.py).
 
 Handlers are thin: parse (schemas), resolve tasks and programs (_inputs), run (EvalService.run_batch),
 shape the answer. An infrastructure failure is never scored: the native API returns it as status `error`
-with reward null; the compatible APIs, whose clients can only take numbers, answer 503 with Retry-After
-(both OpenRLHF and Open-Instruct retry or skip on an HTTP error; neither can tell a 0 from a broken sandbox).
+with reward null; the compatible APIs, whose clients can only take numbers, answer 503 with Retry-After after
+waiting for room in a full queue. What each client does with a 503 (OpenRLHF retries 5 x 1 s then drops the
+reward; Open-Instruct scores 0 with a warning) is in the README's Server section.
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ from fastapi import APIRouter, Depends, Request
 
 from ..errors import InputError
 from ..integrations.extract import extract_code, response_text
-from ..results import Outcome, Result, Status
+from ..results import Result, Status
 from ..rewards import score
 from ..tasks import labels
-from ._inputs import decode_tests, resolve_sample, task_from_label
+from ._inputs import NO_LABEL, resolve_sample, reward_task
 from ._schemas import (
     EvaluateRequest,
     EvaluateResponse,
     RewardRequest,
     RewardResponse,
-    TestProgramRequest,
-    TestProgramResponse,
 )
 from ._service import EvalService, ServiceError
 
@@ -70,21 +70,26 @@ async def evaluate(body: EvaluateRequest, service: Service) -> dict[str, Any]:
 
 @router.post("/get_reward", response_model=RewardResponse, tags=["openrlhf"])
 async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict[str, Any]:
-    """OpenRLHF `--remote_rm_url`: `query` (prompt + response), `prompts`, `labels` (the tests, in the
-    label format). Code is extracted from the response; reward per sample, plus pass rates in extra_logs."""
+    """OpenRLHF `--reward.remote_url http://host:port/get_reward`: `query` (prompt + response), `prompts`,
+    `labels` (the tests, in the label format). Code is extracted from the response; reward per sample, plus
+    pass rates in extra_logs.
+
+    OpenRLHF's client (0.11 utils/agent.py) retries 5 times 1 s apart whatever Retry-After says, then leaves the
+    sample without a reward; its request times out after 180 s. So a full queue is waited for (--compat-wait)
+    rather than answered 429 at once, and a sample without a verdict answers 503: the client's retries run it
+    again, on a fresh sandbox."""
     n = len(body.query)
     if body.labels is None:
-        raise InputError("codereward needs each sample's tests as its label: start OpenRLHF with --label_key "
-                         "naming the column that holds them", field="labels")
+        raise InputError(NO_LABEL, field="labels")
     for name, values in (("labels", body.labels), ("prompts", body.prompts)):
         if values is not None and len(values) != n:
             raise InputError(f"has {len(values)} entries for {n} queries", field=name)
     pairs, responses = [], []
     for i, (query, label) in enumerate(zip(body.query, body.labels)):
-        task = task_from_label(label, service.tasks, f"labels.{i}")
+        task = reward_task(label, service.tasks, f"labels.{i}")
         responses.append(response_text(query, body.prompts[i] if body.prompts is not None else None))
         pairs.append((task, labels.label_program(task, extract_code(responses[-1]))))
-    results = await service.run_batch(pairs)
+    results = await service.run_batch(pairs, wait=service.settings.compat_wait)
     _refuse_errors(results, service)
     # Rollouts of one prompt form a group (for a group shaper); no error result reaches here, so no reward is None.
     rewards = [float(v) for v in score(results, service.settings.reward, groups=body.prompts, completions=responses)
@@ -94,39 +99,3 @@ async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict[str
     return {"rewards": rewards, "scores": rewards,
             "extra_logs": {"pass_rate": [r.n_passed / r.n_tests if r.n_tests else 0.0 for r in results],
                            "all_passed": [1.0 if r.passed else 0.0 for r in results]}}
-
-
-async def _test_program(body: TestProgramRequest, service: Service, stdio: bool) -> dict[str, Any]:
-    tests = decode_tests(body.tests)
-    if not tests:
-        return {"results": [], "runtimes": []}
-    if stdio:
-        bad = next((i for i, t in enumerate(tests) if not isinstance(t, dict) or {"input", "output"} - t.keys()),
-                   None)
-        if bad is not None:
-            raise InputError("each stdio test must be an object with 'input' and 'output'", field=f"tests.{bad}")
-        label: object = {"inputs": [t["input"] for t in tests], "outputs": [t["output"] for t in tests]}
-    else:
-        if not all(isinstance(t, str) for t in tests):
-            raise InputError("each test must be a string of Python code (an assert)", field="tests")
-        label = tests
-    task = task_from_label(label, service.tasks, "tests")
-    # open-instruct's limit is per test; ours is for the whole execution, so it is scaled by the test count.
-    task = task.model_copy(update={"limits": task.limits.model_copy(
-        update={"time": body.max_execution_time * len(tests)})})
-    (result,) = await service.run_batch([(task, body.program)])
-    _refuse_errors([result], service)
-    passed = [1 if t.outcome is Outcome.PASSED else 0 for t in result.tests]
-    return {"results": passed, "runtimes": [t.time if ok else -1.0 for t, ok in zip(result.tests, passed)]}
-
-
-@router.post("/test_program", response_model=TestProgramResponse, tags=["open-instruct"])
-async def test_program(body: TestProgramRequest, service: Service) -> dict[str, Any]:
-    """Open-Instruct's code verifier: `program` + assert `tests` -> results (0/1 per test) and runtimes."""
-    return await _test_program(body, service, stdio=False)
-
-
-@router.post("/test_program_stdio", response_model=TestProgramResponse, tags=["open-instruct"])
-async def test_program_stdio(body: TestProgramRequest, service: Service) -> dict[str, Any]:
-    """Open-Instruct's stdio verifier: `tests` are {"input", "output"} pairs."""
-    return await _test_program(body, service, stdio=True)

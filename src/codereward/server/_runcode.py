@@ -161,5 +161,6 @@ async def run_code(body: RunCodeRequest, service: Service) -> dict[str, Any]:
         return _sandbox_error(f"language {body.language!r} is not supported: codereward runs python only")
     engine = service.engine
     assert engine is not None
-    (response,) = await service.run_jobs([lambda: run_code_blocking(engine, body)])
+    (response,) = await service.run_jobs([lambda: run_code_blocking(engine, body)],
+                                         wait=service.settings.compat_wait)
     return response

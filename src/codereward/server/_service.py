@@ -31,6 +31,7 @@ from ._settings import ServerSettings
 
 log = logging.getLogger("codereward.server")
 RATE_WINDOW = 60.0  # seconds over which executions/s is measured for /metrics
+WAIT_POLL = 0.05  # seconds between looks at a full queue, for a request that waits for room
 T = TypeVar("T")
 
 
@@ -171,7 +172,18 @@ class EvalService:
     def queue_depth(self) -> int:
         return self._depth
 
-    def _admit(self, n: int) -> None:
+    async def _admit_within(self, n: int, wait: float) -> None:
+        """_admit, waiting up to `wait` seconds for room in a full queue (for clients that cannot retry)."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self._admit(n, count=time.monotonic() >= deadline)
+            except QueueFull:
+                if time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(WAIT_POLL)
+
+    def _admit(self, n: int, count: bool = True) -> None:
         s = self.settings
         with self._lock:
             refusal: tuple[str, ServiceError] | None = None  # (reason for /metrics, the error)
@@ -188,8 +200,9 @@ class EvalService:
                 self._depth += n
                 return
         reason, exc = refusal
-        with self.metrics.lock:
-            self.metrics.rejected[reason] += 1
+        if count or reason != "queue_full":
+            with self.metrics.lock:
+                self.metrics.rejected[reason] += 1
         raise exc
 
     def _release(self, n: int = 1) -> None:
@@ -203,14 +216,19 @@ class EvalService:
                 self.metrics.record(result, time.monotonic() - accepted)
         return out
 
-    async def run_jobs(self, jobs: list[Callable[[], T]], samples: int | None = None) -> list[T]:
+    async def run_jobs(self, jobs: list[Callable[[], T]], samples: int | None = None, wait: float = 0.0) -> list[T]:
         """Run blocking jobs on the pool through the admission queue; results in input order. `samples`:
-        how many samples the jobs hold together (default: one each), which is what the queue counts."""
+        how many samples the jobs hold together (default: one each), which is what the queue counts. `wait`:
+        seconds to wait for room in a full queue before refusing (the compatible routes: their clients turn
+        a 429 into a 0 or a lost sample)."""
         if not jobs:
             return []
         n = samples if samples is not None else len(jobs)
         shares = [n // len(jobs) + (1 if i < n % len(jobs) else 0) for i in range(len(jobs))]
-        self._admit(n)
+        if wait > 0:
+            await self._admit_within(n, wait)
+        else:
+            self._admit(n)
         pool = self._pool
         if pool is None:
             self._release(n)
@@ -249,7 +267,7 @@ class EvalService:
                            retry_after=self.settings.retry_after)
         return list(gathered.result())
 
-    async def run_batch(self, pairs: list[tuple[Task, str]]) -> list[Result]:
+    async def run_batch(self, pairs: list[tuple[Task, str]], wait: float = 0.0) -> list[Result]:
         """Evaluate (task, program) pairs as one batch; results in input order. Infra failures come back as
         status error."""
         engine = self.engine
@@ -262,7 +280,7 @@ class EvalService:
                 log.exception("evaluation of a batch of %d samples failed", len(pairs))
                 return [sandbox_error(task.id, f"server error: {type(e).__name__}: {e}") for task, _ in pairs]
 
-        (results,) = await self.run_jobs([evaluate], samples=len(pairs))
+        (results,) = await self.run_jobs([evaluate], samples=len(pairs), wait=wait)
         return results
 
     def snapshot(self) -> dict[str, Any]:

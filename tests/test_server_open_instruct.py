@@ -1,0 +1,74 @@
+"""/test_program with Open-Instruct's semantics (issue 19): each test has its own time limit, and one test that
+is not Python fails alone — as Open-Instruct's exec of each test does — while the program is still judged
+outside the candidate's process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from test_server import running
+
+HEAD = "def add(a, b):\n"
+HANGS_ON_ZERO = HEAD + "    while a == 0:\n        pass\n    return a + b\n"
+# Catches the per-test timer's interruption and hangs again: the judge stops the process, and the tests
+# after it run in a fresh one.
+STUBBORN = (HEAD + "    while a == 0:\n        try:\n            while True:\n                pass\n"
+            "        except BaseException:\n            pass\n    return a + b\n")
+TESTS = ["assert add(0, 0) == 0", "assert add(1, 2) == 3", "assert add(2, 2) == 4"]
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with running(workers=2) as (url, _service):
+        yield url
+
+
+def post(base: str, program: str, tests: list[str], seconds: float = 1.0) -> dict:
+    r = httpx.post(f"{base}/test_program", json={"program": program, "tests": tests, "max_execution_time": seconds},
+                   timeout=60)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_test_that_is_not_python_fails_alone(base: str) -> None:
+    out = post(base, HEAD + "    return a + b\n",
+               ["assert add(1, 2) == 3", "assert add(1, 2) ==", "assert add(2, 2) == 4"])
+    assert out["results"] == [1, 0, 1] and out["runtimes"][1] == -1.0
+    assert post(base, HEAD + "    return a + b\n", ["assert (", "not python"])["results"] == [0, 0]
+
+
+@pytest.mark.parametrize("program", [HANGS_ON_ZERO, STUBBORN], ids=["interruptible", "stubborn"])
+def test_each_test_has_its_own_time_limit(base: str, program: str) -> None:
+    t0 = time.monotonic()
+    out = post(base, program, TESTS, seconds=0.5)
+    assert out["results"] == [0, 1, 1]  # the hang fails its own test only
+    assert out["runtimes"][0] == -1.0 and all(0 <= t < 0.5 for t in out["runtimes"][1:])
+    assert time.monotonic() - t0 < 10
+
+
+def test_a_hanging_test_does_not_eat_the_others_budget(base: str) -> None:
+    many = ["assert add(0, 0) == 0"] + [f"assert add({i}, 1) == {i + 1}" for i in range(1, 20)]
+    out = post(base, HANGS_ON_ZERO, many, seconds=0.3)
+    assert out["results"] == [0] + [1] * 19
+
+
+PRIMES = ("LIMIT = 10\n\n\ndef is_prime(n):\n    return n > 1 and all(n % d for d in range(2, int(n ** 0.5) + 1))\n\n\n"
+          "def next_prime(n):\n    n += 1\n    while not is_prime(n):\n        n += 1\n    return n\n")
+
+
+def test_tests_may_call_any_function_the_program_defines(base: str) -> None:
+    out = post(base, PRIMES, ["assert next_prime(3) == 5", "assert is_prime(7)", "assert not is_prime(9)",
+                              "assert missing(1) == 1", "assert LIMIT == 10"])
+    # every function by its name, as Open-Instruct's exec gives them; an undefined name fails its test; a
+    # global that is not a function is not reachable from the judge (documented)
+    assert out["results"] == [1, 1, 1, 0, 0]
+
+
+def test_a_named_function_cannot_smuggle_an_object_past_the_judge(base: str) -> None:
+    program = ("class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n\n\n"
+               "def helper(x):\n    return AlwaysEqual()\n\n\ndef f(x):\n    return x\n")
+    out = post(base, program, ["assert f(1) == 1", "assert helper(1) == 2", "assert helper(1) != helper(2) or 1"])
+    assert out["results"] == [1, 0, 0]  # the always-equal object does not cross: unserializable, a failure
