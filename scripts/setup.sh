@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up on a fresh Debian/Ubuntu machine: system packages the sandbox needs (bubblewrap) and
 # the project's virtualenv in .venv. Safe to run again; it only does what is missing.
-#   CODEREWARD_EXTRAS   pip extras to install (default "test"; scripts/test.sh asks for test,ray,train,suites —
+#   CODEREWARD_EXTRAS   pip extras to install (default "test"; scripts/test.sh asks for test,ray,train,suites,reward-paths —
 #                       train is TRL + torch, ~4 GB: PyPI has no CPU-only torch wheel for Linux)
+#   CODEREWARD_NODEPS   packages installed after the extras without their dependencies (scripts/test.sh: verl
+#                       and openrlhf, whose reward paths the tests drive on CPU; their own dependency sets pin
+#                       CUDA builds)
 #   CODEREWARD_APT      extra Debian packages, each checked by the command of its name (scripts/test.sh asks for
 #                       chromium, to render the HTML report, and jq and curl, which README commands use)
 set -euo pipefail
@@ -36,6 +39,7 @@ fi
 # reinstall, nor make the next test.sh reinstall.
 stamp=.venv/.codereward-installed
 extras=${CODEREWARD_EXTRAS:-test}
+nodeps=${CODEREWARD_NODEPS:-}
 project=$(sha256sum pyproject.toml | cut -d' ' -f1)
 installed_project= installed_extras=
 if [ -f "$stamp" ]; then read -r installed_project installed_extras < "$stamp" || true; fi
@@ -49,6 +53,13 @@ if [ "$needed" = yes ] || ! .venv/bin/python -c 'import codereward' 2>/dev/null;
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extras]"
   echo "$project $extras" > "$stamp"
 fi
+for requirement in $nodeps; do
+  name=${requirement%%[=<>!]*}
+  if ! .venv/bin/python -m pip show -q "$name" >/dev/null 2>&1; then
+    echo "setup: installing $requirement (without its dependencies)" >&2
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "$requirement"
+  fi
+done
 # Byte-compile our own modules. pip does it for a wheel, not for an editable install; where
 # PYTHONDONTWRITEBYTECODE is set (as on the machines this project is developed on) nothing else
 # would, and every CLI start would compile ~40 modules again (~80 ms), every sandbox start its

@@ -430,3 +430,21 @@ def test_reward_specs_through_the_adapters():
     window = "verpo:window=4"
     assert compute_score("x", GOOD, LABEL, reward=window)["score"] == 1.0
     assert compute_score("x", BAD, LABEL, reward=window)["score"] == pytest.approx(0.5 * 0.25 / 0.75)
+
+
+def test_trl_ranks_on_a_node_share_its_cpus(monkeypatch):
+    """TRL calls the reward function in every rank: with LOCAL_WORLD_SIZE ranks on a node (accelerate,
+    torchrun), each rank's engine takes its share of the CPUs unless CODEREWARD_WORKERS says otherwise."""
+    import os
+
+    from codereward.integrations.trl import default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert default_workers() is None  # one process: the pool's own default (the CPU count)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert default_workers() == 4
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "32")
+    assert default_workers() == 1
+    monkeypatch.setenv("CODEREWARD_WORKERS", "3")
+    assert _shared._env_engine_options(default_workers)[1]["workers"] == 3  # the variable wins

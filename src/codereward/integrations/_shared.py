@@ -6,7 +6,8 @@ engine object: the shared engine is configured from environment variables, start
 closed at interpreter exit.
 
     CODEREWARD_BACKEND     local (default) | ray
-    CODEREWARD_WORKERS     sandboxes in this process (default: CPU count)
+    CODEREWARD_WORKERS     sandboxes in this process (default: CPU count, or the adapter's share of the node's
+                           CPUs where the trainer runs several reward processes per node: verl, OpenRLHF)
     CODEREWARD_ISOLATION   bwrap (default) | none (trusted code only)
     CODEREWARD_TIME_LIMIT  seconds per execution, or "auto" (default: each task's own limit)
     CODEREWARD_PACKAGES    comma-separated packages candidates may import (default: numpy)
@@ -23,7 +24,7 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from codereward.engine import Engine
@@ -39,11 +40,19 @@ log = logging.getLogger("codereward.integrations")
 RAISE = "raise"
 
 
-def _env_engine_options() -> tuple[str, dict[str, Any]]:
-    """(backend, Engine keyword arguments) from CODEREWARD_* variables."""
+def _env_engine_options(default_workers: Callable[[], int | None] | None = None) -> tuple[str, dict[str, Any]]:
+    """(backend, Engine keyword arguments) from CODEREWARD_* variables.
+
+    default_workers: asked for the sandbox count when CODEREWARD_WORKERS is unset and the backend is local
+    (the ray backend's `workers` counts per node); None, or its returning None, leaves the pool's default.
+    """
     opts: dict[str, Any] = {}
+    backend = os.environ.get("CODEREWARD_BACKEND", "local")
     if workers := os.environ.get("CODEREWARD_WORKERS"):
         opts["workers"] = int(workers)
+    elif default_workers is not None and backend == "local" and (n := default_workers()) is not None:
+        opts["workers"] = n
+        log.info("codereward: %d sandboxes in this process (set CODEREWARD_WORKERS to choose)", n)
     if isolation := os.environ.get("CODEREWARD_ISOLATION"):
         opts["isolation"] = isolation
     if limit := os.environ.get("CODEREWARD_TIME_LIMIT"):
@@ -56,7 +65,7 @@ def _env_engine_options() -> tuple[str, dict[str, Any]]:
         opts["cache"] = ResultCache(cache)
     if os.environ.get("CODEREWARD_FAIL_FAST", "").strip().lower() in ("1", "true", "yes"):
         opts["fail_fast"] = True
-    return os.environ.get("CODEREWARD_BACKEND", "local"), opts
+    return backend, opts
 
 
 def env_reward() -> str:
@@ -73,15 +82,19 @@ _engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def shared_engine() -> Engine:
-    """This process's engine: created from CODEREWARD_* on first use, started, closed at exit."""
+def shared_engine(*, default_workers: Callable[[], int | None] | None = None) -> Engine:
+    """This process's engine: created from CODEREWARD_* on first use, started, closed at exit.
+
+    default_workers: the sandbox count when CODEREWARD_WORKERS is unset, for an adapter whose trainer runs
+    several reward processes on a node (each with an engine of its own); called only when the engine is made.
+    """
     global _engine
     if _engine is None:
         with _engine_lock:
             if _engine is None:
                 from codereward.backends import create_engine  # imported late: it pulls in the engine
 
-                backend, opts = _env_engine_options()
+                backend, opts = _env_engine_options(default_workers)
                 engine = create_engine(backend, **opts)
                 engine.start()
                 atexit.register(engine.close)

@@ -17,6 +17,7 @@ None rows are left out of the advantage from TRL 1.6 (earlier versions score the
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -121,11 +122,19 @@ def codereward_reward(
                 log_details=log_details, backend=backend, engine_options=engine_options)
 
 
+def default_workers() -> int | None:
+    """Sandboxes per trainer process when CODEREWARD_WORKERS is unset: TRL calls the reward function in every
+    rank, and `accelerate launch` / `torchrun` start LOCAL_WORLD_SIZE ranks on a node, so each takes its share
+    of the node's CPUs (at least one); a single process keeps the pool's default (the CPU count)."""
+    ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+    return None if ranks <= 1 else max(1, (os.cpu_count() or 1) // ranks)
+
+
 def _engine_getter(engine: Engine | None, backend: str | None, options: dict[str, Any]) -> Callable[[], Engine]:
     if engine is not None:
         return lambda: engine
     if backend is None and not options:
-        return _shared.shared_engine
+        return lambda: _shared.shared_engine(default_workers=default_workers)
     own: list[Engine] = []
     lock = threading.Lock()
 
