@@ -177,5 +177,5 @@ def resolve_error(result: Result, on_error: str | float) -> float:
     if on_error == RAISE:
         raise InfraError(f"codereward could not score a sample of task {result.task_id}: "
                          f"{result.reason} (set CODEREWARD_ON_ERROR to a number to score such samples "
-                         f"instead of failing the step)")
+                         f"instead of raising)")
     return float(on_error)
