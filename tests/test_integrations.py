@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from adapter_engine import small_shared_engine  # noqa: F401 — autouse: each module's own engine
 
 from codereward import InfraError, InputError
 from codereward.integrations import _shared
@@ -37,18 +38,6 @@ BAD = "```python\ndef add(a, b):\n    return 3\n```"  # passes one test of two
 BROKEN = json.dumps({"entry_point": "f", "reference": "def f(x):\n    raise ValueError\n",
                      "tests": {"kind": "call", "cases": [{"args": [1]}]}})
 DETAIL_KEYS = {"score", "pass_rate", "passed", "n_tests", "n_passed", "infra_error", "audit_flags", "status"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def small_shared_engine():
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEREWARD_WORKERS", "2")
-    for var in ("CODEREWARD_REWARD", "CODEREWARD_ON_ERROR", "CODEREWARD_BACKEND"):
-        mp.delenv(var, raising=False)
-    _shared.close_shared_engine()
-    yield
-    _shared.close_shared_engine()
-    mp.undo()
 
 
 def load_file(path: Path, name: str):

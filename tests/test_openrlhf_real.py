@@ -37,8 +37,8 @@ from types import ModuleType, SimpleNamespace
 from unittest import mock
 
 import pytest
+from adapter_engine import small_shared_engine  # noqa: F401 — autouse: each module's own engine
 
-from codereward.integrations import _shared
 from codereward.integrations.openrlhf import StopTraining
 from codereward.server import ServerSettings, build_server
 
@@ -67,18 +67,6 @@ def _openrlhf_agent() -> ModuleType:
 @pytest.fixture(scope="module")
 def agent() -> ModuleType:
     return _openrlhf_agent()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def small_shared_engine():
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEREWARD_WORKERS", "2")
-    for var in ("CODEREWARD_REWARD", "CODEREWARD_ON_ERROR", "CODEREWARD_BACKEND"):
-        mp.delenv(var, raising=False)
-    _shared.close_shared_engine()
-    yield
-    _shared.close_shared_engine()
-    mp.undo()
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,12 @@ driven against this endpoint in tests/test_openrlhf_real.py.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
-
-from codereward.server import ServerSettings, build_server
+from test_server import running
 
 ADD_TASK = {"id": "demo/add", "entry_point": "add",
             "tests": {"kind": "assert", "code": "def check(candidate):\n    assert candidate(1, 2) == 3\n"}}
@@ -25,25 +21,6 @@ GOOD = "def add(a, b):\n    return a + b\n"
 SLOW = "import time\ntime.sleep({s})\ndef add(a, b):\n    return a + b\n"
 LABEL = json.dumps(["assert add(1, 2) == 3", "assert add(2, 2) == 4"])
 QWEN_PROMPT = "<|im_start|>user\nWrite add(a, b).<|im_end|>\n<|im_start|>assistant\n"
-
-
-@contextmanager
-def running(**settings) -> Iterator[tuple[str, object]]:
-    """An in-process uvicorn server on an ephemeral port; yields (base URL, its EvalService)."""
-    server = build_server(ServerSettings(**settings), port=0, log_level="warning")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", server.service
-    finally:
-        server.should_exit = True
-        thread.join(60)
-        assert not thread.is_alive()
 
 
 @pytest.fixture(scope="module")

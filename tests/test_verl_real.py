@@ -26,9 +26,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from adapter_engine import small_shared_engine  # noqa: F401 — autouse: each module's own engine
 
 from codereward import InfraError
-from codereward.integrations import _shared
 from codereward.integrations import verl as adapter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,18 +62,6 @@ def _verl() -> ModuleType:
 @pytest.fixture(scope="module", autouse=True)
 def verl_package() -> ModuleType:
     return _verl()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def small_shared_engine():
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CODEREWARD_WORKERS", "2")
-    for var in ("CODEREWARD_REWARD", "CODEREWARD_ON_ERROR", "CODEREWARD_BACKEND"):
-        mp.delenv(var, raising=False)
-    _shared.close_shared_engine()
-    yield
-    _shared.close_shared_engine()
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
