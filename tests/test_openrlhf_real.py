@@ -30,7 +30,6 @@ import os
 import runpy
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -38,9 +37,9 @@ from unittest import mock
 
 import pytest
 from adapter_engine import small_shared_engine  # noqa: F401 — autouse: each module's own engine
+from test_server import running
 
 from codereward.integrations.openrlhf import StopTraining
-from codereward.server import ServerSettings, build_server
 
 ROOT = Path(__file__).resolve().parents[1]
 REWARD_FILE = ROOT / "examples" / "openrlhf" / "reward_func.py"
@@ -157,16 +156,8 @@ def test_an_empty_label_names_the_missing_flag(executor, tokenizer, monkeypatch)
 
 @pytest.fixture(scope="module")
 def server():
-    srv = build_server(ServerSettings(workers=1), port=0, log_level="warning")
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}", srv.service
-    srv.should_exit = True
-    thread.join(60)
+    with running(workers=1) as (base, service):
+        yield base, service
 
 
 def test_get_reward_through_openrlhf_http_client(agent, tokenizer, server, monkeypatch):
@@ -183,6 +174,9 @@ def test_get_reward_through_openrlhf_http_client(agent, tokenizer, server, monke
     # No verdict: 503 each time; OpenRLHF tries 5 times (1 s apart), then leaves the sample without a reward.
     out = execute(http, tokenizer, GOOD, label=BROKEN)
     assert out["reward"] is None
+    deadline = time.monotonic() + 5  # the server counts a request once its answer is sent: the last may lag
+    while service.metrics.requests[("/get_reward", 503)] < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert service.metrics.requests[("/get_reward", 503)] == 5
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -66,6 +67,21 @@ def _env_engine_options(default_workers: Callable[[], int | None] | None = None)
     if os.environ.get("CODEREWARD_FAIL_FAST", "").strip().lower() in ("1", "true", "yes"):
         opts["fail_fast"] = True
     return backend, opts
+
+
+def ray_actor_nodes() -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """(this node's record, every alive node's record) from Ray (`ray.nodes()`: its counts respect `ray start
+    --num-cpus/--num-gpus` and the container's CPU quota) when this process is a Ray actor, else None. For the
+    adapters whose trainer runs the reward function in several actors per node, to size their sandbox pools."""
+    ray = sys.modules.get("ray")  # an actor has imported it; anywhere else this stays cheap
+    if ray is None or not ray.is_initialized():
+        return None
+    context = ray.get_runtime_context()
+    if context.get_actor_id() is None:  # a driver or a task, not an actor
+        return None
+    here = context.get_node_id()
+    nodes = [n for n in ray.nodes() if n.get("Alive", True)]
+    return next((n for n in nodes if n.get("NodeID") == here), {}), nodes
 
 
 def env_reward() -> str:

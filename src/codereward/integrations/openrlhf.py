@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -112,20 +111,13 @@ def default_workers() -> int | None:
     then number at most its CPUs, instead of CPUs x engines. The counts are Ray's (`ray.nodes()`), which
     respect `ray start --num-cpus/--num-gpus` and the container's CPU quota.
     """
-    ray = sys.modules.get("ray")  # an engine actor has imported it; anywhere else this stays cheap
-    if ray is None or not ray.is_initialized():
+    found = _shared.ray_actor_nodes()
+    if found is None:
         return None
-    context = ray.get_runtime_context()
-    if context.get_actor_id() is None:  # a driver or a task, not an actor
-        return None
-    here = context.get_node_id()
-    for node in ray.nodes():
-        if node.get("NodeID") == here:
-            resources = node.get("Resources") or {}
-            gpus = int(resources.get("GPU", 0))
-            cpus = int(resources.get("CPU", 0)) or os.cpu_count() or 1
-            return max(1, cpus // gpus) if gpus else None
-    return None
+    resources = found[0].get("Resources") or {}
+    gpus = int(resources.get("GPU", 0))
+    cpus = int(resources.get("CPU", 0)) or os.cpu_count() or 1
+    return max(1, cpus // gpus) if gpus else None
 
 
 def _task(label: Any, index: int) -> Task:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import sys
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -64,15 +63,11 @@ def default_workers(reward_workers: int | None = None) -> int | None:
     verl's default, 8. The counts are Ray's (`ray.nodes()`), which respect `ray start --num-cpus` and the
     container's CPU quota.
     """
-    ray = sys.modules.get("ray")  # a reward-loop actor has imported it; anywhere else this stays cheap
-    if ray is None or not ray.is_initialized():
+    found = _shared.ray_actor_nodes()
+    if found is None:
         return None
-    context = ray.get_runtime_context()
-    if context.get_actor_id() is None:  # a driver or a task, not an actor
-        return None
-    here = context.get_node_id()
-    cpu_nodes = [n for n in ray.nodes() if n.get("Alive") and (n.get("Resources") or {}).get("CPU", 0) > 0]
-    mine = next((n for n in cpu_nodes if n.get("NodeID") == here), None)
+    mine, nodes = found
+    cpu_nodes = [n for n in nodes if (n.get("Resources") or {}).get("CPU", 0) > 0]
     cpus = int((mine or {}).get("Resources", {}).get("CPU", 0)) or os.cpu_count() or 1
     actors_here = math.ceil((reward_workers or VERL_REWARD_WORKERS) / max(1, len(cpu_nodes)))
     return max(1, cpus // actors_here)
