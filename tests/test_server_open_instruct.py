@@ -72,3 +72,24 @@ def test_a_named_function_cannot_smuggle_an_object_past_the_judge(base: str) -> 
                "def helper(x):\n    return AlwaysEqual()\n\n\ndef f(x):\n    return x\n")
     out = post(base, program, ["assert f(1) == 1", "assert helper(1) == 2", "assert helper(1) != helper(2) or 1"])
     assert out["results"] == [1, 0, 0]  # the always-equal object does not cross: unserializable, a failure
+
+
+def test_a_test_may_pass_functions_of_its_own(base: str) -> None:
+    program = "def apply(f, x, key=None):\n    return f(x) if key is None else sorted(x, key=key)\n"
+    out = post(base, program, [
+        "assert apply(lambda x: x + 1, 1) == 2",             # a lambda of the test
+        "assert apply(abs, -3) == 3",                         # a builtin
+        "assert apply(str, 5) == '5'",                        # a builtin class
+        "assert apply(None, [3, 1, 2], key=lambda v: -v) == [3, 2, 1]",  # by keyword
+        "def twice(v, n=2):\n    return v * n\nassert apply(twice, 4) == 8",  # a def of the test, with a default
+        "k = 10\nassert apply(lambda x: x + k, 1) == 11",   # a closure over the test's variable: cannot cross
+    ])
+    assert out["results"] == [1, 1, 1, 1, 1, 0]
+
+
+def test_what_the_program_returns_is_never_revived_in_the_judge(base: str) -> None:
+    # A program that answers with the portable form of a function gets a dict compared, nothing more.
+    program = ("import marshal\n\n\ndef f(x):\n    return {'\\x00codereward:function': marshal.dumps((lambda: True)"
+               ".__code__), 'defaults': []}\n")
+    out = post(base, program, ["assert f(1) == True", "assert f(1)() == True", "assert callable(f(1)) is False"])
+    assert out["results"] == [0, 0, 1]  # a dict holding bytes: not True, not callable

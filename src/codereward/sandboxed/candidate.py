@@ -43,6 +43,8 @@ from typing import Any, cast
 from . import auditing, costing, plan, seccomp, wire
 from .records import TEST_TIME_LIMIT, cpu_limit
 
+PORTABLE = ("\x00codereward:function", "\x00codereward:builtin")  # proxy.FUNCTION, proxy.BUILTIN
+
 MAX_DETAIL = 300
 
 
@@ -176,6 +178,23 @@ def _call(fn: Callable[..., object], args: list[object], kwargs: dict[str, objec
         return ["exc", *_exc_info(e), _maxrss()]
 
 
+def _revive(value: Any, namespace: dict[str, Any]) -> Any:
+    """The test's functions rebuilt from their portable forms (proxy.portable: from the judge, trusted)."""
+    t = type(value)
+    if t is dict:
+        if len(value) <= 2 and PORTABLE[0] in value:
+            code = marshal.loads(value[PORTABLE[0]])
+            return types.FunctionType(code, namespace, code.co_name, tuple(value.get("defaults") or ()))
+        if len(value) == 1 and PORTABLE[1] in value:
+            return getattr(builtins, value[PORTABLE[1]])
+        return {k: _revive(v, namespace) for k, v in value.items()}
+    if t is list:
+        return [_revive(v, namespace) for v in value]
+    if t is tuple:
+        return tuple(_revive(v, namespace) for v in value)
+    return value
+
+
 def _timed_call(fn: Callable[..., object], args: list[object], kwargs: dict[str, object]) -> list[object]:
     """A test's call: _call under the per-test timer, if any, and the timer's exception if it fired in
     _call's own lines (it fires at most once per call)."""
@@ -209,12 +228,12 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
                 if audit is not None:
                     audit.diff(quick=True)
                 _reply(sock, res)
-        elif op == "call_named" and loaded:  # another function of the program, which a test calls by name
-            target = namespace.get(req[1])
+        elif op == "call_named" and loaded:  # by name (None: the entry point), its arguments made portable
+            target = fn if req[1] is None else namespace.get(req[1])
             if not callable(target):
                 _reply(sock, ["undefined", req[1]])
                 continue
-            res = _timed_call(target, req[2], req[3])
+            res = _timed_call(target, _revive(req[2], namespace), _revive(req[3], namespace))
             if audit is not None:
                 audit.diff(quick=True)
             _reply(sock, res)

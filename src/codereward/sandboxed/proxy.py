@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import builtins
 import collections
+import marshal
 import select
 import time
+import types
+from typing import cast
 
 from . import wire
 from .records import EXIT_EXCEPTIONS, TEST_TIME_LIMIT, UNSERIALIZABLE_RETURN, Cause, short
@@ -188,16 +191,22 @@ class Proxy:
             while self.ahead:
                 self.ahead.popleft()
                 self.receive()
-        return self.result(self.request(["call", list(args), kwargs]))
+        try:
+            data = wire.dumps(["call", list(args), kwargs])
+        except wire.WireError:  # a function among the arguments, say: the call that makes them portable
+            return self.call_named(None, args, kwargs)
+        self.send_encoded(data)
+        return self.result(self.receive())
 
-    def call_named(self, name: str, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
-        """Call the program's function `name` (not the entry point): what Open-Instruct-style tests do when
-        they call other functions the program defines. A name the program does not define raises NameError
-        here, in the test, as an unbound name would."""
+    def call_named(self, name: str | None, args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+        """Call the program's function `name` (None: the entry point), the arguments made portable: a test may
+        call other functions the program defines (Open-Instruct's tests do), and pass it functions of its own
+        (`apply(lambda x: x + 1, 1)`), which cross as code (`portable`). A name the program does not define
+        raises NameError here, in the test, as an unbound name would."""
         while self.ahead:  # replies still due to calls sent ahead: the next reply read must be this call's
             self.ahead.popleft()
             self.receive()
-        reply = self.request(["call_named", name, list(args), kwargs])
+        reply = self.request(["call_named", name, portable(list(args)), portable(kwargs)])
         if reply[0] == "undefined":
             raise NameError(f"name {name!r} is not defined")
         return self.result(reply)
@@ -240,3 +249,30 @@ class Named:
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         return self._proxy.call_named(self._name, args, kwargs)
+
+
+# A test's own function crossing to the candidate, as one-key plain dicts (keys no test's data would hold): its
+# code object, marshalled (a lambda or def of the test, without closures; the program's globals are its own in
+# the candidate, as in Open-Instruct's shared namespace), or a builtin by name. The candidate rebuilds them
+# (candidate._revive); what the program then returns still crosses back as plain data only.
+FUNCTION, BUILTIN = "\x00codereward:function", "\x00codereward:builtin"
+
+
+def portable(value: object) -> object:
+    """`value` with the test's functions in it replaced by their portable forms; anything else as it is (a
+    value wire cannot encode still fails the send: the test's fault)."""
+    t = type(value)
+    if t is types.FunctionType:
+        fn = cast("types.FunctionType", value)
+        if fn.__closure__ is None:
+            return {FUNCTION: marshal.dumps(fn.__code__), "defaults": list(fn.__defaults__ or ())}
+    elif t is types.BuiltinFunctionType or t is type:
+        name = getattr(value, "__name__", "")
+        if getattr(builtins, name, None) is value:
+            return {BUILTIN: name}
+    elif t is list or t is tuple:
+        items = [portable(v) for v in cast("list[object]", value)]
+        return items if t is list else tuple(items)
+    elif t is dict:
+        return {k: portable(v) for k, v in cast("dict[object, object]", value).items()}
+    return value
