@@ -62,9 +62,9 @@ PRIMES = ("LIMIT = 10\n\n\ndef is_prime(n):\n    return n > 1 and all(n % d for 
 def test_tests_may_call_any_function_the_program_defines(base: str) -> None:
     out = post(base, PRIMES, ["assert next_prime(3) == 5", "assert is_prime(7)", "assert not is_prime(9)",
                               "assert missing(1) == 1", "assert LIMIT == 10"])
-    # every function by its name, as Open-Instruct's exec gives them; an undefined name fails its test; a
-    # global that is not a function is not reachable from the judge (documented)
-    assert out["results"] == [1, 1, 1, 0, 0]
+    # every function by its name, as Open-Instruct's exec gives them, and a global's value; an undefined name
+    # fails its test
+    assert out["results"] == [1, 1, 1, 0, 1]
 
 
 def test_a_named_function_cannot_smuggle_an_object_past_the_judge(base: str) -> None:
@@ -93,3 +93,23 @@ def test_what_the_program_returns_is_never_revived_in_the_judge(base: str) -> No
                ".__code__), 'defaults': []}\n")
     out = post(base, program, ["assert f(1) == True", "assert f(1)() == True", "assert callable(f(1)) is False"])
     assert out["results"] == [0, 0, 1]  # a dict holding bytes: not True, not callable
+
+
+def test_a_test_may_read_the_programs_globals_and_hand_its_functions_back(base: str) -> None:
+    program = PRIMES + "PRIMES = [2, 3, 5]\nTABLE = {'a': 1}\nOBJ = object()\n\n\ndef apply(f, x):\n    return f(x)\n"
+    out = post(base, program, [
+        "assert LIMIT == 10",                      # a plain global, as loaded
+        "assert PRIMES[-1] == 5 and TABLE['a'] == 1",
+        "assert apply(is_prime, 7)",               # one of its functions, handed back to it
+        "assert all(map(is_prime, PRIMES))",       # or called from the judge's side
+        "assert OBJ is not None",                  # not plain data: cannot cross
+        "assert UNDEFINED == 1",
+    ])
+    assert out["results"] == [1, 1, 1, 1, 0, 0]
+
+
+def test_a_standard_module_the_program_imports_is_the_judges_own_copy(base: str) -> None:
+    program = "import math\nimport os.path\n\n\ndef area(r):\n    return math.pi * r * r\n"
+    out = post(base, program, ["assert math.isclose(area(1), 3.14159, rel_tol=1e-5)", "assert area(0) == 0",
+                               "assert os.path.sep == '/'"])
+    assert out["results"] == [1, 1, 1]

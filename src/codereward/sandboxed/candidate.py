@@ -11,6 +11,8 @@ Requests (judge -> candidate) and replies, as wire values (top-level lists: no t
     ["calls", [[args, kwargs], ...]] -> one reply as above per call, in order
     ["call_named", name, args, kwargs] -> as "call", of the program's function `name`; ["undefined", name] if it
                                      defines no such function (assert tests calling other functions by name)
+    ["value_of", name]            -> ["value", plain value] | ["function", name] | ["module", module name] |
+                                     ["undefined", name] (a global the tests read)
     ["run", stdin, timeout(, err_cap)] -> ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds]
                                      (stdio tasks: one fresh process per case)
     ["cost"]                      -> ["cost", lines | None, cpu_seconds, why untrusted] (header "cost": "lines",
@@ -43,7 +45,9 @@ from typing import Any, cast
 from . import auditing, costing, plan, seccomp, wire
 from .records import TEST_TIME_LIMIT, cpu_limit
 
-PORTABLE = ("\x00codereward:function", "\x00codereward:builtin")  # proxy.FUNCTION, proxy.BUILTIN
+_UNDEFINED = object()
+# proxy.FUNCTION, proxy.BUILTIN, proxy.PROGRAM
+PORTABLE = ("\x00codereward:function", "\x00codereward:builtin", "\x00codereward:program")
 
 MAX_DETAIL = 300
 
@@ -187,6 +191,8 @@ def _revive(value: Any, namespace: dict[str, Any]) -> Any:
             return types.FunctionType(code, namespace, code.co_name, tuple(value.get("defaults") or ()))
         if len(value) == 1 and PORTABLE[1] in value:
             return getattr(builtins, value[PORTABLE[1]])
+        if len(value) == 1 and PORTABLE[2] in value:
+            return namespace.get(value[PORTABLE[2]])
         return {k: _revive(v, namespace) for k, v in value.items()}
     if t is list:
         return [_revive(v, namespace) for v in value]
@@ -237,6 +243,19 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             if audit is not None:
                 audit.diff(quick=True)
             _reply(sock, res)
+        elif op == "value_of" and loaded:  # a global the tests read (`assert LIMIT == 10`)
+            value = namespace.get(req[1], _UNDEFINED)
+            if value is not _UNDEFINED and callable(value):  # a function the tests pass on: it stays here
+                _reply(sock, ["function", req[1]])
+                continue
+            if type(value) is types.ModuleType:  # `import math` in the program, `math.isclose` in a test
+                _reply(sock, ["module", str(getattr(value, "__name__", ""))])
+                continue
+            try:
+                wire.dumps(value)
+            except wire.WireError:
+                value = _UNDEFINED
+            _reply(sock, ["undefined", req[1]] if value is _UNDEFINED else ["value", value])
         elif op == "load":
             try:
                 compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import builtins
 import collections
+import importlib
 import marshal
 import select
+import sys
 import time
 import types
 from typing import cast
@@ -211,6 +213,24 @@ class Proxy:
             raise NameError(f"name {name!r} is not defined")
         return self.result(reply)
 
+    def value_of(self, name: str) -> object:
+        """The program's global `name` as plain data; NameError when it defines none, or none that can cross."""
+        while self.ahead:
+            self.ahead.popleft()
+            self.receive()
+        reply = self.request(["value_of", name])
+        if reply[0] == "value" and len(reply) == 2:
+            return reply[1]
+        if reply[0] == "function":  # passed on by the test (`apply(helper, 1)`), or called later
+            return Named(self, name)
+        if reply[0] == "module" and len(reply) == 2 and reply[1] in sys.stdlib_module_names:
+            # the judge's own copy of a standard module the program imported (`math.isclose(...)` in a test)
+            return importlib.import_module(str(reply[1]))
+        if reply[0] == "undefined":
+            raise NameError(f"name {name!r} is not defined")
+        self.broken = Stopped(Cause.MALFORMED_REPLY, "malformed reply from candidate")
+        raise self.broken
+
     def named(self, name: str) -> Named:
         return Named(self, name)
 
@@ -253,15 +273,18 @@ class Named:
 
 # A test's own function crossing to the candidate, as one-key plain dicts (keys no test's data would hold): its
 # code object, marshalled (a lambda or def of the test, without closures; the program's globals are its own in
-# the candidate, as in Open-Instruct's shared namespace), or a builtin by name. The candidate rebuilds them
+# the candidate, as in Open-Instruct's shared namespace), a builtin by name, or one of the program's own
+# functions by name. The candidate rebuilds them
 # (candidate._revive); what the program then returns still crosses back as plain data only.
-FUNCTION, BUILTIN = "\x00codereward:function", "\x00codereward:builtin"
+FUNCTION, BUILTIN, PROGRAM = "\x00codereward:function", "\x00codereward:builtin", "\x00codereward:program"
 
 
 def portable(value: object) -> object:
     """`value` with the test's functions in it replaced by their portable forms; anything else as it is (a
     value wire cannot encode still fails the send: the test's fault)."""
     t = type(value)
+    if t is Named:  # one of the program's own functions, handed back to it
+        return {PROGRAM: cast("Named", value)._name}
     if t is types.FunctionType:
         fn = cast("types.FunctionType", value)
         if fn.__closure__ is None:

@@ -81,13 +81,22 @@ def _load_checker(source: str | None) -> Callable[..., object] | None:
 # --- assert suites --------------------------------------------------------------------------------
 
 
-def _called_names(code: str) -> set[str]:
-    """The plain names the test code calls (`f(...)`), wherever in it."""
+def _free_names(code: str) -> tuple[set[str], set[str]]:
+    """The plain names the test code calls (`f(...)`), and those it only reads (`LIMIT`: never called,
+    assigned, imported or a parameter anywhere in it)."""
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set()
-    return {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        return set(), set()
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+              for a in n.names}
+    bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+              for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, *filter(None, [n.vararg, n.kwarg])]}
+    bound |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return called, read - called - bound
 
 
 class AssertSuite:
@@ -111,7 +120,13 @@ class AssertSuite:
         # Other functions the tests call by name that neither the tests nor their set-up define (MBPP's and
         # Open-Instruct's asserts may call any function the program defines): each is the program's own,
         # called through the proxy like the entry point. Any other name stays unbound, as before.
-        self.others = sorted(_called_names(p["code"]) - set(self.ns) - set(dir(builtins)) - {self.arg, self.entry})
+        # Names the tests only read (`assert LIMIT == 10`) are the program's globals' plain values, as they are
+        # once it has loaded (each Open-Instruct test runs on a freshly loaded program); one that is not plain
+        # data, or not defined, stays unbound.
+        called, read = _free_names(p["code"])
+        known = set(self.ns) | set(dir(builtins)) | {self.arg, self.entry}
+        self.others = sorted(called - known)
+        self.globals = sorted(read - known)
         self.batches: dict[int, tuple[bytes, list[bytes | None]]] = {}  # unit index -> the run sent ahead from it
 
     def _batch(self, k: int) -> tuple[bytes, list[bytes | None]]:
@@ -133,6 +148,11 @@ class AssertSuite:
             ns[self.entry] = proxy
         for name in self.others:
             ns[name] = proxy.named(name)
+        for name in self.globals:
+            try:
+                ns[name] = proxy.value_of(name)
+            except NameError:
+                ns.pop(name, None)
         i = 0
         # A set-up statement that failed once the candidate had answered (its values may be why) fails every
         # later test with it: (cause, detail).

@@ -7,11 +7,11 @@ time limit, and answers `{"results": [0|1, ...], "runtimes": [seconds, or -1.0 w
   run get a fresh process (`_each_test_timed`);
 * a test that is not Python fails alone, as its exec would, and so does every test when none calls a function
   this judge can bind (`assert LIMIT == 10`);
-* a test may call any function the program defines by its name (sandboxed/suites.py binds each to the
-  program's own, through the proxy) and pass it functions of its own (proxy.portable: they cross as code);
-  but unlike Open-Instruct the tests run in the judge process and what the program returns crosses back as
-  plain data, so a global that is not a function, or an object of the program's, stays out of reach: what
-  keeps an always-equal object or a patched builtin from passing (DESIGN.md rules 1 and 2);
+* a test may call any function the program defines by its name, read its plain globals and the standard
+  modules it imported (sandboxed/suites.py binds each, through the proxy), and pass functions on
+  (proxy.portable: they cross as code or by name); but unlike Open-Instruct the tests run in the judge process
+  and what the program returns crosses back as plain data, so an object of the program's stays out of reach:
+  what keeps an always-equal object or a patched builtin from passing (DESIGN.md rules 1 and 2);
 * an infrastructure failure answers 503 (`_routes._refuse_errors`), after the sandbox pool's own retry on a
   fresh sandbox: Open-Instruct does not retry a POST and scores it 0 with a warning in its log — the one
   client here that cannot tell a broken sandbox from a wrong program.
