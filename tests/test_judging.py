@@ -377,3 +377,16 @@ def test_a_test_passes_its_own_functions_to_the_candidate(engine):
     # str.lower is a method descriptor, not a builtin: it cannot cross (a test error), like any other object
     assert [t.outcome.value for t in r.tests] == ["passed", "wrong_answer", "passed"], r.tests
     assert r.tests[1].cause == Cause.TEST_ERROR
+
+
+def test_program_names_reach_the_tests_only_where_the_task_says_so(engine):
+    # Assert labels (MBPP, Open-Instruct) set program_names: their tests may call the program's other functions
+    # and read its globals. HumanEval's check(candidate) and select's generated tests do not: there the pass
+    # matrix and CodeT's golden numbers are measured with the entry point alone bound.
+    program = "LIMIT = 3\n\n\ndef helper(x):\n    return x + 1\n\n\ndef f(x):\n    return helper(x)\n"
+    code = "def check(candidate):\n    assert candidate(1) == 2\n    assert helper(1) == 2\n    assert LIMIT == 3\n"
+    plain = Task(id="names-off", entry_point="f", tests=AssertSuite(code=code))
+    shared = Task(id="names-on", entry_point="f", tests=AssertSuite(code=code, program_names=True))
+    assert [t.outcome.value for t in engine.run(plain, program).tests] == ["passed", "wrong_answer", "wrong_answer"]
+    assert engine.run(shared, program).status is Status.PASSED
+    assert "program_names" not in plain.model_dump()["tests"]  # absent when off: older tasks keep their digests

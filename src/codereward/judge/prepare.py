@@ -70,6 +70,8 @@ def build_suite(task: Task, expected: list[Any] | None = None) -> tuple[SuitePay
     if isinstance(suite, AssertSuite):
         body: dict[str, Any] = {"setup": suite.setup, "code": suite.code, "entry_check": suite.entry_check,
                                 "entry": task.entry_point}
+        if suite.program_names:
+            body["program_names"] = True
     elif isinstance(suite, CallSuite):
         exp = expected if expected is not None else [c.expected for c in suite.cases]
         body = {"cases": [[c.args, c.kwargs, e] for c, e in zip(suite.cases, exp)], "atol": suite.atol,

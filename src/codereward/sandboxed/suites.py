@@ -117,13 +117,14 @@ class AssertSuite:
         except BaseException as e:  # the test suite itself is broken: not the candidate's fault
             raise SuiteBroken(f"test code failed to load: {type(e).__name__}: {e}") from None
         self.names = [short(u.name) for u in self.units if u.is_test]
-        # Other functions the tests call by name that neither the tests nor their set-up define (MBPP's and
-        # Open-Instruct's asserts may call any function the program defines): each is the program's own,
-        # called through the proxy like the entry point. Any other name stays unbound, as before.
+        # With `program_names` (assert labels: MBPP's and Open-Instruct's asserts may call any function the
+        # program defines): the other functions the tests call by name that neither the tests nor their set-up
+        # define are the program's own, called through the proxy like the entry point. Otherwise (HumanEval's
+        # check(candidate), generated tests in select/) any other name stays unbound.
         # Names the tests only read (`assert LIMIT == 10`) are the program's globals' plain values, as they are
         # once it has loaded (each Open-Instruct test runs on a freshly loaded program); one that is not plain
         # data, or not defined, stays unbound.
-        called, read = _free_names(p["code"])
+        called, read = _free_names(p["code"]) if p.get("program_names") else (set(), set())
         known = set(self.ns) | set(dir(builtins)) | {self.arg, self.entry}
         self.others = sorted(called - known)
         self.globals = sorted(read - known)

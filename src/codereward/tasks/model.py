@@ -46,6 +46,18 @@ class AssertSuite(_Model):
     code: str
     setup: str = ""
     entry_check: str = Field("check", description="name of the test function taking the candidate")
+    program_names: bool = Field(False, description=(
+        "the tests may also call the program's other functions, read its plain globals and the standard modules "
+        "it imported, by name, as Open-Instruct's and MBPP's asserts do (still through the judge: values cross "
+        "as plain data); the assert labels (tasks/labels) set it. HumanEval's check(candidate) does not."))
+
+    @model_serializer(mode="wrap")
+    def _omit_default_names(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent when off, so every task written before the field existed keeps its digest (and its cache).
+        data: dict[str, Any] = handler(self)
+        if not self.program_names:
+            data.pop("program_names", None)
+        return data
 
 
 def _held_out_alias(data: Any) -> Any:

@@ -28,7 +28,8 @@ def _infer_entry_point(trees: list[ast.Module]) -> str | None:
 
 
 def _assert_task(asserts: list[str], tid: str, *, setup: str, entry_point: str | None, field: str,
-                 prompt: str | None = None, limits_from: dict[str, Any] | None = None) -> Task:
+                 prompt: str | None = None, limits_from: dict[str, Any] | None = None,
+                 program_names: bool = True) -> Task:
     """A `check(candidate)` whose top-level statements are the given asserts (one test each); the tests
     call the function by its own name, which the judge binds to the candidate proxy."""
     prefix = f"{field}." if field else ""
@@ -50,7 +51,7 @@ def _assert_task(asserts: list[str], tid: str, *, setup: str, entry_point: str |
     body = "\n".join(textwrap.indent(textwrap.dedent(s).strip("\n"), "    ") for s in asserts)
     code = f"def check(candidate):\n{body}\n"
     return build_task(id=tid, entry_point=entry, prompt=prompt,
-                      tests={"kind": "assert", "code": code, "setup": setup},
+                      tests={"kind": "assert", "code": code, "setup": setup, "program_names": program_names},
                       limits=label_limits(limits_from or {}, len(asserts)))
 
 
