@@ -43,11 +43,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from . import auditing, costing, plan, seccomp, wire
-from .records import TEST_TIME_LIMIT, cpu_limit
+from .records import BUILTIN, FUNCTION, PROGRAM, TEST_TIME_LIMIT, cpu_limit
 
 _UNDEFINED = object()
-# proxy.FUNCTION, proxy.BUILTIN, proxy.PROGRAM
-PORTABLE = ("\x00codereward:function", "\x00codereward:builtin", "\x00codereward:program")
 
 MAX_DETAIL = 300
 
@@ -186,13 +184,13 @@ def _revive(value: Any, namespace: dict[str, Any]) -> Any:
     """The test's functions rebuilt from their portable forms (proxy.portable: from the judge, trusted)."""
     t = type(value)
     if t is dict:
-        if len(value) <= 2 and PORTABLE[0] in value:
-            code = marshal.loads(value[PORTABLE[0]])
+        if len(value) <= 2 and FUNCTION in value:
+            code = marshal.loads(value[FUNCTION])
             return types.FunctionType(code, namespace, code.co_name, tuple(value.get("defaults") or ()))
-        if len(value) == 1 and PORTABLE[1] in value:
-            return getattr(builtins, value[PORTABLE[1]])
-        if len(value) == 1 and PORTABLE[2] in value:
-            return namespace.get(value[PORTABLE[2]])
+        if len(value) == 1 and BUILTIN in value:
+            return getattr(builtins, value[BUILTIN])
+        if len(value) == 1 and PROGRAM in value:
+            return namespace.get(value[PROGRAM])
         return {k: _revive(v, namespace) for k, v in value.items()}
     if t is list:
         return [_revive(v, namespace) for v in value]

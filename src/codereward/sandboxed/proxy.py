@@ -18,7 +18,7 @@ import types
 from typing import cast
 
 from . import wire
-from .records import EXIT_EXCEPTIONS, TEST_TIME_LIMIT, UNSERIALIZABLE_RETURN, Cause, short
+from .records import BUILTIN, EXIT_EXCEPTIONS, FUNCTION, PROGRAM, TEST_TIME_LIMIT, UNSERIALIZABLE_RETURN, Cause, short
 
 
 class Stopped(BaseException):
@@ -190,9 +190,7 @@ class Proxy:
                 return self.result(self.receive())
             # Not the call the plan expected (plan.py rules this out for the statements it plans): take
             # the replies still due, so that the next reply read is this call's.
-            while self.ahead:
-                self.ahead.popleft()
-                self.receive()
+            self._drain()
         try:
             data = wire.dumps(["call", list(args), kwargs])
         except wire.WireError:  # a function among the arguments, say: the call that makes them portable
@@ -205,19 +203,21 @@ class Proxy:
         call other functions the program defines (Open-Instruct's tests do), and pass it functions of its own
         (`apply(lambda x: x + 1, 1)`), which cross as code (`portable`). A name the program does not define
         raises NameError here, in the test, as an unbound name would."""
-        while self.ahead:  # replies still due to calls sent ahead: the next reply read must be this call's
-            self.ahead.popleft()
-            self.receive()
+        self._drain()
         reply = self.request(["call_named", name, portable(list(args)), portable(kwargs)])
         if reply[0] == "undefined":
             raise NameError(f"name {name!r} is not defined")
         return self.result(reply)
 
-    def value_of(self, name: str) -> object:
-        """The program's global `name` as plain data; NameError when it defines none, or none that can cross."""
+    def _drain(self) -> None:
+        """Take the replies still due to calls sent ahead: the next reply read must be the next request's."""
         while self.ahead:
             self.ahead.popleft()
             self.receive()
+
+    def value_of(self, name: str) -> object:
+        """The program's global `name` as plain data; NameError when it defines none, or none that can cross."""
+        self._drain()
         reply = self.request(["value_of", name])
         if reply[0] == "value" and len(reply) == 2:
             return reply[1]
@@ -276,7 +276,6 @@ class Named:
 # the candidate, as in Open-Instruct's shared namespace), a builtin by name, or one of the program's own
 # functions by name. The candidate rebuilds them
 # (candidate._revive); what the program then returns still crosses back as plain data only.
-FUNCTION, BUILTIN, PROGRAM = "\x00codereward:function", "\x00codereward:builtin", "\x00codereward:program"
 
 
 def portable(value: object) -> object:

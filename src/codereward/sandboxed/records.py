@@ -65,6 +65,9 @@ class Cause(StrEnum):
 # Exceptions that end a program rather than report an error: escaping a call, they are the audit's
 # "early exit" evidence (CANDIDATE_EXIT), still the candidate's runtime error.
 EXIT_EXCEPTIONS = frozenset({"SystemExit", "KeyboardInterrupt", "GeneratorExit"})
+# A test's function crossing to the candidate (proxy.portable -> candidate._revive): one-key plain dicts whose
+# keys no test's data would hold.
+FUNCTION, BUILTIN, PROGRAM = "\x00codereward:function", "\x00codereward:builtin", "\x00codereward:program"
 UNSERIALIZABLE_RETURN = "UnserializableReturn"  # the exception name a candidate reports for a refused value
 # The exception name a candidate reports for a call its own per-test timer interrupted (candidate.py); a
 # program raising one itself only turns its failure into a time-limit one.
