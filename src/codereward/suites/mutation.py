@@ -146,7 +146,7 @@ def classify(result: Result, reference_failed: Sequence[int] = ()) -> tuple[Muta
     return "killed", failing, ""
 
 
-def _reference_failures(result: Result) -> list[int]:
+def failed_tests(result: Result) -> list[int]:
     """The tests the reference does not pass (an engine with validate_tests marks them `invalid`)."""
     return [j for j, t in enumerate(result.tests) if t.outcome is not Outcome.PASSED]
 
@@ -154,32 +154,34 @@ def _reference_failures(result: Result) -> list[int]:
 def mutation_scores(engine: Engine, tasks: Sequence[Task], *, strong: Mapping[str, Task] | None = None,
                     operators: Sequence[str] | None = None, limit: int | None = None, budget: float | None = None,
                     on_progress: Callable[[int], None] | None = None,
-                    on_planned: Callable[[int], None] | None = None) -> list[MutationReport]:
+                    on_planned: Callable[[int], None] | None = None,
+                    references: Mapping[str, Result] | None = None) -> list[MutationReport]:
     """The mutation score of each task's own test suite against its reference (in order). `strong`: per task
     id, a stronger suite (a Task with the same entry point) the survivors also run against; `operators`,
     `limit`: which mutants (mutants.mutants); `budget`: seconds after which no more mutants start;
     `on_progress(1)` per execution finished; `on_planned(n)` when n more executions are known to come (the
-    mutants of all tasks, then the survivors' runs against the strong suite)."""
+    mutants of all tasks, then the survivors' runs against the strong suite); `references`: per task id, the
+    reference's result on that task's suite when the caller has it already (score.py), so it is not run twice."""
     deadline = None if budget is None else time.monotonic() + budget
     strong = strong or {}
     reports: list[MutationReport] = []
+    known = references or {}
+    keys: list[str] = []
     refs: list[tuple[Task, str]] = []
     for task in tasks:
         if not task.reference:
             raise ValueError(f"task {task.id} has no reference solution to mutate")
-        refs.append((task, task.reference))
+        if task.id not in known:
+            keys.append(task.id)
+            refs.append((task, task.reference))
         if task.id in strong:
+            keys.append("strong:" + task.id)
             refs.append((strong[task.id], task.reference))
-    ref_results = iter(engine.run_many(refs))
-    base: dict[str, Result] = {}
-    for task in tasks:
-        base[task.id] = next(ref_results)
-        if task.id in strong:
-            base["strong:" + task.id] = next(ref_results)
+    base: dict[str, Result] = {**known, **dict(zip(keys, engine.run_many(refs)))}
     pairs: list[tuple[int, MutantResult]] = []  # (report index, mutant)
     for k, task in enumerate(tasks):
         ref = base[task.id]
-        report = MutationReport(task.id, [t.name for t in ref.tests], [], _reference_failures(ref),
+        report = MutationReport(task.id, [t.name for t in ref.tests], [], failed_tests(ref),
                                 strong=task.id in strong)
         reports.append(report)
         if ref.status is Status.ERROR:
@@ -203,12 +205,12 @@ def mutation_scores(engine: Engine, tasks: Sequence[Task], *, strong: Mapping[st
     # Against the strong suite the question is only whether any test kills the survivor: stop at its first
     # failure, unless the reference fails some strong test (that first failure might be one the reference
     # shares, and a later test the real kill).
-    clean = {k for k, _ in survivors if not _reference_failures(base["strong:" + tasks[k].id])}
+    clean = {k for k, _ in survivors if not failed_tests(base["strong:" + tasks[k].id])}
     with engine.sibling(fail_fast=True) as fast:
         for runner, group in ((fast, [(k, m) for k, m in survivors if k in clean]),
                               (engine, [(k, m) for k, m in survivors if k not in clean])):
             _run(runner, [(strong[tasks[k].id], k, m) for k, m in group],
-                 lambda k, m, r: _set_strong(m, r, _reference_failures(base["strong:" + tasks[k].id])), deadline,
+                 lambda k, m, r: _set_strong(m, r, failed_tests(base["strong:" + tasks[k].id])), deadline,
                  on_progress)
     for _k, m in survivors:
         if m.strong is None:

@@ -23,7 +23,7 @@ from ..tasks.model import Task
 from ..tasks.samples import Sample
 from .covering import Coverage, coverage_of
 from .inputs import Pool, generated_suite
-from .mutation import MutationReport, _reference_failures, mutation_scores
+from .mutation import MutationReport, failed_tests, mutation_scores
 from .pools import PoolScore, pool_score, pool_summary
 
 Progress = Callable[[int], None] | None
@@ -88,7 +88,7 @@ def score_suites(engine: Engine, tasks: Sequence[Task], *, tests: Mapping[str, S
         elif r.status is Status.ERROR:
             score.notes.append(f"the reference could not be run: {r.reason}")
         else:
-            score.reference_passed = score.tests - len(_reference_failures(r))
+            score.reference_passed = score.tests - len(failed_tests(r))
         scores.append(score)
         if on_progress is not None:
             on_progress(1)
@@ -96,7 +96,8 @@ def score_suites(engine: Engine, tasks: Sequence[Task], *, tests: Mapping[str, S
     if mutation and with_ref:
         left = None if budget is None else max(0.0, budget - (time.monotonic() - started))
         for report in mutation_scores(engine, with_ref, strong=strong, operators=operators, limit=max_mutants,
-                                      budget=left, on_progress=on_progress, on_planned=on_planned):
+                                      budget=left, on_progress=on_progress, on_planned=on_planned,
+                                      references=ref_results):
             by_id[report.task_id].mutation = report
     if coverage:
         for s in with_ref:
@@ -124,7 +125,7 @@ def score_suites(engine: Engine, tasks: Sequence[Task], *, tests: Mapping[str, S
             r = ref_results.get(s.id)
             if not keep_invalid and r is not None and r.status is not Status.ERROR:
                 usable = np.ones(score.tests, dtype=np.bool_)
-                usable[_reference_failures(r)] = False
+                usable[failed_tests(r)] = False
             score.pool = pool_score(s.id, passed, [True] * len(pool.correct) + [False] * len(pool.incorrect),
                                     executed=executed, usable=usable)
             if pool.other_languages:
