@@ -22,19 +22,22 @@ from typing import TYPE_CHECKING, Any, Literal
 from .audit import Auditor
 from .errors import InfraError, TaskError, UsageError
 from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
-from .judge.prepare import AUTO, DEFAULT_AUTO, AutoTimeLimit, TaskPrep, cost_of, trace_of
+from .judge.prepare import AUTO, DEFAULT_AUTO, TASK_OWN, AutoTimeLimit, Prepared, TaskPrep, cost_of, trace_of
 from .judge.prepare import values as values_of
-from .judge.verdict import compile_failure, decide, sandbox_error, task_error
+from .judge.verdict import compile_failure, decide, merge_reruns, sandbox_error, stopped_tests, task_error
 from .languages import PreparedProgram, language_of
-from .results import ErrorCause, Outputs, Result
+from .results import ErrorCause, Outputs, Result, Status
 from .scheduling import run_all
 from .stats import Stats
-from .tasks.model import Task
+from .tasks.model import PerTestLimit, Task
 from .tasks.samples import Sample
 
 if TYPE_CHECKING:
     from .audit.taxonomy import Flag
     from .cache import ResultCache
+
+
+MIN_RERUN = 0.05  # seconds of the execution's limit worth a fresh candidate for the tests a stop left
 
 
 class Engine:
@@ -43,7 +46,8 @@ class Engine:
     def __init__(self, executor: Executor | None = None, *, workers: int | None = None, isolation: str = "bwrap",
                  packages: Sequence[str] = ("numpy",), retries: int = 1, time_limit: float | str | None = None,
                  auto: AutoTimeLimit = DEFAULT_AUTO, fail_fast: bool = False, cache: ResultCache | None = None,
-                 audit: bool = True, dedupe: bool = True, validate_tests: bool = False) -> None:
+                 audit: bool = True, dedupe: bool = True, validate_tests: bool = False,
+                 per_test: PerTestLimit | None | str = TASK_OWN) -> None:
         """
         executor: where executions run (default: a LocalPool made of `workers`, `isolation`, `packages`,
             `retries`; see backends/local.py).
@@ -58,9 +62,16 @@ class Engine:
             verdict, marked `duplicate_of` (scheduling.Duplicates). `run` and `check` always execute.
         validate_tests: run each task's reference solution through its tests once; tests it fails are
             `invalid` for every sample (they count neither for nor against).
+        per_test: each test's own time limit, calibrated from the reference's time on it (PerTestLimit:
+            max(floor, factor x reference)); "task" (default): each task's `limits.per_test` (HumanEval+ has
+            evalplus's), None: none, a PerTestLimit: that for every task. A test past its limit fails with
+            time_limit; without fail_fast the tests after it still run (in a fresh candidate if it had to be
+            stopped), within what is left of the execution's limit.
         """
         if isinstance(time_limit, str) and time_limit != AUTO:
             raise UsageError(f"time_limit must be seconds, 'auto' or None, not {time_limit!r}")
+        if isinstance(per_test, str) and per_test != TASK_OWN:
+            raise UsageError(f"per_test must be a PerTestLimit, 'task' or None, not {per_test!r}")
         if executor is None:
             from .backends.local import LocalPool
 
@@ -71,9 +82,11 @@ class Engine:
         self.executor = executor
         self.time_limit, self.fail_fast, self.audit, self.dedupe = time_limit, fail_fast, audit, dedupe
         self.cache = cache
-        self.prep = TaskPrep(self._execute, time_limit=time_limit, auto=auto, validate_tests=validate_tests)
+        self.prep = TaskPrep(self._execute, time_limit=time_limit, auto=auto, validate_tests=validate_tests,
+                             per_test=per_test)
         self.auditor = Auditor(self.prep.outputs_known)
-        # Every setting that can change a result keys the cache (the time limit and the task: per result).
+        # Every setting that can change a result keys the cache (the time limit and the task: per result; with
+        # per-test limits, the suite they are in).
         self.settings = f"fail_fast={fail_fast};audit={audit};validate={validate_tests};{executor.fingerprint}"
         self._stats = Stats("cache_hits", "cache_misses", "duplicates", "decided_on_host", "task_errors")
         self._pool: ThreadPoolExecutor | None = None
@@ -113,7 +126,8 @@ class Engine:
         shared, done once for both. Closing it leaves the executor running: it belongs to this engine."""
         twin = Engine(self.executor, time_limit=None if fixed_limit else self.time_limit, auto=self.prep.auto,
                       fail_fast=self.fail_fast if fail_fast is None else fail_fast, cache=self.cache, audit=self.audit,
-                      dedupe=self.dedupe, validate_tests=False if fixed_limit else self.prep.validate_tests)
+                      dedupe=self.dedupe, validate_tests=False if fixed_limit else self.prep.validate_tests,
+                      per_test=self.prep.per_test)
         if not fixed_limit:
             twin.prep, twin.auditor = self.prep, self.auditor
         twin._owns_executor = False
@@ -219,7 +233,8 @@ class Engine:
         # 2. The cache.
         key = None
         if self.cache is not None:
-            key = self.cache.key(task, program, time_limit=prep.time_limit, settings=self.settings)
+            settings = self.settings if prep.test_times is None else f"{self.settings};suite={prep.suite.key}"
+            key = self.cache.key(task, program, time_limit=prep.time_limit, settings=settings)
             hit = self.cache.get(key)
             self._stats.add("cache_hits" if hit is not None else "cache_misses")
             if hit is not None:
@@ -246,6 +261,8 @@ class Engine:
                 result = sandbox_error(task.id, f"sandbox failure: {e}")
             else:
                 result, events = decide(task.id, prep.plan, ex, invalid=prep.invalid), ex.events
+                if prep.test_times is not None and not self.fail_fast:
+                    result = self._after_stop(task, program, prep, result)
                 if result.cause is ErrorCause.TASK:  # the tests are broken: every later sample is told at once
                     self.prep.fail(task, result.reason)
                     self._stats.add("task_errors")
@@ -256,6 +273,27 @@ class Engine:
         if key is not None:
             assert self.cache is not None  # key is set only with a cache
             self.cache.put(key, result)
+        return result
+
+    def _after_stop(self, task: Task, program: str, prep: Prepared, result: Result) -> Result:
+        """Every test gets its turn: a candidate stopped at a test's own limit (its call did not come back
+        within the grace) left the tests after it not run, so they run again in a fresh candidate, within what
+        is left of the execution's limit."""
+        left_time = prep.time_limit - result.time
+        while left_time > MIN_RERUN:
+            todo = stopped_tests(result)
+            if not todo:
+                break
+            try:
+                ex = self._execute(task, program, prep.suite, left_time, "judge", sample=True,
+                                   options={"only": tuple(todo)})
+            except InfraError as e:
+                return sandbox_error(task.id, f"sandbox failure: {e}")
+            rerun = decide(task.id, prep.plan, ex, invalid=prep.invalid)
+            if rerun.status is Status.ERROR:
+                return rerun
+            result = merge_reruns(result, rerun, todo)
+            left_time -= rerun.time
         return result
 
     def _execute(self, task: Task, program: str, suite: SuitePayload, seconds: float, mode: Mode, *,

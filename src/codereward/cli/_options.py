@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from .. import __version__
 from ..errors import UsageError
+from ..tasks.model import PerTestLimit
 
 console = Console()  # stdout: reports for people; --json output bypasses rich (see print_json)
 err = Console(stderr=True)
@@ -43,6 +45,20 @@ def parse_time_limit(value: str | None) -> float | str | None:
     if not 0 < seconds < float("inf"):
         raise typer.BadParameter("the time limit must be a positive number of seconds")
     return seconds
+
+
+def parse_per_test(value: str | None) -> PerTestLimit | str | None:
+    """--per-test-limit: "task" (each task's own), "off", or FACTOR,FLOOR."""
+    if value is None or value == "task":
+        return "task"
+    if value == "off":
+        return None
+    try:
+        factor, floor = (float(v) for v in value.split(","))
+        return PerTestLimit(factor=factor, floor=floor)
+    except (ValueError, ValidationError):
+        raise typer.BadParameter(f"{value!r} is not 'task', 'off' or FACTOR,FLOOR (two positive numbers, "
+                                 "e.g. 4,1)") from None
 
 
 def parse_ks(value: str) -> tuple[int, ...]:
@@ -79,6 +95,13 @@ TimeLimitOpt = Annotated[str | None, typer.Option(
     show_default="each task's own limit (HumanEval: 3 s)",
     help="Wall-clock limit of one execution (all tests of one sample). [b]auto[/]: 10 x the reference "
          "solution's own time, at least 0.25 s and at most 60 s.")]
+PerTestOpt = Annotated[str | None, typer.Option(
+    "--per-test-limit", metavar="task|off|FACTOR,FLOOR", callback=parse_per_test, rich_help_panel=RUN,
+    show_default="task: each task's own (HumanEval+: evalplus's 4,1)",
+    help="Each test's own time limit, max(FLOOR, FACTOR x the reference solution's time on that test), "
+         "calibrated per test from the reference: a slow input fails at its own limit (and with --fail-fast "
+         "ends the execution there), the execution's limit staying a backstop. [b]off[/]: only the "
+         "execution's limit.")]
 def parse_reward(spec: str) -> str:
     """--reward's spec, checked now (a typo is a usage error before any sandbox starts)."""
     from ..rewards import get_shaper

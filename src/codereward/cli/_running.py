@@ -28,7 +28,7 @@ from ..errors import InfraError, InputError, IsolationError, UsageError
 from ..report import progress_bar
 from ..results import Result
 from ..rewards import PerResult, Shaper, get_shaper, score
-from ..tasks import Sample, Task, load_dataset, load_task_file
+from ..tasks import PerTestLimit, Sample, Task, load_dataset, load_task_file
 from ._options import BackendChoice, Isolation, err
 
 
@@ -94,13 +94,15 @@ def warn_isolation(isolation: Isolation) -> None:
 
 def make_engine(workers: int | None, isolation: Isolation, time_limit: float | str | None = None,
                 fail_fast: bool = False, audit: bool = True, backend: BackendChoice = None,
-                dedupe: bool = True, packages: Sequence[str] = ("numpy",), validate_tests: bool = False) -> Engine:
+                dedupe: bool = True, packages: Sequence[str] = ("numpy",), validate_tests: bool = False,
+                per_test: PerTestLimit | str | None = "task") -> Engine:
     warn_isolation(isolation)
     with warnings.catch_warnings():  # the pool warns about isolation none too; we just said it louder
         warnings.simplefilter("ignore")
         return create_engine(backend.value if backend is not None else "local", workers=workers,
                              isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast, audit=audit,
-                             dedupe=dedupe, validate_tests=validate_tests, packages=tuple(packages))
+                             dedupe=dedupe, validate_tests=validate_tests, packages=tuple(packages),
+                             per_test=per_test)
 
 
 def read_code(path: Path) -> str:

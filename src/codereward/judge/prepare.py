@@ -8,7 +8,11 @@
    reference solution's output (evalplus style), from one run of the reference in collect mode.
 2. The test plan: each test's name, stable id and visibility.
 3. The time limit: the engine's, the task's own, or (`"auto"`) calibrated from two runs of the reference.
-4. With `validate_tests`: the tests that fail on the reference solution, known invalid from then on.
+4. Per-test time limits, where the task's limits (or the engine) ask for them (`PerTestLimit`): each test's
+   from the reference's own time on it, measured by the runs above (or by one judged run), slowest run kept.
+   They go into the suite payload, so each test is stopped at its own limit by the judge; they only ever
+   tighten the execution's limit, which stays the backstop.
+5. With `validate_tests`: the tests that fail on the reference solution, known invalid from then on.
 
 A task whose tests or reference are broken raises TaskError, remembered for the task (memo.PerTask); a
 sandbox that broke meanwhile raises InfraError, which is not remembered: the next sample tries again.
@@ -30,11 +34,12 @@ from ..memo import PerTask
 from ..results import ErrorCause, Outcome, Result, Status
 from ..sandboxed import plan, wire
 from ..sandboxed.records import short
-from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
+from ..tasks.model import AssertSuite, CallSuite, PerTestLimit, StdioSuite, Task
 from .testplan import TestPlan
 from .verdict import decide
 
 AUTO = "auto"
+TASK_OWN = "task"  # per-test time limits: each task's own (Limits.per_test)
 # Runs one program against one suite: (task, program, suite, seconds, mode) -> Execution; InfraError if the
 # sandbox broke (the Engine's, which knows the executor and the languages).
 Run = Callable[[Task, str, SuitePayload, float, Mode], Execution]
@@ -62,10 +67,13 @@ class Prepared:
     plan: TestPlan | None  # None: the host could not plan the suite (its judge will say why it fails)
     time_limit: float
     invalid: frozenset[int]  # indices of tests known invalid (validate_tests)
+    test_times: tuple[float, ...] | None = None  # each test's own limit (PerTestLimit), when calibrated
 
 
-def build_suite(task: Task, expected: list[Any] | None = None) -> tuple[SuitePayload, TestPlan | None]:
-    """Encode a task's tests for its judge, and plan them. `expected` overrides call cases' expectations."""
+def build_suite(task: Task, expected: list[Any] | None = None,
+                test_times: list[float] | None = None) -> tuple[SuitePayload, TestPlan | None]:
+    """Encode a task's tests for its judge, and plan them. `expected` overrides call cases' expectations;
+    `test_times`: each test's own time limit (seconds)."""
     suite = task.tests
     if isinstance(suite, AssertSuite):
         body: dict[str, Any] = {"setup": suite.setup, "code": suite.code, "entry_check": suite.entry_check,
@@ -81,6 +89,8 @@ def build_suite(task: Task, expected: list[Any] | None = None) -> tuple[SuitePay
                 "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
     else:  # pragma: no cover - the model's discriminated union admits nothing else
         raise TypeError(f"unknown test suite {type(suite).__name__}")
+    if test_times is not None:
+        body["test_times"] = [round(t, 6) for t in test_times]
     data = wire.dumps(body)
     key = hashlib.sha256(suite.kind.encode() + b"\0" + data).hexdigest()[:32]
     test_plan = _plan(task)
@@ -117,13 +127,14 @@ class TaskPrep:
     """Prepares tasks for an engine, once per task; thread-safe."""
 
     def __init__(self, run: Run, *, time_limit: float | str | None = None, auto: AutoTimeLimit = DEFAULT_AUTO,
-                 validate_tests: bool = False) -> None:
+                 validate_tests: bool = False, per_test: PerTestLimit | None | str = TASK_OWN) -> None:
         self.run = run
         self.time_limit = time_limit
         self.auto = auto
         self.validate_tests = validate_tests
+        self.per_test = per_test  # TASK_OWN: each task's limits.per_test; None: none; else for every task
         self._prepared: PerTask[Prepared] = PerTask()
-        self._outputs: PerTask[list[object]] = PerTask()
+        self._outputs: PerTask[tuple[list[object], list[float]]] = PerTask()
         self._raw: PerTask[tuple[SuitePayload, TestPlan | None]] = PerTask()
 
     def get(self, task: Task) -> Prepared:
@@ -140,30 +151,48 @@ class TaskPrep:
 
     def reference_outputs(self, task: Task) -> list[object]:
         """What the reference solution returns for each call case (the expectation of a case without one)."""
-        return self._outputs.get(task, lambda: self._reference_outputs(task))
+        return self._outputs.get(task, lambda: self._reference_outputs(task))[0]
 
     def outputs_known(self, task: Task) -> list[object] | None:
-        return self._outputs.peek(task)
+        known = self._outputs.peek(task)
+        return known[0] if known is not None else None
+
+    def per_test_of(self, task: Task) -> PerTestLimit | None:
+        """The per-test time limit policy that applies to `task`."""
+        return task.limits.per_test if self.per_test == TASK_OWN else self.per_test  # type: ignore[return-value]
 
     def _prepare(self, task: Task) -> Prepared:
         expected = None
+        per_test = self.per_test_of(task)
+        if per_test is not None and not task.reference:
+            raise TaskError(f"{task.id}: per-test time limits need a reference solution to calibrate them")
+        seen: list[list[float]] = []  # the reference's seconds on each test, per run that measured them
         if isinstance(task.tests, CallSuite) and any(not c.has_expected for c in task.tests.cases):
-            outputs = self.reference_outputs(task)
+            outputs, seconds = self._outputs.get(task, lambda: self._reference_outputs(task))
             expected = [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, outputs)]
+            seen.append(seconds)
         suite, test_plan = build_suite(task, expected)
         reference_run: Result | None = None
         if self.time_limit == AUTO:
-            limit, reference_run = self._calibrate(task, suite, test_plan)
+            limit, runs = self._calibrate(task, suite, test_plan)
+            reference_run = runs[-1]
+            seen += [[t.time for t in r.tests] for r in runs]
         else:
             limit = task.limits.time if self.time_limit is None else float(self.time_limit)
+        if (self.validate_tests or (per_test is not None and not seen)) and reference_run is None and task.reference:
+            reference_run = self._judge_reference(task, suite, test_plan, max(limit, task.limits.time))
+            seen.append([t.time for t in reference_run.tests])
         invalid: frozenset[int] = frozenset()
-        if self.validate_tests and task.reference:
-            if reference_run is None:
-                reference_run = self._judge_reference(task, suite, test_plan, max(limit, task.limits.time))
+        if self.validate_tests and reference_run is not None:
             invalid = frozenset(i for i, t in enumerate(reference_run.tests) if t.outcome is not Outcome.PASSED)
             if len(invalid) == len(reference_run.tests):
                 raise TaskError(f"{task.id}: no test passes on the reference solution ({_failure(reference_run)})")
-        return Prepared(suite, test_plan, limit, invalid)
+        test_times = None
+        if per_test is not None:
+            slowest = [max(run[i] for run in seen) for i in range(min(len(run) for run in seen))]
+            test_times = tuple(min(limit, per_test.seconds(t)) for t in slowest)
+            suite, _ = build_suite(task, expected, list(test_times))
+        return Prepared(suite, test_plan, limit, invalid, test_times)
 
     def _judge_reference(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None, seconds: float) -> Result:
         """The reference solution judged by the suite; TaskError if the suite itself is broken."""
@@ -173,7 +202,8 @@ class TaskPrep:
             _raise(task, r, "the reference solution could not be judged")
         return r
 
-    def _reference_outputs(self, task: Task) -> list[object]:
+    def _reference_outputs(self, task: Task) -> tuple[list[object], list[float]]:
+        """The reference's return value on each call case, and its seconds on each."""
         if not task.reference:
             raise TaskError(f"{task.id}: call cases without 'expected' and no reference solution")
         suite, test_plan = self.raw_suite(task)
@@ -181,14 +211,14 @@ class TaskPrep:
         result = decide(task.id, test_plan, ex)
         if result.status is not Status.PASSED:
             _raise(task, result, "the reference solution does not run cleanly")
-        return values(ex, len(result.tests))
+        return values(ex, len(result.tests)), [t.time for t in result.tests]
 
-    def _calibrate(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None) -> tuple[float, Result]:
+    def _calibrate(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None) -> tuple[float, list[Result]]:
         """Run the reference twice with a generous limit; the limit follows from the slower wall time."""
         if not task.reference:
             raise TaskError(f"{task.id}: --time-limit auto needs a reference solution")
         generous = max(task.limits.time, self.auto.ceiling)
-        times, result = [], None
+        times, runs = [], []
         for _ in range(2):
             t0 = time.perf_counter()
             result = self._judge_reference(task, suite, test_plan, generous)
@@ -196,8 +226,8 @@ class TaskPrep:
                 raise TaskError(f"{task.id}: cannot calibrate the time limit, the reference solution "
                                 f"{result.status.value}: {_failure(result)}")
             times.append(max(result.time, time.perf_counter() - t0))
-        assert result is not None
-        return self.auto.limit(max(times)), result
+            runs.append(result)
+        return self.auto.limit(max(times)), runs
 
 
 def _raise(task: Task, result: Result, what: str) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from ..executor import Execution, ProcessStatus
 from ..results import ErrorCause, Outcome, Result, Status, TestResult
 from ..sandboxed.records import Cause, Record, cpu_limit
+from ..sandboxed.suites import STOPPED
 from .testplan import TestPlan
 
 OUTCOMES: dict[Cause, Outcome] = {
@@ -163,3 +164,21 @@ def compile_failure(task_id: str, plan: TestPlan, detail: str, *, invalid: Colle
     tests = [TestResult(name, Outcome.COMPILE_ERROR, 0.0, 0, detail, plan.visible[i], plan.ids[i],
                         Cause.COMPILE_ERROR) for i, name in enumerate(plan.names)]
     return _status(task_id, tests, invalid, ended=True, status={"wall": 0.0})
+
+
+def stopped_tests(result: Result) -> list[int]:
+    """The tests a candidate stopped mid-test left not run (the judge's STOPPED): those after a test that ran
+    past its own time limit and did not come back, which a fresh candidate can still answer."""
+    return [i for i, t in enumerate(result.tests) if t.cause == Cause.NOT_RUN and t.detail == STOPPED]
+
+
+def merge_reruns(result: Result, rerun: Result, indices: Collection[int]) -> Result:
+    """`result` with the tests at `indices` as a later execution (`rerun`, of just those) decided them."""
+    tests = list(result.tests)
+    for i in indices:
+        if 0 <= i < len(tests) and i < len(rerun.tests):
+            tests[i] = rerun.tests[i]
+    valid = [t for t in tests if t.outcome is not Outcome.INVALID]
+    passed = bool(valid) and all(t.outcome is Outcome.PASSED for t in valid)
+    return Result(task_id=result.task_id, status=Status.PASSED if passed else Status.FAILED, tests=tests,
+                  time=result.time + rerun.time, memory_kb=max(result.memory_kb, rerun.memory_kb))

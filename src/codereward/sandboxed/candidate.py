@@ -199,11 +199,12 @@ def _revive(value: Any, namespace: dict[str, Any]) -> Any:
     return value
 
 
-def _timed_call(fn: Callable[..., object], args: list[object], kwargs: dict[str, object]) -> list[object]:
-    """A test's call: _call under the per-test timer, if any, and the timer's exception if it fired in
-    _call's own lines (it fires at most once per call)."""
+def _timed_call(fn: Callable[..., object], args: list[object], kwargs: dict[str, object],
+                seconds: float) -> list[object]:
+    """A test's call: _call under the per-test timer of `seconds` (0: none), and the timer's exception if it
+    fired in _call's own lines (it fires at most once per call)."""
     try:
-        return _call(fn, args, kwargs, _test_time)
+        return _call(fn, args, kwargs, seconds)
     except TestTimeLimit as e:
         return ["exc", *_exc_info(e), _maxrss()]
 
@@ -222,13 +223,14 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
         req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
         op = req[0]
         if op == "call" and fn is not None:
-            res = _timed_call(fn, req[1], req[2])
+            res = _timed_call(fn, req[1], req[2], req[3] if len(req) > 3 else _test_time)
             if audit is not None:  # before replying: the patch may have broken our own reply path
                 audit.diff(quick=True)
             _reply(sock, res)
         elif op == "calls" and fn is not None:  # a batch: one reply per call, each as soon as it returns
-            for args, kwargs in req[1]:
-                res = _timed_call(fn, args, kwargs)
+            seconds = req[2] if len(req) > 2 else None  # each call's own limit, or the header's for all
+            for n, (args, kwargs) in enumerate(req[1]):
+                res = _timed_call(fn, args, kwargs, seconds[n] if seconds is not None else _test_time)
                 if audit is not None:
                     audit.diff(quick=True)
                 _reply(sock, res)
@@ -237,7 +239,7 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
             if not callable(target):
                 _reply(sock, ["undefined", req[1]])
                 continue
-            res = _timed_call(target, _revive(req[2], namespace), _revive(req[3], namespace))
+            res = _timed_call(target, _revive(req[2], namespace), _revive(req[3], namespace), _test_time)
             if audit is not None:
                 audit.diff(quick=True)
             _reply(sock, res)
@@ -442,10 +444,9 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
             if header.get("cost"):  # after our own set-up: only the program's work counts
                 log = costing.TraceLog(header.get("trace_watch")) if header["cost"] == "trace" else None
                 _meter = costing.CostMeter(trace=header["cost"] == "lines", log=log)
-            test_time = float(header.get("test_time") or 0.0)
-            if test_time:
-                _test_time = test_time
-                signal.signal(signal.SIGALRM, _on_timer)
+            _test_time = float(header.get("test_time") or 0.0)
+            # The timer's handler always: a call may bring its own limit (suites calibrated per test).
+            signal.signal(signal.SIGALRM, _on_timer)
             _serve_calls(sock, code, header.get("entry") or "", header.get("module", "__candidate__"))
     except BaseException:
         pass

@@ -33,7 +33,7 @@ def _judge_one(suite: Suite | None, broken: tuple[str, str] | None, msg: dict[st
         else:
             assert suite is not None  # template_main sets one of the two
             proxy = Proxy(sock, time.monotonic() + float(msg["time"]), bool(msg.get("fail_fast")),
-                          float(msg.get("test_time") or 0.0))
+                          float(msg.get("test_time") or 0.0), suite.test_times)
             only = msg.get("only")
             suite.run(proxy, rec, Options(bool(msg.get("collect")), bool(msg.get("values")),
                                           frozenset(only) if only is not None else None))
@@ -109,7 +109,7 @@ def template_main(kind: str, ctl: wire.Socket, payload_fd: int, records_fd: int)
         broken = ("infra", f"judge failed to prepare: {type(e).__name__}: {e}")
     while True:
         try:
-            data, fd = wire.recv_fd(ctl, 4096)
+            data, fd = wire.recv_fd_frame(ctl)
         except OSError:
             os._exit(0)
         if not data or fd is None:

@@ -81,8 +81,12 @@ def safe_repr(value: object) -> str:
 class Proxy:
     """Callable handed to the tests in place of the candidate's function."""
 
-    def __init__(self, sock: int, deadline: float, fail_fast: bool = False, test_time: float = 0.0) -> None:
+    def __init__(self, sock: int, deadline: float, fail_fast: bool = False, test_time: float = 0.0,
+                 test_times: list[float] | None = None) -> None:
+        # Per-test time limits: the execution's one `test_time` for every test (a caller's), else the suite's own
+        # per test (`test_times`, calibrated by the host from the reference), else none.
         self.sock, self.fail_fast, self.test_time = sock, fail_fast, test_time
+        self.fixed_test_time, self.test_times = test_time, None if test_time else test_times
         self.end = self.deadline = deadline  # the execution's deadline, and the current test's
         self.broken: Stopped | None = None
         # Calls sent ahead whose replies are not taken yet, by their keys (plan.Unit.key).
@@ -93,14 +97,15 @@ class Proxy:
         self.answered = 0  # call replies taken: a test that fails before this grows failed on its own
         self.maxrss = 0
 
-    def start_test(self) -> None:
-        """A test begins: nothing returned yet, and with a per-test time limit, its own deadline. A test past
+    def start_test(self, i: int = -1) -> None:
+        """Test `i` begins: nothing returned yet, and with a per-test time limit, its own deadline. A test past
         it fails alone: if the candidate's own timer interrupts the call within the grace after it (`Late`),
         the next test goes on in the same candidate; if not, the candidate is stopped and the host runs the
         tests after it again, in a fresh one."""
         self.last, self.returned = None, False
-        if self.test_time:
-            self.deadline = min(self.end, time.monotonic() + self.test_time)
+        if self.test_times is not None:
+            self.test_time = self.test_times[i] if 0 <= i < len(self.test_times) else 0.0
+        self.deadline = min(self.end, time.monotonic() + self.test_time) if self.test_time else self.end
 
     def _late(self) -> bool:
         """Past a test's own deadline: wait out the grace for the candidate's interrupted call to answer."""
@@ -192,7 +197,9 @@ class Proxy:
             # the replies still due, so that the next reply read is this call's.
             self._drain()
         try:
-            data = wire.dumps(["call", list(args), kwargs])
+            # The test's own limit rides along with the call, for the candidate's timer (its header's otherwise).
+            data = wire.dumps(["call", list(args), kwargs, self.test_time] if self.test_times is not None
+                              else ["call", list(args), kwargs])
         except wire.WireError:  # a function among the arguments, say: the call that makes them portable
             return self.call_named(None, args, kwargs)
         self.send_encoded(data)

@@ -47,6 +47,7 @@ class SuiteBroken(BaseException):
 
 class Suite(Protocol):
     names: list[str]
+    test_times: list[float] | None  # each test's own time limit, when the host calibrated them
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options) -> None: ...
 
@@ -63,6 +64,16 @@ def _loaded(proxy: Proxy, rec: Recorder, n: int) -> bool:
         for i in range(n):
             rec.test(i, failed[0], 0.0, proxy.maxrss, failed[1])
     return failed is None
+
+
+def _test_times(p: dict[str, Any], n: int) -> list[float] | None:
+    """Each test's own time limit, calibrated by the host (judge/prepare.py), if the suite has them."""
+    times = p.get("test_times")
+    if times is None:
+        return None
+    if len(times) != n:
+        raise SuiteBroken(f"{len(times)} per-test time limits for {n} tests")
+    return [float(t) for t in times]
 
 
 def _load_checker(source: str | None) -> Callable[..., object] | None:
@@ -129,6 +140,12 @@ class AssertSuite:
         self.others = sorted(called - known)
         self.globals = sorted(read - known)
         self.batches: dict[int, tuple[bytes, list[bytes | None]]] = {}  # unit index -> the run sent ahead from it
+        self.test_times = _test_times(p, len(self.names))
+        firsts, n = [], 0  # per unit, the index of the first test at or after it
+        for u in self.units:
+            firsts.append(n)
+            n += u.is_test
+        self.first_test = firsts
 
     def _batch(self, k: int) -> tuple[bytes, list[bytes | None]]:
         """The "calls" message for the run of send-ahead tests from unit k, and its calls' keys: encoded
@@ -136,7 +153,10 @@ class AssertSuite:
         batch = self.batches.get(k)
         if batch is None:
             run = plan.run_ahead(self.units, k, BATCH)
-            batch = self.batches[k] = (wire.dumps(["calls", [u.ahead for u in run]]), [u.key for u in run])
+            calls: list[object] = ["calls", [u.ahead for u in run]]
+            if self.test_times is not None:  # each call's own limit (the run's tests are consecutive)
+                calls.append(self.test_times[self.first_test[k] : self.first_test[k] + len(run)])
+            batch = self.batches[k] = (wire.dumps(calls), [u.key for u in run])
         return batch
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
@@ -169,7 +189,7 @@ class AssertSuite:
                 i += 1
                 continue
             t0 = time.monotonic()
-            proxy.start_test()
+            proxy.start_test(i)
             # A subset of the tests runs call by call: what a run sent ahead assumes every test of it runs.
             cause, detail = self._unit(k, compiled, ahead if opts.only is None else None, proxy)
             if not is_test:
@@ -225,6 +245,7 @@ class CallSuite:
         self.checker = _load_checker(p.get("checker"))
         self.atol, self.rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         self.names = [f"case {i}" for i in range(len(self.cases))]
+        self.test_times = _test_times(p, len(self.cases))
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
@@ -247,7 +268,10 @@ class CallSuite:
             if n % BATCH == 0:
                 batch = todo[n : n + BATCH]
                 try:
-                    proxy.send(["calls", [[self.cases[j][0], self.cases[j][1]] for j in batch]])
+                    calls: list[object] = ["calls", [[self.cases[j][0], self.cases[j][1]] for j in batch]]
+                    if proxy.test_times is not None:  # each call's own limit, for the candidate's timer
+                        calls.append([proxy.test_times[j] for j in batch])
+                    proxy.send(calls)
                 except Stopped:
                     stop, why = Cause.NOT_RUN, STOPPED
                     rec.test(i, Cause.CANDIDATE_GONE, 0.0, proxy.maxrss, STOPPED)
@@ -257,7 +281,7 @@ class CallSuite:
                         rec.test(j, Cause.TEST_ERROR, 0.0, proxy.maxrss, str(e))
                     stop, why = Cause.NOT_RUN, str(e)
                     continue
-            proxy.start_test()
+            proxy.start_test(i)
             cause = self._one(i, self.cases[i], proxy, t_prev, rec, opts)
             t_prev = time.monotonic()
             if cause is not Cause.PASSED and proxy.fail_fast and not opts.collect:
@@ -297,6 +321,7 @@ class StdioSuite:
         self.cases: list[list[str]] = p["cases"]  # [stdin, expected stdout]
         self.checker = _load_checker(p.get("checker"))
         self.names = [f"case {i}" for i in range(len(self.cases))]
+        self.test_times = _test_times(p, len(self.cases))
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
@@ -310,7 +335,7 @@ class StdioSuite:
             if stop:
                 rec.test(i, Cause.FAIL_FAST, 0.0, 0, FAIL_FAST)
                 continue
-            proxy.start_test()
+            proxy.start_test(i)
             cause = self._one(i, stdin, expected, proxy, rec, opts)
             stop = cause is not Cause.PASSED and proxy.fail_fast and not opts.collect
 

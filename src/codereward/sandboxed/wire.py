@@ -219,6 +219,20 @@ def send_fd(sock: _socket.socket, data: bytes, fd: int) -> None:
     sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _FD.pack(fd))])
 
 
+def recv_fd_frame(sock: _socket.socket) -> tuple[bytes, int | None]:
+    """One frame sent with `send_fd(sock, frame(payload), fd)`, and the fd that came with its first bytes.
+    A stream socket may split a long frame (an execution's `only` list of a thousand tests, say): the rest is
+    read until the frame is whole. (b"", None) when the peer closed."""
+    data, fd = recv_fd(sock, 65536)
+    buf = bytearray(data)
+    while len(buf) < _HEADER.size or len(buf) < _HEADER.size + _HEADER.unpack_from(buf)[0]:
+        more = sock.recv(65536)
+        if not more:
+            return b"", fd
+        buf += more
+    return bytes(buf[_HEADER.size:]), fd
+
+
 def recv_fd(sock: _socket.socket, bufsize: int) -> tuple[bytes, int | None]:
     """One message and the file descriptor attached to it (None if none came)."""
     data, ancillary, _, _ = sock.recvmsg(bufsize, _socket.CMSG_LEN(_FD.size))

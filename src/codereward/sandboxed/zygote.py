@@ -239,7 +239,7 @@ def _execute(header: dict[str, Any], raw: bytes, fds: dict[str, int]) -> Process
     os.close(spare.header_w)
     try:
         msg = json.dumps({k: header.get(k) for k in JUDGE_KEYS}).encode()
-        wire.send_fd(template.sock, msg, j_sock.fileno())
+        wire.send_fd(template.sock, wire.frame(msg), j_sock.fileno())
         done = template.read(deadline)
     except OSError:
         done = None

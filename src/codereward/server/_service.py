@@ -126,7 +126,8 @@ class EvalService:
             with warnings.catch_warnings():  # `serve` itself warns loudly about isolation none
                 warnings.simplefilter("ignore")
                 self.engine = create_engine(s.backend, workers=s.workers, isolation=s.isolation,
-                                            time_limit=s.time_limit, fail_fast=s.fail_fast, cache=self.cache)
+                                            time_limit=s.time_limit, fail_fast=s.fail_fast, cache=self.cache,
+                                            per_test=s.per_test)
         else:
             self.cache = self.engine.cache
         self.engine.start()

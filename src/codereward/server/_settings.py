@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..tasks.model import Task
 
@@ -16,6 +17,7 @@ class ServerSettings:
     reward: str = "binary"  # reward of a result unless a request names another
     time_limit: float | str | None = None  # seconds | "auto" | None (each task's own limits.time)
     fail_fast: bool = False  # stop a sample's tests at its first failure
+    per_test: Any = "task"  # per-test time limits: "task" (each task's own), None, or a PerTestLimit for all
     tasks: Mapping[str, Task] = field(default_factory=dict)  # registry for `task_id` and dataset labels
     cache_path: str | None = None  # SQLite result cache shared by every server process given the same path
     token: str | None = None  # bearer token every request but /health must carry; None: no auth

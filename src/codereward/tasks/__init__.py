@@ -24,7 +24,7 @@ from codereward.tasks.loaders import (
     load_humanevalplus,
     load_task_file,
 )
-from codereward.tasks.model import AssertSuite, CallCase, CallSuite, Limits, StdioCase, StdioSuite, Task
+from codereward.tasks.model import AssertSuite, CallCase, CallSuite, Limits, PerTestLimit, StdioCase, StdioSuite, Task
 from codereward.tasks.programs import label_program
 from codereward.tasks.samples import Sample, read_jsonl, read_samples, write_jsonl
 from codereward.tasks.truncate import load_codet_samples as load_codet_samples  # explicit re-export, see above
@@ -37,6 +37,7 @@ __all__ = [
     "CallCase",
     "CallSuite",
     "Limits",
+    "PerTestLimit",
     "StdioCase",
     "StdioSuite",
     "Task",

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from codereward.errors import InputError
 from codereward.tasks._validate import json_type, need, validation_error
-from codereward.tasks.model import AssertSuite, CallSuite, Limits, Task
+from codereward.tasks.model import AssertSuite, CallSuite, Limits, PerTestLimit, Task
 from codereward.tasks.samples import PathLike, read_jsonl
 
 DATASETS = ("humaneval", "humanevalplus")
@@ -38,17 +38,19 @@ def check_output(args, kwargs, output, expected):
     return abs(_poly(*args, output)) <= ATOL
 '''
 
-# evalplus (config.py, eval/__init__.py untrusted_check) gives each input max(4 s, 4 x reference time) and
-# each of the base and plus runs min(60 s, sum of those) plus ~3 s of slack. One codereward execution runs
-# both, so its wall budget is the sum; with the 3 s default the reference itself times out on HumanEval/15
-# and /139 (about 5 s for their plus inputs). The 4 GiB cap is evalplus's default EVALPLUS_MAX_MEMORY_BYTES.
-_EVALPLUS_MIN_TIME_PER_INPUT = 4.0
+# evalplus 0.3.1 (config.py, eval/__init__.py untrusted_check) gives each input max(1 s, 4 x the reference's
+# time on it) and each of the base and plus runs min(60 s, the sum of those) + 1 s (+ 1 s more with
+# --test-details). Here each input's limit is the task's `per_test` (calibrated by the engine from the
+# reference's time on that input), and the whole execution, which runs base and plus together, gets the sum of
+# the two runs' budgets at their least (every input at the 1 s floor) plus slack: a backstop only. The 4 GiB
+# cap is evalplus's default EVALPLUS_MAX_MEMORY_BYTES.
+EVALPLUS_PER_TEST = PerTestLimit(factor=4.0, floor=1.0)
 _EVALPLUS_MEMORY_MB = 4096
 
 
 def _evalplus_limits(n_base: int, n_plus: int) -> Limits:
-    budget = sum(min(60.0, _EVALPLUS_MIN_TIME_PER_INPUT * n) + 3.0 for n in (n_base, n_plus) if n)
-    return Limits(time=budget, memory_mb=_EVALPLUS_MEMORY_MB)
+    budget = sum(min(60.0, EVALPLUS_PER_TEST.floor * n) + 3.0 for n in (n_base, n_plus) if n)
+    return Limits(time=budget, memory_mb=_EVALPLUS_MEMORY_MB, per_test=EVALPLUS_PER_TEST)
 
 
 class _Row:

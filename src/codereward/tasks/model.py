@@ -24,6 +24,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PerTestLimit(_Model):
+    """Each test's own time limit, calibrated per test from the reference solution's time on it: test i may
+    take max(floor, factor x the reference's seconds on test i). evalplus's recipe (its defaults: factor 4,
+    floor 1 s); the execution's `time` stays as a backstop for the whole run."""
+
+    factor: float = Field(4.0, gt=0, description="multiple of the reference's own time on the test")
+    floor: float = Field(1.0, gt=0, description="seconds a test may always take, however fast the reference")
+
+    def seconds(self, reference_seconds: float) -> float:
+        return max(self.floor, self.factor * reference_seconds)
+
+
 class Limits(_Model):
     """Per-execution resource limits. One execution runs all tests of one candidate."""
 
@@ -31,6 +43,17 @@ class Limits(_Model):
     memory_mb: int = Field(2048, gt=0, description="address-space cap of the candidate (RLIMIT_AS)")
     output_kb: int = Field(4096, gt=0, description="cap on what the candidate writes (stdout/err, files)")
     open_files: int = Field(64, gt=8, description="RLIMIT_NOFILE of the candidate")
+    per_test: PerTestLimit | None = Field(None, description=(
+        "each test's own limit, calibrated from the reference solution's time on it (needs a reference); a test "
+        "past it fails with time_limit and, with fail_fast, ends the execution there (HumanEval+: evalplus's)"))
+
+    @model_serializer(mode="wrap")
+    def _omit_no_per_test(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent when off, so every task written before the field existed keeps its digest (and its cache).
+        data: dict[str, Any] = handler(self)
+        if self.per_test is None:
+            data.pop("per_test", None)
+        return data
 
 
 class AssertSuite(_Model):
