@@ -224,6 +224,26 @@ def check_eval_humanevalplus(p: subprocess.CompletedProcess[str], cwd: Path) -> 
     assert any(t["outcome"] != "passed" for t in hardcoded if not t["visible"])  # plus inputs: held out
 
 
+def check_eval_humanevalplus_summary(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "samples.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed", "failed", "passed", "passed", "failed"]
+    assert all("tests" not in r and sum(r["outcomes"].values()) == r["total"] for r in rows)
+    assert rows[0]["first_failure"] is None and rows[5]["first_failure"]["visible"] is False  # a plus input
+
+
+def check_eval_humanevalplus_fail_fast(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "samples.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed", "failed", "passed", "passed", "failed"]
+    outcomes = [t["outcome"] for t in rows[5]["tests"]]  # the hard-coded gcd: stopped at its first plus input
+    first = next(i for i, o in enumerate(outcomes) if o != "passed")
+    assert outcomes[first + 1:] and set(outcomes[first + 1:]) == {"skipped"}
+
+
+def check_eval_per_test(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "samples.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed", "failed", "passed", "passed", "passed"]
+
+
 def check_eval_task_file(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
     assert p.stdout == ""  # the summary went to summary.json
     summary = json.loads((cwd / "summary.json").read_text())
@@ -421,6 +441,11 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --dataset humaneval --samples samples.jsonl --workers 2 --k 1,10": check_eval_humaneval,
     "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl":
         check_eval_humanevalplus,
+    "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl "
+    "--detail summary": check_eval_humanevalplus_summary,
+    "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl "
+    "--fail-fast": check_eval_humanevalplus_fail_fast,
+    "codereward eval --samples samples.jsonl --per-test-limit 4,0.5": check_eval_per_test,
     "codereward eval --tasks my_tasks.jsonl --samples samples.jsonl --json > summary.json": check_eval_task_file,
     "codereward check --dataset humaneval --task HumanEval/13 --solution sol.py --json": check_check_json,
     "codereward check --dataset humaneval --task HumanEval/13 --completion body.py": check_check_table,

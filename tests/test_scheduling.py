@@ -25,9 +25,22 @@ def test_a_runner_stays_on_its_task_in_human_eval_order():
     assert drain(SampleOrder(keys), keys=keys) == [0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11]
 
 
-def test_without_a_last_task_it_is_first_come_first_served():
+def test_a_runner_done_with_its_task_takes_the_oldest_unstarted_sample():
     keys = ["a", "b", "a", "c"]
-    assert drain(SampleOrder(keys)) == [0, 1, 2, 3]
+    assert drain(SampleOrder(keys), keys=keys) == [0, 2, 1, 3]
+
+
+def test_a_second_runner_does_not_wait_on_a_task_another_is_opening():
+    """A task's first sample prepares it (reference runs, calibration): a second runner takes the next task
+    instead of waiting for that; once the first sample is done, the task's samples are anyone's."""
+    keys = ["a", "a", "a", "b", "b", "c"]
+    order = SampleOrder(keys)
+    assert order.next() == 0  # runner 1 opens a
+    assert order.next() == 3  # runner 2: a is being opened, b is not
+    assert order.next() == 5  # runner 3: c
+    assert order.next() == 1  # runner 4: every task is being opened: it waits on the oldest
+    assert order.next("a") == 2  # runner 1's first sample of a is done: a is open to all
+    assert order.next("b") == 4
 
 
 def test_the_window_bounds_how_far_ahead_a_run_may_start():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .audit.taxonomy import Flag
@@ -71,6 +71,10 @@ class TestResult:
                    id=d.get("id", ""), cause=d.get("cause", ""))
 
 
+Detail = Literal["full", "failures", "summary"]
+DETAILS: tuple[str, ...] = ("full", "failures", "summary")
+
+
 @dataclass(slots=True)
 class Result:
     task_id: str
@@ -100,7 +104,26 @@ class Result:
         """Tests that count: every test but those known to be invalid."""
         return sum(t.outcome is not Outcome.INVALID for t in self.tests)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, detail: Detail = "full") -> dict[str, Any]:
+        """The result as JSON data. `detail`: "full", one record per test; "failures", only the tests that
+        neither passed nor were skipped, each with its `index`, and `outcomes` (count per outcome); "summary",
+        `outcomes` and `first_failure` (that record, or null) and no per-test records. With hundreds of tests
+        a sample (HumanEval+, CodeContests), "full" is ~100 bytes a test; the other two stay small."""
+        if detail == "full":
+            tests: dict[str, Any] = {"tests": [t.to_dict() for t in self.tests]}
+        else:
+            bad = [{**t.to_dict(), "index": i} for i, t in enumerate(self.tests)
+                   if t.outcome is not Outcome.PASSED and t.outcome is not Outcome.SKIPPED]
+            counts: dict[str, int] = {}
+            for t in self.tests:
+                counts[t.outcome.value] = counts.get(t.outcome.value, 0) + 1
+            tests = {"outcomes": counts}
+            if detail == "failures":
+                tests["tests"] = bad
+            elif detail == "summary":
+                tests["first_failure"] = bad[0] if bad else None
+            else:
+                raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
         return {
             "task_id": self.task_id,
             "completion_id": self.completion_id,
@@ -112,7 +135,7 @@ class Result:
             **({"cause": self.cause.value} if self.cause is not None else {}),
             "time": round(self.time, 6),
             "memory_kb": self.memory_kb,
-            "tests": [t.to_dict() for t in self.tests],
+            **tests,
             **({"flags": [f.to_dict() for f in self.flags]} if self.flags is not None else {}),
             **({"duplicate_of": self.duplicate_of} if self.duplicate_of is not None else {}),
         }

@@ -10,7 +10,9 @@ whole dataset apart. Taken first come, first served, every task would then get a
 Here, two things keep a task's runs together:
 
 - `SampleOrder`: a runner that has just finished a task takes that task's next sample, if it is among the
-  first `window` samples not yet started; otherwise it takes the first sample not yet started.
+  first `window` samples not yet started; otherwise it takes the first sample not yet started whose task is
+  not being opened by another runner (its first sample still running: the task's preparation — reference
+  runs, time-limit calibration — happens there, and a second runner on it would only wait for it).
 - `IdleWorkers`: a run goes to an idle sandbox that already holds its task's judge, if there is one.
 
 Results are still returned (and streamed) in input order; `window` bounds how far ahead of the oldest
@@ -46,12 +48,15 @@ class SampleOrder:
             self._pending.setdefault(key, deque()).append(i)
         self._started = bytearray(len(keys))
         self._head = 0  # no sample before this index is unstarted
+        self._opened: set[Hashable] = set()  # tasks whose first sample was handed out
+        self._opening: set[Hashable] = set()  # ... and is still running
         self._stopped = False
         self._lock = threading.Lock()
 
     def next(self, last: Hashable | None = None) -> int | None:
         """The index to run next for a runner that last ran task `last`; None when none is left."""
         with self._lock:
+            self._opening.discard(last)  # its first sample is done, and so its preparation
             if self._stopped:
                 return None
             keys, started = self._keys, self._started
@@ -63,10 +68,24 @@ class SampleOrder:
             if same and same[0] < self._head + self._window:
                 i = same.popleft()
             else:
-                i = self._head
+                i = self._first_not_opening()
                 self._pending[keys[i]].popleft()
             started[i] = 1
+            if keys[i] not in self._opened:
+                self._opened.add(keys[i])
+                self._opening.add(keys[i])
             return i
+
+    def _first_not_opening(self) -> int:
+        """The first unstarted sample (within the window) whose task no other runner is opening; the first
+        unstarted one if every candidate's is (then this runner waits for that preparation)."""
+        keys, started, opening = self._keys, self._started, self._opening
+        if not opening or keys[self._head] not in opening:
+            return self._head
+        for i in range(self._head + 1, min(len(keys), self._head + self._window)):
+            if not started[i] and keys[i] not in opening:
+                return i
+        return self._head
 
     def stop(self) -> None:
         """Hand out nothing more (samples already handed out still run)."""

@@ -139,6 +139,18 @@ JsonOpt = Annotated[bool, typer.Option(
 NoAuditOpt = Annotated[bool, typer.Option(
     "--no-audit", rich_help_panel=RUN,
     help="Skip the reward-hacking audit (flags on each result; on by default, a fraction of a ms a sample).")]
+class DetailLevel(StrEnum):
+    full = "full"
+    failures = "failures"
+    summary = "summary"
+
+
+DetailOpt = Annotated[DetailLevel, typer.Option(
+    "--detail", rich_help_panel=OUTPUT,
+    help="Per-test records in each result line: [b]full[/] (one per test), [b]failures[/] (only the tests "
+         "that neither passed nor were skipped, each with its index, plus a count per outcome) or "
+         "[b]summary[/] (the counts and the first failure). With hundreds of tests a sample (HumanEval+: "
+         "~1,000) a full line is ~100 bytes a test.")]
 NoDedupeOpt = Annotated[bool, typer.Option(
     "--no-dedupe", rich_help_panel=RUN,
     help="Run every sample, even one whose program repeats an earlier sample of the same task. By default "

@@ -26,7 +26,7 @@ from ..backends import create_engine
 from ..engine import Engine
 from ..errors import InfraError, InputError, IsolationError, UsageError
 from ..report import progress_bar
-from ..results import Result
+from ..results import Detail, Result
 from ..rewards import PerResult, Shaper, get_shaper, score
 from ..tasks import PerTestLimit, Sample, Task, load_dataset, load_task_file
 from ._options import BackendChoice, Isolation, err
@@ -121,7 +121,8 @@ class OrderedWriter:
     contiguous prefix is written and flushed, so an interrupted run leaves a valid prefix of the full file.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, detail: Detail = "full") -> None:
+        self.detail = detail
         try:
             self._file = path.open("w", encoding="utf-8")
         except OSError as e:
@@ -136,7 +137,7 @@ class OrderedWriter:
                 return
             self._pending[index] = result
             while self.written in self._pending:
-                self._file.write(json.dumps(self._pending.pop(self.written).to_dict()) + "\n")
+                self._file.write(json.dumps(self._pending.pop(self.written).to_dict(self.detail)) + "\n")
                 self.written += 1
             self._file.flush()
 
@@ -146,13 +147,13 @@ class OrderedWriter:
 
 
 def evaluate(engine: Engine, tasks: dict[str, Task], samples: Sequence[Sample], out: Path | None,
-             reward: Shaper) -> tuple[list[Result], float]:
+             reward: Shaper, detail: Detail = "full") -> tuple[list[Result], float]:
     """Run every sample, shape its reward and stream it to `out`; on Ctrl-C keep what is written, exit 130.
 
     A per-result shaper shapes each result as it arrives. A group shaper (verpo) sees a task's samples
     together, as GRPO's group of one prompt: a task's results are shaped, and written, when the last of them
     is in."""
-    writer = OrderedWriter(out) if out is not None else None
+    writer = OrderedWriter(out, detail) if out is not None else None
     grouped = not isinstance(reward, PerResult)
     remaining = Counter(s.task_id for s in samples)
     held: dict[str, list[tuple[int, Result]]] = defaultdict(list)

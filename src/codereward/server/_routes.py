@@ -54,7 +54,7 @@ def _refuse_errors(results: list[Result], service: EvalService) -> None:
                            f"error, not a verdict): {listed}", retry_after=service.settings.retry_after)
 
 
-@router.post("/v1/evaluate", response_model=EvaluateResponse, tags=["native"])
+@router.post("/v1/evaluate", response_model=EvaluateResponse, response_model_exclude_unset=True, tags=["native"])
 async def evaluate(body: EvaluateRequest, service: Service) -> dict[str, Any]:
     """Evaluate many samples; results in input order, with per-test outcomes. Status `error` (reward
     null) marks an infrastructure failure or a broken task, never a candidate's failure."""
@@ -64,7 +64,7 @@ async def evaluate(body: EvaluateRequest, service: Service) -> dict[str, Any]:
              for s in body.samples]
     score(results, body.reward or service.settings.reward, groups=body.groups, completions=texts)
     counts = Counter(r.status.value for r in results)
-    return {"results": [r.to_dict() for r in results],
+    return {"results": [r.to_dict(body.detail) for r in results],
             "summary": {s.value: counts.get(s.value, 0) for s in Status}}
 
 

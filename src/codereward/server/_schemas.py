@@ -49,6 +49,10 @@ class EvaluateRequest(BaseModel):
     samples: list[SampleIn] = Field(..., min_length=1)
     reward: str | None = Field(None, description="a reward spec (binary, fraction, verpo:window=8, "
                                                  "checked:base=fraction, ...); default: the server's --reward")
+    detail: Literal["full", "failures", "summary"] = Field("full", description=(
+        "per-test records in each result: full (one per test), failures (the tests that neither passed nor were "
+        "skipped, each with its index, plus `outcomes`: a count per outcome) or summary (`outcomes` and "
+        "`first_failure`, no per-test records)"))
     groups: list[str | int] | None = Field(None, description="one key per sample: samples with equal keys (the "
                                                              "rollouts of one prompt) form a group for group "
                                                              "rewards such as verpo; default: each its own")
@@ -74,6 +78,7 @@ class TestOut(BaseModel):
     memory_kb: int
     detail: str
     visible: bool
+    index: int | None = Field(None, description="the test's position (detail failures and summary only)")
 
 
 class ResultOut(BaseModel):
@@ -91,7 +96,7 @@ class ResultOut(BaseModel):
     reason: str
     time: float
     memory_kb: int
-    tests: list[TestOut]
+    tests: list[TestOut] = Field(default_factory=list, description="absent with detail summary")
 
 
 class EvaluateResponse(BaseModel):
