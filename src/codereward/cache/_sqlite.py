@@ -90,6 +90,8 @@ class ResultCache:
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across crashes of the process
             conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, result TEXT NOT NULL, "
                          "created REAL NOT NULL)")
+            conn.execute("CREATE TABLE IF NOT EXISTS preparations (key TEXT PRIMARY KEY, prep TEXT NOT NULL, "
+                         "created REAL NOT NULL)")
         except BaseException:
             conn.close()
             raise
@@ -130,12 +132,43 @@ class ResultCache:
             with self._lock:
                 self.errors += 1
 
+    # -- task preparations (judge/prepare.py): what the reference's runs measured, kept across runs ----------
+
+    def prep_key(self, task: Task, settings: str) -> str:
+        """The key of a task's preparation: its content, the engine version, and `settings` (the executor's,
+        which runs the reference, and which runs the preparation made)."""
+        from .. import __version__
+
+        return _hash_parts(f"prep-v{SCHEMA_VERSION}", __version__, task.digest(), settings)
+
+    def get_prep(self, key: str) -> dict[str, Any] | None:
+        """What a task's preparation measured (TaskPrep's document), or None."""
+        try:
+            row = self._connect().execute("SELECT prep FROM preparations WHERE key = ?", (key,)).fetchone()
+            doc = json.loads(row[0]) if row is not None else None
+        except (sqlite3.Error, ValueError) as e:
+            log.warning("result cache %s: preparation lookup failed, preparing again: %s", self.path, e)
+            with self._lock:
+                self.errors += 1
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def put_prep(self, key: str, doc: dict[str, Any]) -> None:
+        try:
+            self._connect().execute("INSERT OR REPLACE INTO preparations (key, prep, created) VALUES (?, ?, ?)",
+                                    (key, json.dumps(doc), time.time()))
+        except sqlite3.Error as e:
+            log.warning("result cache %s: store failed: %s", self.path, e)
+            with self._lock:
+                self.errors += 1
+
     def __len__(self) -> int:
         return int(self._connect().execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def clear(self) -> None:
-        """Delete every stored result (counters are kept)."""
+        """Delete every stored result and task preparation (counters are kept)."""
         self._connect().execute("DELETE FROM results")
+        self._connect().execute("DELETE FROM preparations")
 
     def stats(self) -> dict[str, int]:
         with self._lock:

@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import pyast
 from ..errors import InfraError, TaskError
@@ -37,6 +37,9 @@ from ..sandboxed.records import short
 from ..tasks.model import AssertSuite, CallSuite, PerTestLimit, StdioSuite, Task
 from .testplan import TestPlan
 from .verdict import decide
+
+if TYPE_CHECKING:
+    from ..cache import ResultCache
 
 AUTO = "auto"
 TASK_OWN = "task"  # per-test time limits: each task's own (Limits.per_test)
@@ -124,6 +127,20 @@ def _plan(task: Task) -> TestPlan | None:
     return None
 
 
+Built = tuple[SuitePayload, "TestPlan | None"]
+
+
+def _needs_outputs(task: Task) -> bool:
+    return isinstance(task.tests, CallSuite) and any(not c.has_expected for c in task.tests.cases)
+
+
+def _expected(task: Task, outputs: list[object] | None) -> list[Any] | None:
+    """Call cases' expectations: each case's own, else the reference's output on it."""
+    if outputs is None or not isinstance(task.tests, CallSuite):
+        return None
+    return [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, outputs)]
+
+
 def _failure(result: Result) -> str:
     bad = next((t for t in result.tests if t.outcome is not Outcome.PASSED), None)
     return result.reason or (f"{bad.name}: {bad.outcome.value} {bad.detail}" if bad else "failed")
@@ -133,8 +150,12 @@ class TaskPrep:
     """Prepares tasks for an engine, once per task; thread-safe."""
 
     def __init__(self, run: Run, *, time_limit: float | str | None = None, auto: AutoTimeLimit = DEFAULT_AUTO,
-                 validate_tests: bool = False, per_test: PerTestLimit | None | str = TASK_OWN) -> None:
+                 validate_tests: bool = False, per_test: PerTestLimit | None | str = TASK_OWN,
+                 memory: ResultCache | None = None, memory_settings: str = "") -> None:
         self.run = run
+        # Where preparations are kept across runs (the result cache's file), under the settings of the
+        # executor that measured them.
+        self.memory, self.memory_settings = memory, memory_settings
         self.time_limit = time_limit
         self.auto = auto
         self.validate_tests = validate_tests
@@ -168,37 +189,82 @@ class TaskPrep:
         return task.limits.per_test if self.per_test == TASK_OWN else self.per_test  # type: ignore[return-value]
 
     def _prepare(self, task: Task) -> Prepared:
-        expected = None
         per_test = self.per_test_of(task)
         if per_test is not None and not task.reference:
             raise TaskError(f"{task.id}: per-test time limits need a reference solution to calibrate them")
+        key = None
+        if self.memory is not None:
+            mode = (f"auto={self.auto.runs if self.time_limit == AUTO else 0};validate={self.validate_tests};"
+                    f"per_test={per_test is not None};{self.memory_settings}")
+            key = self.memory.prep_key(task, mode)
+            doc = self.memory.get_prep(key)
+            if doc is not None:
+                try:
+                    return self._derive(task, doc, per_test)
+                except (KeyError, TypeError, ValueError, wire.WireError):  # a document from elsewhere: measure
+                    pass
+        doc, built = self._measure(task, per_test)
+        if key is not None:
+            assert self.memory is not None
+            self.memory.put_prep(key, doc)
+        return self._derive(task, doc, per_test, built)
+
+    def _measure(self, task: Task, per_test: PerTestLimit | None) -> tuple[dict[str, Any], Built]:
+        """Run the reference as the preparation needs: its outputs (call cases without an expectation), the
+        calibration (`auto`), its per-test times, the tests it fails (validate_tests). What they measured, as
+        a document the result cache can keep (so a later run of the same task runs none of them)."""
+        outputs: list[object] | None = None
         seen: list[list[float]] = []  # the reference's seconds on each test, per run that measured them
-        if isinstance(task.tests, CallSuite) and any(not c.has_expected for c in task.tests.cases):
+        if _needs_outputs(task):
             outputs, seconds = self._outputs.get(task, lambda: self._reference_outputs(task))
-            expected = [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, outputs)]
             seen.append(seconds)
-        suite, test_plan = build_suite(task, expected)
+        built = build_suite(task, _expected(task, outputs))
+        suite, test_plan = built
         reference_run: Result | None = None
+        wall = None
         if self.time_limit == AUTO:
-            limit, runs = self._calibrate(task, suite, test_plan)
+            wall, runs = self._calibrate(task, suite, test_plan)
             reference_run = runs[-1]
             seen += [[t.time for t in r.tests] for r in runs]
-        else:
-            limit = task.limits.time if self.time_limit is None else float(self.time_limit)
+        limit = self._limit(task, wall)
         if (self.validate_tests or (per_test is not None and not seen)) and reference_run is None and task.reference:
             reference_run = self._judge_reference(task, suite, test_plan, max(limit, task.limits.time))
             seen.append([t.time for t in reference_run.tests])
-        invalid: frozenset[int] = frozenset()
+        invalid = None
         if self.validate_tests and reference_run is not None:
-            invalid = frozenset(i for i, t in enumerate(reference_run.tests) if t.outcome is not Outcome.PASSED)
+            invalid = [i for i, t in enumerate(reference_run.tests) if t.outcome is not Outcome.PASSED]
             if len(invalid) == len(reference_run.tests):
                 raise TaskError(f"{task.id}: no test passes on the reference solution ({_failure(reference_run)})")
+        slowest = [max(run[i] for run in seen) for i in range(min(len(run) for run in seen))] if seen else None
+        doc = {"outputs": wire.dumps(outputs).decode() if outputs is not None else None, "wall": wall,
+               "seconds": slowest, "invalid": invalid}
+        return doc, built
+
+    def _derive(self, task: Task, doc: dict[str, Any], per_test: PerTestLimit | None,
+                built: Built | None = None) -> Prepared:
+        """The preparation from what the reference's runs measured (`_measure`'s document)."""
+        outputs = None
+        if doc["outputs"] is not None:
+            outputs = cast("list[object]", wire.loads(doc["outputs"].encode()))
+            # the auditor reads them (outputs_known); measured earlier, maybe in another run
+            self._outputs.get(task, lambda: (outputs, doc["seconds"] or []))
+        expected = _expected(task, outputs)
+        suite, test_plan = built if built is not None else build_suite(task, expected)
+        limit = self._limit(task, doc["wall"])
+        invalid = frozenset(int(i) for i in doc["invalid"] or ())
         test_times = None
         if per_test is not None:
-            slowest = [max(run[i] for run in seen) for i in range(min(len(run) for run in seen))]
-            test_times = tuple(min(limit, per_test.seconds(t)) for t in slowest)
+            test_times = tuple(min(limit, per_test.seconds(float(t))) for t in doc["seconds"])
             suite, _ = build_suite(task, expected, list(test_times))
         return Prepared(suite, test_plan, limit, invalid, test_times)
+
+    def _limit(self, task: Task, wall: float | None) -> float:
+        """The execution's limit: calibrated from the reference's wall time (`auto`), the engine's, or the task's."""
+        if self.time_limit == AUTO:
+            if wall is None:
+                raise ValueError("a calibrated limit needs the reference's time")
+            return self.auto.limit(float(wall))
+        return task.limits.time if self.time_limit is None else float(self.time_limit)
 
     def _judge_reference(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None, seconds: float) -> Result:
         """The reference solution judged by the suite; TaskError if the suite itself is broken."""
@@ -220,7 +286,7 @@ class TaskPrep:
         return values(ex, len(result.tests)), [t.time for t in result.tests]
 
     def _calibrate(self, task: Task, suite: SuitePayload, test_plan: TestPlan | None) -> tuple[float, list[Result]]:
-        """Run the reference `auto.runs` times with a generous limit; the limit follows from the slowest."""
+        """Run the reference `auto.runs` times with a generous limit: the slowest wall time, and the runs."""
         if not task.reference:
             raise TaskError(f"{task.id}: --time-limit auto needs a reference solution")
         generous = max(task.limits.time, self.auto.ceiling)
@@ -233,7 +299,7 @@ class TaskPrep:
                                 f"{result.status.value}: {_failure(result)}")
             times.append(max(result.time, time.perf_counter() - t0))
             runs.append(result)
-        return self.auto.limit(max(times)), runs
+        return max(times), runs
 
 
 def _raise(task: Task, result: Result, what: str) -> None:
