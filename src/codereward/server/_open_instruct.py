@@ -25,6 +25,7 @@ from fastapi import APIRouter
 
 from ..engine import Engine
 from ..errors import InputError
+from ..judge.verdict import merge_reruns
 from ..results import Outcome, Result, Status
 from ..sandboxed.records import Cause
 from ..tasks.model import Task
@@ -53,11 +54,7 @@ def _each_test_timed(engine: Engine, task: Task, program: str, n: int, seconds: 
                              time_limit=seconds * (len(todo) if todo is not None else n) + 1.0)
         if out.result.status is Status.ERROR:
             return out.result
-        if merged is None:
-            merged = out.result
-        else:
-            for j in todo or []:
-                merged.tests[j] = out.result.tests[j]
+        merged = out.result if merged is None or todo is None else merge_reruns(merged, out.result, todo)
         left = [j for j, t in enumerate(merged.tests) if t.cause == Cause.NOT_RUN]
         if not left or left == todo:
             break
