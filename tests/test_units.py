@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from codereward import ErrorCause, Execution, Outcome, Status, pass_at_k, summarize
+from codereward import ErrorCause, Execution, Outcome, Status, Task, pass_at_k, summarize
 from codereward.judge.verdict import decide
 from codereward.results import Result, TestResult
 from codereward.sandboxed import compare, wire
@@ -285,3 +285,19 @@ def test_auto_time_limit_is_factor_times_the_reference_within_floor_and_ceiling(
     assert auto.limit(0.1) == pytest.approx(1.0)
     assert auto.limit(30.0) == 60.0
     assert AutoTimeLimit(factor=4, floor=1.0).limit(0.5) == 2.0
+
+
+def test_a_call_suites_payload_is_what_wire_would_encode():
+    """build_suite composes a call suite's payload from each case's arguments encoded once per task."""
+    from codereward.judge.prepare import build_suite
+    from codereward.sandboxed import wire
+
+    task = Task.model_validate({"id": "x", "entry_point": "f", "tests": {"kind": "call", "atol": 0.5, "cases": [
+        {"args": [[1, 2], (3, 4), 2 ** 80], "kwargs": {"a": {1, 2}}, "expected": (1,)}, {"args": [], "expected": None},
+        {"args": ["é\u2028", b"\x00"], "expected": {"k": frozenset({1})}}]}})
+    for expected, times in ((None, None), ([7, 8, 9], [1.0, 2.0, 0.5])):
+        payload, _ = build_suite(task, expected, times)
+        exp = expected or [c.expected for c in task.tests.cases]
+        body = {"cases": [[c.args, c.kwargs, e] for c, e in zip(task.tests.cases, exp)], "atol": 0.5, "rtol": 0.0,
+                "checker": None, **({"test_times": times} if times else {})}
+        assert wire.loads(payload.data) == body

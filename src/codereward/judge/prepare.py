@@ -90,9 +90,7 @@ def build_suite(task: Task, expected: list[Any] | None = None,
         if suite.program_names:
             body["program_names"] = True
     elif isinstance(suite, CallSuite):
-        exp = expected if expected is not None else [c.expected for c in suite.cases]
-        body = {"cases": [[c.args, c.kwargs, e] for c, e in zip(suite.cases, exp)], "atol": suite.atol,
-                "rtol": suite.rtol, "checker": suite.checker}
+        body = {"atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
     elif isinstance(suite, StdioSuite):
         body = {"cases": [[c.stdin, c.stdout] for c in suite.cases], "comparator": suite.comparator,
                 "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
@@ -101,8 +99,17 @@ def build_suite(task: Task, expected: list[Any] | None = None,
     if test_times is not None:
         body["test_times"] = [round(t, 6) for t in test_times]
     data = wire.dumps(body)
+    if isinstance(suite, CallSuite):
+        # "cases": [[args, kwargs, expected], ...]: each case's arguments encoded once per task (a task is
+        # built more than once: without expectations, to compute them, then with them and its per-test limits),
+        # as wire.dumps would encode them (a list's encoding is its items' encodings).
+        exp = expected if expected is not None else [c.expected for c in suite.cases]
+        cases = b",".join(b"[" + a[1:-1] + b"," + wire.dumps(e) + b"]" for a, e in zip(_encoded_args(task), exp))
+        head = b'{"d":['  # a dict crosses as {"d": [[key, value], ...]}: the cases go first
+        assert data.startswith(head)
+        data = head + b'["cases",[' + cases + b"]]," + data[len(head):]
     key = hashlib.sha256(suite.kind.encode() + b"\0" + data).hexdigest()[:32]
-    test_plan = _plan(task)
+    test_plan = _PLANS.get(task, lambda: _plan(task))
     if isinstance(suite, AssertSuite):  # not part of the key: marshal's output is not canonical
         try:
             prepared = plan.prepare(suite.setup, suite.code, suite.entry_check, task.entry_point, pyast.parse)
@@ -113,6 +120,16 @@ def build_suite(task: Task, expected: list[Any] | None = None,
             test_plan = None
         data = wire.dumps(body)
     return SuitePayload(suite.kind, data, key), test_plan
+
+
+_ARGS: PerTask[list[bytes]] = PerTask()  # per call task: each case's [args, kwargs], wire-encoded
+_PLANS: PerTask[TestPlan | None] = PerTask()  # per task: its tests' names, ids and visibility (_plan)
+
+
+def _encoded_args(task: Task) -> list[bytes]:
+    assert isinstance(task.tests, CallSuite)
+    cases = task.tests.cases
+    return _ARGS.get(task, lambda: [wire.dumps([c.args, c.kwargs]) for c in cases])
 
 
 def _plan(task: Task) -> TestPlan | None:
@@ -197,38 +214,50 @@ class TaskPrep:
             mode = (f"auto={self.auto.runs if self.time_limit == AUTO else 0};validate={self.validate_tests};"
                     f"per_test={per_test is not None};{self.memory_settings}")
             key = self.memory.prep_key(task, mode)
-            doc = self.memory.get_prep(key)
-            if doc is not None:
+            kept = self.memory.get_prep(key)
+            if kept is not None:
                 try:
-                    return self._derive(task, doc, per_test)
-                except (KeyError, TypeError, ValueError, wire.WireError):  # a document from elsewhere: measure
+                    return self._recall(task, kept, per_test)
+                except (KeyError, TypeError, ValueError, AttributeError, wire.WireError):  # not ours: measure
                     pass
-        doc, built = self._measure(task, per_test)
+        outputs, doc, built = self._measure(task, per_test)
         if key is not None:
             assert self.memory is not None
-            self.memory.put_prep(key, doc)
-        return self._derive(task, doc, per_test, built)
+            self.memory.put_prep(key, {**doc, "outputs": wire.dumps(outputs).decode() if outputs is not None else None})
+        return self._derive(task, outputs, doc, per_test, built)
 
-    def _measure(self, task: Task, per_test: PerTestLimit | None) -> tuple[dict[str, Any], Built]:
+    def _recall(self, task: Task, doc: dict[str, Any], per_test: PerTestLimit | None) -> Prepared:
+        """The preparation from a document the result cache kept (`_measure`'s, outputs wire-encoded)."""
+        outputs: list[object] | None = None
+        if doc["outputs"] is not None:
+            known = outputs = cast("list[object]", wire.loads(doc["outputs"].encode()))
+            seconds: list[float] = doc["seconds"] or []
+            self._outputs.get(task, lambda: (known, seconds))  # the auditor reads them (outputs_known)
+        return self._derive(task, outputs, doc, per_test)
+
+    def _measure(self, task: Task, per_test: PerTestLimit | None) -> tuple[list[object] | None, dict[str, Any],
+                                                                             Built | None]:
         """Run the reference as the preparation needs: its outputs (call cases without an expectation), the
-        calibration (`auto`), its per-test times, the tests it fails (validate_tests). What they measured, as
-        a document the result cache can keep (so a later run of the same task runs none of them)."""
+        calibration (`auto`), its per-test times, the tests it fails (validate_tests). Its outputs, and what
+        the runs measured as a document the result cache can keep (so a later run of the same task runs none
+        of them); and the suite the judged runs used, if any."""
         outputs: list[object] | None = None
         seen: list[list[float]] = []  # the reference's seconds on each test, per run that measured them
         if _needs_outputs(task):
             outputs, seconds = self._outputs.get(task, lambda: self._reference_outputs(task))
             seen.append(seconds)
-        built = build_suite(task, _expected(task, outputs))
-        suite, test_plan = built
+        built: Built | None = None
         reference_run: Result | None = None
         wall = None
         if self.time_limit == AUTO:
-            wall, runs = self._calibrate(task, suite, test_plan)
+            built = build_suite(task, _expected(task, outputs))
+            wall, runs = self._calibrate(task, *built)
             reference_run = runs[-1]
             seen += [[t.time for t in r.tests] for r in runs]
         limit = self._limit(task, wall)
         if (self.validate_tests or (per_test is not None and not seen)) and reference_run is None and task.reference:
-            reference_run = self._judge_reference(task, suite, test_plan, max(limit, task.limits.time))
+            built = built or build_suite(task, _expected(task, outputs))
+            reference_run = self._judge_reference(task, *built, max(limit, task.limits.time))
             seen.append([t.time for t in reference_run.tests])
         invalid = None
         if self.validate_tests and reference_run is not None:
@@ -236,26 +265,19 @@ class TaskPrep:
             if len(invalid) == len(reference_run.tests):
                 raise TaskError(f"{task.id}: no test passes on the reference solution ({_failure(reference_run)})")
         slowest = [max(run[i] for run in seen) for i in range(min(len(run) for run in seen))] if seen else None
-        doc = {"outputs": wire.dumps(outputs).decode() if outputs is not None else None, "wall": wall,
-               "seconds": slowest, "invalid": invalid}
-        return doc, built
+        return outputs, {"wall": wall, "seconds": slowest, "invalid": invalid}, built
 
-    def _derive(self, task: Task, doc: dict[str, Any], per_test: PerTestLimit | None,
+    def _derive(self, task: Task, outputs: list[object] | None, doc: dict[str, Any], per_test: PerTestLimit | None,
                 built: Built | None = None) -> Prepared:
-        """The preparation from what the reference's runs measured (`_measure`'s document)."""
-        outputs = None
-        if doc["outputs"] is not None:
-            outputs = cast("list[object]", wire.loads(doc["outputs"].encode()))
-            # the auditor reads them (outputs_known); measured earlier, maybe in another run
-            self._outputs.get(task, lambda: (outputs, doc["seconds"] or []))
+        """The preparation from the reference's outputs and what its runs measured (`_measure`'s document)."""
         expected = _expected(task, outputs)
-        suite, test_plan = built if built is not None else build_suite(task, expected)
         limit = self._limit(task, doc["wall"])
         invalid = frozenset(int(i) for i in doc["invalid"] or ())
         test_times = None
         if per_test is not None:
             test_times = tuple(min(limit, per_test.seconds(float(t))) for t in doc["seconds"])
-            suite, _ = build_suite(task, expected, list(test_times))
+            built = build_suite(task, expected, list(test_times))  # the suite the samples run: with the limits
+        suite, test_plan = built if built is not None else build_suite(task, expected)
         return Prepared(suite, test_plan, limit, invalid, test_times)
 
     def _limit(self, task: Task, wall: float | None) -> float:

@@ -246,6 +246,7 @@ class CallSuite:
         self.atol, self.rtol = float(p.get("atol", 0.0)), float(p.get("rtol", 0.0))
         self.names = [f"case {i}" for i in range(len(self.cases))]
         self.test_times = _test_times(p, len(self.cases))
+        self._encoded: dict[tuple[int, bool], bytes] = {}  # batch start -> its "calls" message (_calls)
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
@@ -268,24 +269,37 @@ class CallSuite:
             if n % BATCH == 0:
                 batch = todo[n : n + BATCH]
                 try:
-                    calls: list[object] = ["calls", [[self.cases[j][0], self.cases[j][1]] for j in batch]]
-                    if proxy.test_times is not None:  # each call's own limit, for the candidate's timer
-                        calls.append([proxy.test_times[j] for j in batch])
-                    proxy.send(calls)
+                    proxy.send_encoded(self._calls(batch, proxy.test_times, cache=opts.only is None))
                 except Stopped:
                     stop, why = Cause.NOT_RUN, STOPPED
                     rec.test(i, Cause.CANDIDATE_GONE, 0.0, proxy.maxrss, STOPPED)
                     continue
-                except TestFault as e:  # arguments that cannot cross: every case of this batch is the task's
+                except wire.WireError as e:  # arguments that cannot cross: every case of this batch is the task's
+                    fault = f"the test passes a value the candidate cannot receive: {e}"
                     for j in batch:
-                        rec.test(j, Cause.TEST_ERROR, 0.0, proxy.maxrss, str(e))
-                    stop, why = Cause.NOT_RUN, str(e)
+                        rec.test(j, Cause.TEST_ERROR, 0.0, proxy.maxrss, fault)
+                    stop, why = Cause.NOT_RUN, fault
                     continue
             proxy.start_test(i)
             cause = self._one(i, self.cases[i], proxy, t_prev, rec, opts)
             t_prev = time.monotonic()
             if cause is not Cause.PASSED and proxy.fail_fast and not opts.collect:
                 stop, why = Cause.FAIL_FAST, FAIL_FAST
+
+    def _calls(self, batch: list[int], test_times: list[float] | None, cache: bool) -> bytes:
+        """The "calls" message for these cases (with each one's own limit, for the candidate's timer): encoded
+        once per judge when every test runs, since every execution of the task sends the same (encoding the
+        arguments is most of a HumanEval+ case's cost in the judge)."""
+        key = (batch[0], test_times is not None)
+        hit = self._encoded.get(key) if cache else None
+        if hit is None:
+            calls: list[object] = ["calls", [[self.cases[j][0], self.cases[j][1]] for j in batch]]
+            if test_times is not None:
+                calls.append([test_times[j] for j in batch])
+            hit = wire.dumps(calls)
+            if cache:
+                self._encoded[key] = hit
+        return hit
 
     def _one(self, i: int, case: list[Any], proxy: Proxy, t0: float, rec: Recorder, opts: Options) -> Cause:
         args, kwargs = case[0], case[1]

@@ -76,9 +76,9 @@ def to_plain(value: object, _depth: int = 0, _budget: list[int] | None = None) -
         return value
     d = _depth + 1
     if t is list:
-        # Fast path for flat lists of scalars (the common large return value): one C-level pass over
-        # the element types instead of a Python call per element.
-        if len(plain) > 64:
+        # Fast path for flat lists of scalars (the common large return value, and every reply's envelope):
+        # one C-level pass over the element types instead of a Python call per element.
+        if len(plain) > 2:
             types = set(map(type, plain))
             if types <= _SCALARS and (int not in types or max(map(abs, filter(_is_int, plain))).bit_length()
                                       <= BIG_INT_BITS):
