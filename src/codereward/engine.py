@@ -283,11 +283,12 @@ class Engine:
         """Every test gets its turn: a candidate stopped at a test's own limit (its call did not come back
         within the grace) left the tests after it not run, so they run again in a fresh candidate, within what
         is left of the execution's limit."""
-        left_time = prep.time_limit - result.time
+        left_time, last = prep.time_limit - result.time, None
         while left_time > MIN_RERUN:
             todo = stopped_tests(result)
-            if not todo:
+            if not todo or todo == last:  # done, or the fresh candidate got no further: the rest stay not run
                 break
+            last = todo
             try:
                 ex = self._execute(task, program, prep.suite, left_time, "judge", sample=True,
                                    options={"only": tuple(todo)})
