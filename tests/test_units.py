@@ -9,7 +9,7 @@ import pytest
 from codereward import ErrorCause, Execution, Outcome, Status, Task, pass_at_k, summarize
 from codereward.judge.verdict import decide
 from codereward.results import Result, TestResult
-from codereward.sandboxed import compare, wire
+from codereward.sandboxed import compare, records, wire
 
 
 @pytest.mark.parametrize("value", [
@@ -301,3 +301,22 @@ def test_a_call_suites_payload_is_what_wire_would_encode():
         body = {"cases": [[c.args, c.kwargs, e] for c, e in zip(task.tests.cases, exp)], "atol": 0.5, "rtol": 0.0,
                 "checker": None, **({"test_times": times} if times else {})}
         assert wire.loads(payload.data) == body
+
+
+@pytest.mark.parametrize("value", [
+    None, True, -5, 1.5, "a'b\"c", "x" * 500, b"\x00" * 400, [1, [2, (3,)], {"a": {1, 2}}], (), (1,), set(),
+    frozenset(), frozenset({1}), {}, {1: 2}, [10**50] * 100, list(range(1000)), [[[]]], ("x",), 10**2999,
+])
+def test_bounded_repr_is_the_cut_repr_of_plain_values(value) -> None:
+    assert records.bounded_repr(value) == records.short(repr(value))
+
+
+def test_bounded_repr_never_prints_a_huge_int_whole() -> None:
+    # Python's own 4,300-digit cap stays on: printing any of these whole would raise ValueError (and take
+    # ~14 s for the million-digit one, HumanEval+ /83's expected output).
+    assert records.bounded_repr(18 * 10**999998) == "1.800000000e+999999 (an int of 1000000 digits)"
+    assert records.bounded_repr(10**5000 - 1) == "9.999999999e+4999 (an int of 5000 digits)"
+    assert records.bounded_repr(-(10**5000)) == "-1.000000000e+5000 (an int of 5001 digits)"
+    text = records.bounded_repr({"k": [7, 3**20000, "s"]})
+    assert text == "{'k': [7, 2.661303427e+9542 (an int of 9543 digits), 's']}"
+    assert records.bounded_repr(list(range(10**6)), limit=20) == "[0, 1, 2, 3, 4, 5..."

@@ -19,7 +19,17 @@ import types
 from typing import cast
 
 from . import wire
-from .records import BUILTIN, EXIT_EXCEPTIONS, FUNCTION, PROGRAM, TEST_TIME_LIMIT, UNSERIALIZABLE_RETURN, Cause, short
+from .records import (
+    BUILTIN,
+    EXIT_EXCEPTIONS,
+    FUNCTION,
+    PROGRAM,
+    TEST_TIME_LIMIT,
+    UNSERIALIZABLE_RETURN,
+    Cause,
+    bounded_repr,
+    short,
+)
 
 
 class Stopped(BaseException):
@@ -76,7 +86,7 @@ GRACE = 0.05  # seconds (plus half the per-test limit) a test past its limit wai
 
 
 def safe_repr(value: object) -> str:
-    return short(repr(value))
+    return bounded_repr(value)
 
 
 class Proxy:
