@@ -157,6 +157,19 @@ def write_jsonl(path: Path, rows: list) -> Path:
     return path
 
 
+def sql_layouts(directory: Path) -> None:
+    """Spider's and BIRD's file layouts, with one database, and predictions for both (tests/test_sql.py's)."""
+    from test_sql import bird_layout, spider_layout
+
+    spider_layout(directory / "spider")
+    bird_layout(directory / "bird")
+    write_jsonl(directory / "spider" / "preds.jsonl",
+                [{"task_id": "spider/0", "completion": "SELECT name FROM singer ORDER BY age"},
+                 {"task_id": "spider/1", "completion": "SELECT count(name) FROM singer WHERE age > 30"}])
+    write_jsonl(directory / "bird" / "preds.jsonl",
+                [{"task_id": "bird/7", "completion": "SELECT DISTINCT country FROM singer"}])
+
+
 def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     """The working directory of a README command: every file the README's commands name."""
     write_jsonl(directory / "my_tasks.jsonl", rb.json_values(json_block(is_task_file).text))
@@ -167,6 +180,8 @@ def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     write_jsonl(directory / "tests.jsonl", rb.json_values(json_block(is_tests_file).text))
     write_jsonl(directory / "stress.jsonl", rb.json_values(json_block(is_stress_file).text))
     write_jsonl(directory / "pools.jsonl", rb.json_values(json_block(is_pools_file).text))
+    (directory / "examples").symlink_to(ROOT / "examples")
+    sql_layouts(directory)
     if HEPLUS.exists():
         (directory / HEPLUS.name).symlink_to(HEPLUS)
     if CODET.exists():  # its files, not the folder: select writes its output beside the samples
@@ -214,6 +229,24 @@ def check_eval_humaneval(p: subprocess.CompletedProcess[str], cwd: Path) -> None
     assert [r["task_id"] for r in rows] == [s["task_id"] for s in HUMANEVAL_SAMPLES]  # input order
     assert [r["status"] for r in rows] == ["passed", "failed", "failed", "passed", "passed", "passed"]
     assert [r.get("duplicate_of") for r in rows] == [None, None, None, 0, None, None]
+
+
+def check_eval_sql_example(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "sql_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed"] * 4
+    assert [t["outcome"] for t in rows[7]["tests"]] == ["runtime_error"]  # SELEC: SQLite's syntax error
+
+
+def check_eval_spider(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "spider" / "preds.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed"]  # the count of singers over 30 is not the count
+    # each runs on the test suite's two databases
+    assert [t["name"] for t in rows[0]["tests"]] == ["database concert.sqlite", "database concert_2.sqlite"]
+
+
+def check_eval_bird(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "bird" / "preds.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed"]  # set semantics: DISTINCT changes nothing
 
 
 def check_eval_humanevalplus(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
@@ -441,6 +474,10 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --dataset humaneval --samples samples.jsonl --workers 2 --k 1,10": check_eval_humaneval,
     "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl":
         check_eval_humanevalplus,
+    "codereward eval --tasks examples/sql/tasks.jsonl --samples examples/sql/samples.jsonl --out sql_results.jsonl":
+        check_eval_sql_example,
+    "codereward eval --dataset spider --data-file spider/dev.json --samples spider/preds.jsonl": check_eval_spider,
+    "codereward eval --dataset bird --data-file bird/dev.json --samples bird/preds.jsonl": check_eval_bird,
     "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl "
     "--detail summary": check_eval_humanevalplus_summary,
     "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl "
@@ -803,6 +840,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     "t = trace_call(engine, program": [["4 [1, 2, 3, 4, 5, 3, 4, 3, 4, 5, 3, 6]", "1.0 0.55", "2.0"]],
     "s, = score_suites(engine": [["0.67 27 4 0.87", "100.0 [] [14, 14, 14, 16]"]],
     "score_testgen(engine, task, programs, rollouts)": [["[0.4333, 0.0042]", "[1.0, -1.0]"]],
+    'queries = ["SELECT id FROM item WHERE price >= 7"': [["['passed', 'failed', 'failed', 'passed']"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 

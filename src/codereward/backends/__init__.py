@@ -16,8 +16,8 @@ from ..executor import Executor
 BACKENDS = ("local", "ray")
 # The options each backend's pool takes; every other option is the Engine's.
 POOL_OPTIONS = {
-    "local": frozenset({"workers", "isolation", "packages", "retries"}),
-    "ray": frozenset({"workers", "isolation", "packages", "retries", "address", "actor_cpus", "batch_size",
+    "local": frozenset({"workers", "isolation", "packages", "retries", "data_dirs"}),
+    "ray": frozenset({"workers", "isolation", "packages", "retries", "data_dirs", "address", "actor_cpus", "batch_size",
                       "inflight", "actor_retries", "start_timeout"}),
 }
 

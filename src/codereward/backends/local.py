@@ -50,7 +50,7 @@ class LocalPool:
     """Sandboxes on this machine. Thread-safe; started lazily by the first execution."""
 
     def __init__(self, workers: int | None = None, *, isolation: str = "bwrap", packages: Sequence[str] = ("numpy",),
-                 retries: int = 1, profile: str = "python", tmp_mb: int = 256) -> None:
+                 retries: int = 1, profile: str = "python", tmp_mb: int = 256, data_dirs: Sequence[str] = ()) -> None:
         """
         workers: concurrent sandboxes (default: CPU count); each runs one execution at a time.
         isolation: "bwrap" (default; refuses to run if bubblewrap cannot) or "none" (trusted code only).
@@ -58,13 +58,19 @@ class LocalPool:
         retries: how many times an execution is retried on a fresh sandbox after an infra failure.
         profile: the sandbox profile (sandbox/bwrap.py PROFILES): what its processes may do.
         tmp_mb: size of each sandbox's private /tmp.
+        data_dirs: host directories every sandbox may read (SQL tasks' database files), read-only.
         """
         check_options(workers, isolation, profile)
+        dirs = tuple(sorted({os.path.realpath(d) for d in data_dirs}))
+        for d in dirs:
+            if not os.path.isdir(d):
+                raise UsageError(f"data_dirs: {d} is not a directory")
         if isolation == "none":
             warnings.warn(
                 "isolation='none': candidate code runs WITHOUT a sandbox, with your user's rights. "
                 "Use it only for code you trust.", stacklevel=2)
-        self.spec = SandboxSpec(isolation=isolation, packages=tuple(packages), tmp_mb=tmp_mb, profile=profile)
+        self.spec = SandboxSpec(isolation=isolation, packages=tuple(packages), tmp_mb=tmp_mb, profile=profile,
+                                data_dirs=dirs)
         self._n = max(1, workers or os.cpu_count() or 1)
         self.retries = retries
         self.stats = Stats("executions", "infra_retries", "workers_restarted")
@@ -83,6 +89,11 @@ class LocalPool:
     @property
     def capacity(self) -> int:
         return self._n
+
+    @property
+    def data_dirs(self) -> tuple[str, ...] | None:
+        """The host directories its sandboxes read (None: every path, there is no sandbox)."""
+        return None if self.spec.isolation == "none" else self.spec.data_dirs
 
     @property
     def fingerprint(self) -> str:

@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from rich.markup import escape
 from ..backends import create_engine
 from ..engine import Engine
 from ..errors import InfraError, InputError, IsolationError, UsageError
+from ..judge.sqldb import data_dirs
 from ..report import progress_bar
 from ..results import Detail, Result
 from ..rewards import PerResult, Shaper, get_shaper, score
@@ -95,14 +96,16 @@ def warn_isolation(isolation: Isolation) -> None:
 def make_engine(workers: int | None, isolation: Isolation, time_limit: float | str | None = None,
                 fail_fast: bool = False, audit: bool = True, backend: BackendChoice = None,
                 dedupe: bool = True, packages: Sequence[str] = ("numpy",), validate_tests: bool = False,
-                per_test: PerTestLimit | str | None = "task") -> Engine:
+                per_test: PerTestLimit | str | None = "task", tasks: Mapping[str, Task] | None = None) -> Engine:
+    """The engine a command runs on. `tasks`: the tasks it will judge, whose SQL database directories its
+    sandboxes then read."""
     warn_isolation(isolation)
     with warnings.catch_warnings():  # the pool warns about isolation none too; we just said it louder
         warnings.simplefilter("ignore")
         return create_engine(backend.value if backend is not None else "local", workers=workers,
                              isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast, audit=audit,
                              dedupe=dedupe, validate_tests=validate_tests, packages=tuple(packages),
-                             per_test=per_test)
+                             per_test=per_test, data_dirs=data_dirs(tasks or {}))
 
 
 def read_code(path: Path) -> str:

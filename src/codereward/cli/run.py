@@ -82,7 +82,8 @@ def check(
         tasks = load_tasks(dataset, data_file, tasks_file)
         if task_id not in tasks:
             raise unknown_task_error(task_id, tasks, field="--task")
-        with make_engine(1, isolation, time_limit, backend=backend, per_test=per_test) as engine:
+        with make_engine(1, isolation, time_limit, backend=backend, per_test=per_test,
+                         tasks={task_id: tasks[task_id]}) as engine:
             kind = "solution" if solution is not None else "completion"
             result = engine.check(tasks[task_id], **{kind: code})
         score([result], shaper(reward), completions=[code])
@@ -143,7 +144,7 @@ def eval_(
             raise typer.BadParameter("penalties need the audit's flags", param_hint="'--penalty' / '--no-audit'")
         shaped = shaper(reward, penalty)
         engine = make_engine(workers, isolation, time_limit, fail_fast, audit=not no_audit, backend=backend,
-                             dedupe=not no_dedupe, per_test=per_test)
+                             dedupe=not no_dedupe, per_test=per_test, tasks=tasks)
         results, elapsed = evaluate(engine, tasks, samples, out, shaped, detail.value)
     summary = summarize(results, ks=k, elapsed=elapsed)  # type: ignore[arg-type]  # typer passes parse_ks's tuple
     if json_out:

@@ -9,6 +9,7 @@ import typer
 
 from ._options import (
     RUN,
+    TASKS,
     DataFileOpt,
     DatasetOpt,
     FailFastOpt,
@@ -60,6 +61,11 @@ def serve(
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, per_test: PerTestOpt = None,
+    data_dir: Annotated[list[Path] | None, typer.Option(
+        "--data-dir", metavar="DIR", file_okay=False, exists=True, show_default="the loaded SQL tasks' own",
+        rich_help_panel=TASKS,
+        help="A directory of SQLite databases that SQL tasks sent in requests may name; its files are readable, "
+             "read-only, in the sandboxes. Repeat for more.")] = None,
 ) -> None:
     """Serve the HTTP API: native batch evaluation plus OpenRLHF, Open-Instruct and SandboxFusion endpoints.
 
@@ -78,6 +84,7 @@ def serve(
         warn_isolation(isolation)
         run_server(ServerSettings(backend=backend, workers=workers, isolation=isolation.value, reward=reward,
                                   time_limit=time_limit, fail_fast=fail_fast, per_test=per_test, tasks=tasks,
+                                  data_dirs=tuple(str(d) for d in data_dir or ()),
                                   token=token,
                                   compat_without_token=compat_without_token, compat_wait=compat_wait,
                                   cache_path=str(cache) if cache else None, max_queue=max_queue,

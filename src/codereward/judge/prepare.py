@@ -20,11 +20,14 @@ sandbox that broke meanwhile raises InfraError, which is not remembered: the nex
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import pyast
@@ -32,9 +35,10 @@ from ..errors import InfraError, TaskError
 from ..executor import Execution, Mode, SuitePayload
 from ..memo import PerTask
 from ..results import ErrorCause, Outcome, Result, Status
-from ..sandboxed import plan, wire
+from ..sandboxed import plan, sqlresult, wire
 from ..sandboxed.records import short
-from ..tasks.model import AssertSuite, CallSuite, PerTestLimit, StdioSuite, Task
+from ..tasks.model import AssertSuite, CallSuite, PerTestLimit, SqlSuite, StdioSuite, Task
+from .sqldb import database_args
 from .testplan import TestPlan
 from .verdict import decide
 
@@ -79,10 +83,11 @@ class Prepared:
     test_times: tuple[float, ...] | None = None  # each test's own limit (PerTestLimit), when calibrated
 
 
-def build_suite(task: Task, expected: list[Any] | None = None,
-                test_times: list[float] | None = None) -> tuple[SuitePayload, TestPlan | None]:
+def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[float] | None = None, *,
+                data_dirs: tuple[str, ...] | None = None) -> tuple[SuitePayload, TestPlan | None]:
     """Encode a task's tests for its judge, and plan them. `expected` overrides call cases' expectations;
-    `test_times`: each test's own time limit (seconds)."""
+    `test_times`: each test's own time limit (seconds). An SQL suite is a call suite to its judge: one call
+    of the query per database (`data_dirs`: the directories the sandboxes read, None: any)."""
     suite = task.tests
     if isinstance(suite, AssertSuite):
         body: dict[str, Any] = {"setup": suite.setup, "code": suite.code, "entry_check": suite.entry_check,
@@ -91,6 +96,8 @@ def build_suite(task: Task, expected: list[Any] | None = None,
             body["program_names"] = True
     elif isinstance(suite, CallSuite):
         body = {"atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
+    elif isinstance(suite, SqlSuite):
+        body = {"atol": 0.0, "rtol": 0.0, "checker": _sql_checker(suite.compare)}
     elif isinstance(suite, StdioSuite):
         body = {"cases": [[c.stdin, c.stdout] for c in suite.cases], "comparator": suite.comparator,
                 "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
@@ -99,16 +106,22 @@ def build_suite(task: Task, expected: list[Any] | None = None,
     if test_times is not None:
         body["test_times"] = [round(t, 6) for t in test_times]
     data = wire.dumps(body)
-    if isinstance(suite, CallSuite):
+    if isinstance(suite, CallSuite | SqlSuite):
         # "cases": [[args, kwargs, expected], ...]: each case's arguments encoded once per task (a task is
         # built more than once: without expectations, to compute them, then with them and its per-test limits),
         # as wire.dumps would encode them (a list's encoding is its items' encodings).
-        exp = expected if expected is not None else [c.expected for c in suite.cases]
-        cases = b",".join(b"[" + a[1:-1] + b"," + wire.dumps(e) + b"]" for a, e in zip(_encoded_args(task), exp))
+        if isinstance(suite, CallSuite):
+            exp = expected if expected is not None else [c.expected for c in suite.cases]
+            args = _encoded_args(task)
+        else:
+            exp = expected if expected is not None else suite.expected or _nothing(suite.count)
+            args = [wire.dumps([[db, suite.row_limit], {}]) for db in _sql_databases(task, data_dirs)]
+        cases = b",".join(b"[" + a[1:-1] + b"," + wire.dumps(e) + b"]" for a, e in zip(args, exp))
         head = b'{"d":['  # a dict crosses as {"d": [[key, value], ...]}: the cases go first
         assert data.startswith(head)
         data = head + b'["cases",[' + cases + b"]]," + data[len(head):]
-    key = hashlib.sha256(suite.kind.encode() + b"\0" + data).hexdigest()[:32]
+    kind = "call" if isinstance(suite, SqlSuite) else suite.kind
+    key = hashlib.sha256(kind.encode() + b"\0" + data).hexdigest()[:32]
     test_plan = _PLANS.get(task, lambda: _plan(task))
     if isinstance(suite, AssertSuite):  # not part of the key: marshal's output is not canonical
         try:
@@ -119,7 +132,7 @@ def build_suite(task: Task, expected: list[Any] | None = None,
         except Exception:  # noqa: BLE001 — a suite that does not compile or plan fails in the judge, with its reason
             test_plan = None
         data = wire.dumps(body)
-    return SuitePayload(suite.kind, data, key), test_plan
+    return SuitePayload(kind, data, key), test_plan
 
 
 _ARGS: PerTask[list[bytes]] = PerTask()  # per call task: each case's [args, kwargs], wire-encoded
@@ -132,8 +145,41 @@ def _encoded_args(task: Task) -> list[bytes]:
     return _ARGS.get(task, lambda: [wire.dumps([c.args, c.kwargs]) for c in cases])
 
 
+def _nothing(n: int) -> list[Any]:
+    """No expectation for each of `n` tests (the reference's outputs are computed from this suite)."""
+    return [None] * n
+
+
+_IMAGES: PerTask[list[str | bytes]] = PerTask()  # per SQL task built from a schema: its database image
+
+
+def _sql_databases(task: Task, data_dirs: tuple[str, ...] | None) -> list[str | bytes]:
+    """Each database of an SQL task as its query receives it: its file (checked every time: the engine's
+    directories may differ) or the image of its schema (built once per task)."""
+    suite = task.tests
+    assert isinstance(suite, SqlSuite)
+    if suite.schema_sql is not None:
+        return _IMAGES.get(task, lambda: database_args(task, data_dirs))
+    return database_args(task, data_dirs)
+
+
+@functools.cache
+def _sql_checker(mode: str) -> str:
+    """The judge's check_output for an SQL comparison: sqlresult.py's own source and the mode (the judge
+    execs a checker's source, so nothing needs importing inside the sandbox)."""
+    source = Path(sqlresult.__file__).read_text(encoding="utf-8")
+    return f"{source}\n\ncheck_output = checker({mode!r})\n"
+
+
 def _plan(task: Task) -> TestPlan | None:
     suite = task.tests
+    if isinstance(suite, SqlSuite):
+        names = [f"database {os.path.basename(p)}" for p in suite.databases] or ["database (schema)"]
+        gold: list[Any] = suite.expected or _nothing(suite.count)
+        where: list[str | None] = list(suite.databases) or [suite.schema_sql]
+        sources = [json.dumps([p, e if e is not None else "<reference>", suite.compare], sort_keys=True,
+                              default=repr) for p, e in zip(where, gold)]
+        return TestPlan.of(names, sources)
     if isinstance(suite, CallSuite):
         sources = [json.dumps([c.args, c.kwargs, c.expected if c.has_expected else "<reference>"],
                               sort_keys=True, default=repr) for c in suite.cases]
@@ -148,14 +194,21 @@ Built = tuple[SuitePayload, "TestPlan | None"]
 
 
 def _needs_outputs(task: Task) -> bool:
-    return isinstance(task.tests, CallSuite) and any(not c.has_expected for c in task.tests.cases)
+    suite = task.tests
+    if isinstance(suite, SqlSuite):
+        return suite.expected is None
+    return isinstance(suite, CallSuite) and any(not c.has_expected for c in suite.cases)
 
 
 def _expected(task: Task, outputs: list[object] | None) -> list[Any] | None:
-    """Call cases' expectations: each case's own, else the reference's output on it."""
-    if outputs is None or not isinstance(task.tests, CallSuite):
+    """Call cases' expectations: each case's own, else the reference's output on it (an SQL suite: the gold
+    query's rows)."""
+    suite = task.tests
+    if outputs is None or not isinstance(suite, CallSuite | SqlSuite):
         return None
-    return [c.expected if c.has_expected else out for c, out in zip(task.tests.cases, outputs)]
+    if isinstance(suite, SqlSuite):
+        return list(outputs)
+    return [c.expected if c.has_expected else out for c, out in zip(suite.cases, outputs)]
 
 
 def _failure(result: Result) -> str:
@@ -168,8 +221,10 @@ class TaskPrep:
 
     def __init__(self, run: Run, *, time_limit: float | str | None = None, auto: AutoTimeLimit = DEFAULT_AUTO,
                  validate_tests: bool = False, per_test: PerTestLimit | None | str = TASK_OWN,
-                 memory: ResultCache | None = None, memory_settings: str = "") -> None:
+                 memory: ResultCache | None = None, memory_settings: str = "",
+                 data_dirs: tuple[str, ...] | None = None) -> None:
         self.run = run
+        self.data_dirs = data_dirs  # the directories the executor's sandboxes read (None: any path)
         # Where preparations are kept across runs (the result cache's file), under the settings of the
         # executor that measured them.
         self.memory, self.memory_settings = memory, memory_settings
@@ -191,7 +246,7 @@ class TaskPrep:
 
     def raw_suite(self, task: Task) -> tuple[SuitePayload, TestPlan | None]:
         """The tests without computed expectations: for running programs in collect mode."""
-        return self._raw.get(task, lambda: build_suite(task))
+        return self._raw.get(task, lambda: build_suite(task, data_dirs=self.data_dirs))
 
     def reference_outputs(self, task: Task) -> list[object]:
         """What the reference solution returns for each call case (the expectation of a case without one)."""
@@ -250,13 +305,13 @@ class TaskPrep:
         reference_run: Result | None = None
         wall = None
         if self.time_limit == AUTO:
-            built = build_suite(task, _expected(task, outputs))
+            built = build_suite(task, _expected(task, outputs), data_dirs=self.data_dirs)
             wall, runs = self._calibrate(task, *built)
             reference_run = runs[-1]
             seen += [[t.time for t in r.tests] for r in runs]
         limit = self._limit(task, wall)
         if (self.validate_tests or (per_test is not None and not seen)) and reference_run is None and task.reference:
-            built = built or build_suite(task, _expected(task, outputs))
+            built = built or build_suite(task, _expected(task, outputs), data_dirs=self.data_dirs)
             reference_run = self._judge_reference(task, *built, max(limit, task.limits.time))
             seen.append([t.time for t in reference_run.tests])
         invalid = None
@@ -276,8 +331,9 @@ class TaskPrep:
         test_times = None
         if per_test is not None:
             test_times = tuple(min(limit, per_test.seconds(float(t))) for t in doc["seconds"])
-            built = build_suite(task, expected, list(test_times))  # the suite the samples run: with the limits
-        suite, test_plan = built if built is not None else build_suite(task, expected)
+            # the suite the samples run: with the limits
+            built = build_suite(task, expected, list(test_times), data_dirs=self.data_dirs)
+        suite, test_plan = built if built is not None else build_suite(task, expected, data_dirs=self.data_dirs)
         return Prepared(suite, test_plan, limit, invalid, test_times)
 
     def _limit(self, task: Task, wall: float | None) -> float:

@@ -1,5 +1,5 @@
 """The languages candidates are written in: how a program is prepared on the host, and which sandbox
-profile runs it. Python is the first and, for now, only one.
+profile runs it: Python, and SQL (SQLite), whose queries run inside a small Python program (sql.py).
 
     language = language_of(task)          # by task.language
     program = language.prepare(source)    # the payload the candidate process loads, and its compile error
@@ -46,8 +46,9 @@ class Language(Protocol):
 
 
 from .python import PYTHON  # noqa: E402 — it needs PreparedProgram, defined above
+from .sql import SQL  # noqa: E402
 
-LANGUAGES: dict[str, Language] = {PYTHON.name: PYTHON}
+LANGUAGES: dict[str, Language] = {PYTHON.name: PYTHON, SQL.name: SQL}
 
 
 def language_of(name: str) -> Language:
@@ -57,4 +58,4 @@ def language_of(name: str) -> Language:
         raise UsageError(f"unknown language {name!r}; codereward runs {', '.join(LANGUAGES)}") from None
 
 
-__all__ = ["LANGUAGES", "PYTHON", "Language", "PreparedProgram", "language_of"]
+__all__ = ["LANGUAGES", "PYTHON", "SQL", "Language", "PreparedProgram", "language_of"]

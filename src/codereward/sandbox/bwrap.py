@@ -41,6 +41,9 @@ ISOLATIONS = ("bwrap", "none")
 # the sandbox may ever execve or fork afterwards. A profile for compiled languages would let a candidate
 # execve its artifact once and keep it from starting any other process.
 PROFILES = ("python",)
+# Where a sandbox sees the host directory D of SandboxSpec.data_dirs: DATA_ROOT + D, read-only (SQL tasks'
+# database files: judge/sqldb.py). Not D itself: /tmp is the sandbox's own, and wiped after each execution.
+DATA_ROOT = "/run/codereward-data"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class SandboxSpec:
     tmp_mb: int = 256  # size of the sandbox's /tmp (tmpfs)
     preimport: bool = False  # import `packages` in the zygote: free for candidates, slower forks for all
     profile: str = "python"  # see PROFILES
+    data_dirs: tuple[str, ...] = ()  # host directories the sandbox reads, at DATA_ROOT + their real path
 
 
 def _package_dirs(name: str) -> list[Path]:
@@ -147,6 +151,8 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
         for d in _package_dirs(name):
             site_args += ["--ro-bind", str(d), f"{SITE_DIR}/{d.name}"]
     args += site_args
+    for host_dir in spec.data_dirs:
+        args += ["--ro-bind", host_dir, DATA_ROOT + host_dir]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
              "--chdir", "/tmp"]
     # bubblewrap's root is a writable, unbounded tmpfs: make it and /dev read-only, so /tmp (bounded,

@@ -19,6 +19,8 @@ class ServerSettings:
     fail_fast: bool = False  # stop a sample's tests at its first failure
     per_test: Any = "task"  # per-test time limits: "task" (each task's own), None, or a PerTestLimit for all
     tasks: Mapping[str, Task] = field(default_factory=dict)  # registry for `task_id` and dataset labels
+    # directories whose SQLite files SQL tasks may name (read-only in the sandboxes); the registry's own are added
+    data_dirs: tuple[str, ...] = ()
     cache_path: str | None = None  # SQLite result cache shared by every server process given the same path
     token: str | None = None  # bearer token every request but /health must carry; None: no auth
     # Who may call the compatible routes (/get_reward, /test_program*, /run_code) without the token, whose

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..engine import Engine
 from ..results import Result, Status
-from ..tasks.model import Task
+from ..tasks.model import AssertSuite, SqlSuite, Task
 from ..tasks.samples import Sample
 from .covering import Coverage, coverage_of
 from .inputs import Pool, generated_suite
@@ -152,7 +152,8 @@ def labelled_pools(engine: Engine, tasks: Mapping[str, Task], samples: Sequence[
 
 
 def _count_tests(task: Task) -> int:
-    return len(task.tests.cases) if task.tests.kind != "assert" else 0
+    tests = task.tests
+    return 0 if isinstance(tests, AssertSuite) else tests.count if isinstance(tests, SqlSuite) else len(tests.cases)
 
 
 def work(tasks: Sequence[Task], *, mutation: bool, coverage: bool, pools: Mapping[str, Pool] | None) -> int:

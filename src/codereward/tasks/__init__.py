@@ -24,7 +24,17 @@ from codereward.tasks.loaders import (
     load_humanevalplus,
     load_task_file,
 )
-from codereward.tasks.model import AssertSuite, CallCase, CallSuite, Limits, PerTestLimit, StdioCase, StdioSuite, Task
+from codereward.tasks.model import (
+    AssertSuite,
+    CallCase,
+    CallSuite,
+    Limits,
+    PerTestLimit,
+    SqlSuite,
+    StdioCase,
+    StdioSuite,
+    Task,
+)
 from codereward.tasks.programs import label_program
 from codereward.tasks.samples import Sample, read_jsonl, read_samples, write_jsonl
 from codereward.tasks.truncate import load_codet_samples as load_codet_samples  # explicit re-export, see above
@@ -39,6 +49,7 @@ __all__ = [
     "Limits",
     "PerTestLimit",
     "StdioCase",
+    "SqlSuite",
     "StdioSuite",
     "Task",
     # datasets

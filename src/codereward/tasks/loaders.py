@@ -17,7 +17,7 @@ from codereward.tasks._validate import json_type, need, validation_error
 from codereward.tasks.model import AssertSuite, CallSuite, Limits, PerTestLimit, Task
 from codereward.tasks.samples import PathLike, read_jsonl
 
-DATASETS = ("humaneval", "humanevalplus")
+DATASETS = ("humaneval", "humanevalplus", "spider", "bird")
 
 # evalplus's special oracle for HumanEval/32 (evalplus/eval/__init__.py, unsafe_execute): find_zero may return
 # any root, so the output is accepted when |poly(xs, out)| <= atol instead of being compared with the
@@ -164,8 +164,16 @@ def load_task_file(path: PathLike) -> dict[str, Task]:
 
 
 def load_dataset(name: str, data_file: PathLike | None = None) -> dict[str, Task]:
-    """Load a benchmark by name: 'humaneval' (bundled, or `data_file`) or 'humanevalplus' (`data_file`)."""
+    """Load a benchmark by name: 'humaneval' (bundled, or `data_file`), 'humanevalplus', 'spider' or 'bird'
+    (`data_file`: evalplus's file; Spider's or BIRD's dev.json, beside its databases: tasks/text2sql.py)."""
     key = name.strip().lower()
+    if key in ("spider", "bird"):
+        if data_file is None:
+            raise InputError(f"dataset {key!r} needs its JSON file (e.g. dev.json, beside its databases)",
+                             field="--data-file")
+        from .text2sql import load_bird, load_spider
+
+        return load_spider(data_file) if key == "spider" else load_bird(data_file)
     if key == "humaneval":
         return load_humaneval(data_file)
     if key == "humanevalplus":

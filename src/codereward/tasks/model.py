@@ -167,7 +167,51 @@ class StdioSuite(_Model):
     checker: str | None = None
 
 
-TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite, Field(discriminator="kind")]
+SqlComparison = Literal["strict", "ordered", "bag", "set"]
+
+
+class SqlSuite(_Model):
+    """Text-to-SQL: run the candidate query (language "sql") on each database; its rows must match the gold
+    rows under `compare` (sandboxed/sqlresult.py: strict, Spider's ordered/bag, BIRD's set).
+
+    Each database is an SQLite file (`databases`, paths read by the host when it builds the suite, relative
+    ones from the working directory), or one built from an SQL script (`schema`). Several databases are
+    Spider's test-suite accuracy: the query must match on every one, each one test. The gold rows are
+    `expected` (one list of rows per database) or, absent, the task's `reference` query's rows. The query
+    runs on a private in-memory copy in the candidate process, with at most `row_limit` rows returned.
+    """
+
+    kind: Literal["sql"] = "sql"
+    databases: list[str] = Field(default_factory=list, description="SQLite database files")
+    schema_sql: str | None = Field(None, alias="schema", description="an SQL script that builds the database")
+    expected: list[list[list[Any]]] | None = Field(None, description="gold rows, one list per database")
+    compare: SqlComparison = "bag"
+    row_limit: int = Field(10_000, gt=0, description="more rows than this is a runtime error")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SqlSuite:
+        if bool(self.databases) == (self.schema_sql is not None):
+            raise ValueError("give either databases (SQLite files) or schema (an SQL script), not both")
+        if self.expected is not None and len(self.expected) != self.count:
+            raise ValueError(f"expected has {len(self.expected)} lists of rows for {self.count} database(s)")
+        return self
+
+    @property
+    def count(self) -> int:
+        """The number of databases: one test each."""
+        return len(self.databases) or 1
+
+    @model_serializer(mode="wrap")
+    def _by_alias(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if "schema_sql" in data:
+            data["schema"] = data.pop("schema_sql")
+        return data
+
+
+TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite | SqlSuite, Field(discriminator="kind")]
 
 # Task digests by task object (not a private attribute: pydantic compares and copies those, so an edited
 # copy would carry its original's digest).
@@ -176,7 +220,7 @@ _DIGESTS: dict[int, tuple[weakref.ref[Task], str]] = {}
 
 class Task(_Model):
     id: str
-    language: Literal["python"] = "python"
+    language: Literal["python", "sql"] = "python"
     prompt: str | None = None
     entry_point: str | None = None
     reference: str | None = Field(None, description="a full program (prompt + solution) known to be correct")
@@ -200,8 +244,24 @@ class Task(_Model):
         _DIGESTS[key] = (weakref.ref(self, lambda _: _DIGESTS.pop(key, None)), digest)
         return digest
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sql_defaults(cls, data: Any) -> Any:
+        # An SQL suite implies the language, and the runner's entry point (languages/sql.py).
+        if isinstance(data, dict) and isinstance(data.get("tests"), dict | SqlSuite):
+            kind = data["tests"].get("kind") if isinstance(data["tests"], dict) else "sql"
+            if kind == "sql":
+                data = {"language": "sql", "entry_point": "query", **data}
+        return data
+
     @model_validator(mode="after")
     def _entry_point_needed(self) -> Task:
+        if (self.language == "sql") != (self.tests.kind == "sql"):
+            raise ValueError("language 'sql' goes with tests of kind 'sql', and only with them")
+        if self.language == "sql" and self.entry_point != "query":
+            raise ValueError("an SQL task's entry_point is 'query' (the function its query runs in)")
+        if self.tests.kind == "sql" and self.tests.expected is None and not self.reference:
+            raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
         if self.tests.kind in ("assert", "call") and not self.entry_point:
             raise ValueError(f"{self.tests.kind} tests need an entry_point")
         if self.tests.kind == "call":

@@ -64,10 +64,11 @@ class RayPool:
     def __init__(self, workers: int | None = None, *, isolation: str = "bwrap", packages: Sequence[str] = ("numpy",),
                  retries: int = 1, address: str | None = None, actor_cpus: float | None = None,
                  batch_size: int | None = None, inflight: int = 2, actor_retries: int = 1,
-                 start_timeout: float = 120.0) -> None:
+                 start_timeout: float = 120.0, data_dirs: Sequence[str] = ()) -> None:
         """
         workers: sandboxes per node (default: that node's CPU count, as Ray reports it).
-        isolation, packages, retries: each node's LocalPool's (backends/local.py).
+        isolation, packages, retries, data_dirs: each node's LocalPool's (backends/local.py); data_dirs must
+            be at the same path on every node (a shared filesystem).
         address: Ray cluster to connect to (see the module docstring for what happens without it).
         actor_cpus: CPUs each node's actor reserves from Ray (default: min(workers, node CPUs)); 0 lets
             codereward share nodes with CPU work Ray schedules (e.g. a trainer's workers).
@@ -87,8 +88,9 @@ class RayPool:
         self.inflight, self.actor_retries = max(1, inflight), actor_retries
         self.stats = Stats(*NODE_STATS, "nodes", "batches", "actor_deaths", "actor_retries", "batch_errors")
         self._cond = threading.Condition(threading.RLock())
+        self._data_dirs = None if isolation == "none" else tuple(sorted({os.path.realpath(d) for d in data_dirs}))
         self._cluster = Cluster(uuid.uuid4().hex[:8], {"isolation": isolation, "packages": tuple(packages),
-                                                       "retries": retries},
+                                                       "retries": retries, "data_dirs": tuple(data_dirs)},
                                 workers=workers, address=address, actor_cpus=actor_cpus, inflight=self.inflight,
                                 start_timeout=start_timeout, stats=self.stats, cond=self._cond)
         self._queue: deque[_Pending] = deque()
@@ -98,6 +100,11 @@ class RayPool:
         self._waiters: ThreadPoolExecutor | None = None
 
     # -- the executor ---------------------------------------------------------------------------------
+
+    @property
+    def data_dirs(self) -> tuple[str, ...] | None:
+        """The host directories the nodes' sandboxes read (None: every path, there is no sandbox)."""
+        return self._data_dirs
 
     @property
     def n_workers(self) -> int:

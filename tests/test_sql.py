@@ -1,0 +1,309 @@
+"""SQL tasks: comparison modes where they differ, the task model, queries run in real sandboxes against
+read-only databases (fixtures that cannot change, runaway queries, row caps), Spider and BIRD loaders, the
+CLI and the server."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from codereward import Engine, InputError, Limits, Outcome, SqlSuite, Status, Task, load_dataset
+from codereward.results import ErrorCause
+from codereward.sandboxed.sqlresult import rows_match
+from codereward.tasks.text2sql import load_spider
+
+SCHEMA = """CREATE TABLE singer (id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);
+INSERT INTO singer VALUES (1, 'Joe', 'NL', 52), (2, 'Tim', 'US', 32), (3, 'Jus', 'FR', 29), (4, 'Rose', 'FR', 41);
+"""
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_db(path: Path, script: str = SCHEMA) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    connection.executescript(script)
+    connection.commit()
+    connection.close()
+    for p in (path, *path.parents):  # sandboxes started by root run as nobody: world-readable, as datasets are
+        if p == Path("/") or p == Path("/tmp"):
+            break
+        p.chmod(p.stat().st_mode | 0o005 if p.is_dir() else 0o644)
+    return path
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- comparison modes -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gold,pred,strict,ordered,bag,as_set", [
+    ([(1,), (1,)], [(1,)], False, False, False, True),  # duplicates: only BIRD's set ignores them
+    ([(1,), (2,)], [(2,), (1,)], False, False, True, True),  # row order: ordered and strict care
+    ([(1, "a")], [("a", 1)], False, True, True, False),  # column order: Spider permutes, BIRD does not
+    ([(1,)], [(1.0,)], True, True, True, True),  # 1 == 1.0, in both references
+    ([], [], True, True, True, True),
+    ([(1, 2), (2, 1)], [(2, 1), (1, 2)], False, True, True, True),  # swapped columns, the same rows in order
+    ([(1, None)], [(1, None)], True, True, True, True),  # NULL equals NULL
+    ([(1, 2)], [(1, 2, 3)], False, False, False, False),  # column count
+])
+def test_comparison_modes_differ_where_the_references_do(gold, pred, strict, ordered, bag, as_set) -> None:
+    assert [rows_match(gold, pred, m) for m in ("strict", "ordered", "bag", "set")] == [strict, ordered, bag, as_set]
+
+
+def test_bag_mode_is_a_column_permutation_equal_as_a_multiset() -> None:
+    """Against brute force over every permutation, on random small tables (the pruning must never drop one)."""
+    rng = random.Random(7)
+    for _ in range(400):
+        width, height = rng.randint(1, 4), rng.randint(1, 5)
+        gold = [tuple(rng.randint(0, 2) for _ in range(width)) for _ in range(height)]
+        pred = [tuple(rng.randint(0, 2) for _ in range(width)) for _ in range(height)]
+        if rng.random() < 0.5:  # often a real permutation of gold's columns and rows
+            perm = rng.sample(range(width), width)
+            pred = rng.sample([tuple(r[j] for j in perm) for r in gold], height)
+        brute_bag = any(Counter(tuple(r[j] for j in p) for r in pred) == Counter(gold)
+                        for p in itertools.permutations(range(width)))
+        brute_ordered = any([tuple(r[j] for j in p) for r in pred] == gold
+                            for p in itertools.permutations(range(width)))
+        assert rows_match(gold, pred, "bag") == brute_bag, (gold, pred)
+        assert rows_match(gold, pred, "ordered") == brute_ordered, (gold, pred)
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown SQL comparison"):
+        rows_match([], [], "fuzzy")
+
+
+# -- the task model ----------------------------------------------------------------------------------------
+
+
+def test_sql_tasks_take_their_language_and_entry_point_from_the_suite() -> None:
+    t = Task.model_validate({"id": "q", "reference": "SELECT 1", "tests": {"kind": "sql", "schema": SCHEMA}})
+    assert (t.language, t.entry_point, t.tests.count) == ("sql", "query", 1)
+    again = Task.model_validate(json.loads(t.model_dump_json()))
+    assert again == t and again.digest() == t.digest() and '"schema"' in t.model_dump_json()
+
+
+@pytest.mark.parametrize("task,message", [
+    ({"tests": {"kind": "sql", "schema": SCHEMA, "databases": ["a.sqlite"]}, "reference": "SELECT 1"}, "not both"),
+    ({"tests": {"kind": "sql"}, "reference": "SELECT 1"}, "not both"),
+    ({"tests": {"kind": "sql", "schema": SCHEMA}}, "need a reference"),
+    ({"tests": {"kind": "sql", "schema": SCHEMA, "expected": [[], []]}}, "2 lists of rows for 1"),
+    ({"tests": {"kind": "sql", "schema": SCHEMA, "compare": "fuzzy"}, "reference": "SELECT 1"}, "compare"),
+    ({"language": "sql", "entry_point": "f", "tests": {"kind": "call", "cases": [{"args": [], "expected": 1}]}},
+     "only with them"),
+    ({"entry_point": "f", "tests": {"kind": "sql", "schema": SCHEMA}, "reference": "SELECT 1"}, "'query'"),
+])
+def test_malformed_sql_tasks_are_refused_by_field(task, message) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Task.model_validate({"id": "q", **task})
+
+
+# -- in the sandbox ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fixture_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("sqldata")
+    make_db(d / "one" / "shop.sqlite")
+    make_db(d / "one" / "shop_variant.sqlite", SCHEMA + "INSERT INTO singer VALUES (5, 'Ann', 'FR', 60);")
+    return d
+
+
+@pytest.fixture(scope="module")
+def engine(fixture_dir) -> Engine:
+    with Engine(workers=2, data_dirs=[str(fixture_dir / "one")]) as e:
+        yield e
+
+
+def file_task(fixture_dir: Path, reference: str, compare: str = "bag", variants: bool = False, **limits) -> Task:
+    files = ["shop.sqlite", "shop_variant.sqlite"] if variants else ["shop.sqlite"]
+    return Task(id=f"t/{hashlib.md5(reference.encode()).hexdigest()[:6]}", reference=reference,
+                limits=Limits(**limits) if limits else Limits(),
+                tests=SqlSuite(databases=[str(fixture_dir / "one" / f) for f in files], compare=compare))
+
+
+@pytest.mark.parametrize("query,outcome,detail", [
+    ("SELECT age, name FROM singer WHERE country = 'FR' ORDER BY age", Outcome.PASSED, ""),
+    ("SELECT name, age FROM singer WHERE country = 'FR' ORDER BY age DESC", Outcome.WRONG_ANSWER, "expected"),
+    ("SELEC name FROM singer", Outcome.RUNTIME_ERROR, 'near "SELEC": syntax error'),
+    ("", Outcome.RUNTIME_ERROR, "empty query"),
+    ("SELECT 1; SELECT 2", Outcome.RUNTIME_ERROR, "one statement at a time"),
+    ("SELECT * FROM nowhere", Outcome.RUNTIME_ERROR, "no such table"),
+])
+def test_queries_are_judged_on_the_files_rows(engine, fixture_dir, query, outcome, detail) -> None:
+    task = file_task(fixture_dir, "SELECT name, age FROM singer WHERE country = 'FR' ORDER BY age", "ordered")
+    r = engine.check(task, solution=query)
+    assert [t.outcome for t in r.tests] == [outcome] and detail in r.tests[0].detail
+    assert r.tests[0].name == "database shop.sqlite"
+
+
+@pytest.mark.parametrize("attack", [
+    "DROP TABLE singer", "DELETE FROM singer", "UPDATE singer SET age = 0", "INSERT INTO singer VALUES (9,'x','y',1)",
+    "CREATE TABLE pwned (x)", "ATTACH DATABASE '/tmp/x.db' AS x", "PRAGMA journal_mode = DELETE",
+    "VACUUM", "SELECT load_extension('/usr/lib/x86_64-linux-gnu/libsqlite3.so.0')",
+])
+def test_a_query_cannot_change_the_fixture(engine, fixture_dir, attack) -> None:
+    db = fixture_dir / "one" / "shop.sqlite"
+    before = digest(db)
+    task = file_task(fixture_dir, "SELECT count(*) FROM singer")
+    r = engine.check(task, solution=attack)
+    assert r.status is Status.FAILED
+    assert digest(db) == before
+    assert engine.check(task, solution="SELECT count(*) FROM singer").status is Status.PASSED
+
+
+def test_a_schema_database_is_a_private_copy_each_time(engine) -> None:
+    task = Task(id="t/schema", reference="SELECT count(*) FROM singer", tests=SqlSuite(schema=SCHEMA))
+    assert engine.check(task, solution="DELETE FROM singer RETURNING id").status is Status.FAILED
+    assert engine.check(task, solution="SELECT count(*) FROM singer").status is Status.PASSED
+
+
+def test_the_test_suite_needs_every_database(engine, fixture_dir) -> None:
+    # Spider's test-suite accuracy: a query that happens to match on one database fails on the other.
+    task = file_task(fixture_dir, "SELECT name FROM singer WHERE country = 'FR'", variants=True)
+    lucky = engine.check(task, solution="SELECT name FROM singer WHERE age < 45 AND country != 'US'")
+    assert [t.outcome for t in lucky.tests] == [Outcome.PASSED, Outcome.WRONG_ANSWER]
+    assert engine.check(task, solution="select name from singer where country='FR'").status is Status.PASSED
+
+
+def test_runaway_queries_and_huge_results_are_bounded(engine, fixture_dir) -> None:
+    task = file_task(fixture_dir, "SELECT count(*) FROM singer", time=1.0)
+    forever = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+    r = engine.check(task, solution=forever)
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT and r.time < 5
+    rows = Task(id="t/cap", reference="SELECT 1", tests=SqlSuite(schema=SCHEMA, row_limit=100))
+    many = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 101) SELECT i FROM n"
+    r = engine.check(rows, solution=many)
+    assert r.tests[0].outcome is Outcome.RUNTIME_ERROR and "more than 100 rows" in r.tests[0].detail
+
+
+def test_a_database_outside_the_engines_directories_is_the_tasks_error(fixture_dir, tmp_path) -> None:
+    elsewhere = make_db(tmp_path / "other" / "x.sqlite")
+    task = Task(id="t/elsewhere", reference="SELECT 1", tests=SqlSuite(databases=[str(elsewhere)]))
+    missing = Task(id="t/missing", reference="SELECT 1", tests=SqlSuite(databases=[str(tmp_path / "no.sqlite")]))
+    with Engine(workers=1, data_dirs=[str(fixture_dir / "one")]) as e:
+        r = e.check(task, solution="SELECT 1")
+        assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "data_dirs" in r.reason
+        r = e.check(missing, solution="SELECT 1")
+        assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "No such file" in r.reason
+
+
+@pytest.mark.parametrize("script", ["ATTACH DATABASE '{p}' AS x; CREATE TABLE x.t(a);",
+                                    "CREATE TABLE t(a); VACUUM INTO '{p}';"])
+def test_a_schema_script_cannot_write_host_files(engine, tmp_path, script) -> None:
+    target = tmp_path / "written.db"
+    task = Task(id=f"t/script{len(script)}", reference="SELECT 1", tests=SqlSuite(schema=script.format(p=target)))
+    r = engine.check(task, solution="SELECT 1")
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "schema script fails" in r.reason
+    assert not target.exists()
+
+
+def test_gold_rows_can_be_given_instead_of_a_gold_query(engine) -> None:
+    task = Task(id="t/rows", tests=SqlSuite(schema=SCHEMA, expected=[[["FR"], ["NL"], ["US"]]], compare="set"))
+    assert engine.check(task, solution="SELECT country FROM singer").status is Status.PASSED
+    assert engine.check(task, solution="SELECT name FROM singer").status is Status.FAILED
+
+
+# -- loaders -----------------------------------------------------------------------------------------------
+
+
+def spider_layout(root: Path) -> Path:
+    make_db(root / "database" / "concert" / "concert.sqlite")
+    make_db(root / "database" / "concert" / "concert_2.sqlite", SCHEMA + "INSERT INTO singer VALUES (5,'A','FR',9);")
+    rows = [{"db_id": "concert", "query": "SELECT name FROM singer ORDER BY age", "question": "Names by age?"},
+            {"db_id": "concert", "query": "SELECT count(*) FROM singer", "question": "How many singers?"}]
+    (root / "dev.json").write_text(json.dumps(rows))
+    return root / "dev.json"
+
+
+def bird_layout(root: Path) -> Path:
+    make_db(root / "dev_databases" / "music" / "music.sqlite")
+    rows = [{"question_id": 7, "db_id": "music", "question": "Countries?", "evidence": "", "SQL":
+             "SELECT country FROM singer", "difficulty": "simple"}]
+    (root / "dev.json").write_text(json.dumps(rows))
+    return root / "dev.json"
+
+
+def test_spider_and_bird_load_as_their_evaluators_compare(tmp_path) -> None:
+    spider = load_spider(spider_layout(tmp_path / "spider"))
+    assert list(spider) == ["spider/0", "spider/1"]
+    ordered, counted = spider["spider/0"].tests, spider["spider/1"].tests
+    assert (ordered.compare, counted.compare) == ("ordered", "bag")
+    assert [Path(p).name for p in ordered.databases] == ["concert.sqlite", "concert_2.sqlite"]  # the test suite
+    bird = load_dataset("bird", bird_layout(tmp_path / "bird"))
+    assert list(bird) == ["bird/7"] and bird["bird/7"].tests.compare == "set"
+    assert bird["bird/7"].reference == "SELECT country FROM singer" and bird["bird/7"].limits.time == 5.0
+
+
+@pytest.mark.parametrize("rows,message", [
+    ([{"db_id": "concert"}], "example 0 has no 'query' string (field '0.query')"),
+    ([{"db_id": "nowhere", "query": "SELECT 1"}], "example 0: no .sqlite file in"),
+    ({"not": "a list"}, "expected a JSON list"),
+])
+def test_bad_spider_files_are_named_with_the_field(tmp_path, rows, message) -> None:
+    path = spider_layout(tmp_path)
+    path.write_text(json.dumps(rows))
+    with pytest.raises(InputError, match="dev.json") as e:
+        load_spider(path)
+    assert message in str(e.value)
+
+
+def test_a_missing_database_directory_is_named(tmp_path) -> None:
+    (tmp_path / "dev.json").write_text("[]")
+    with pytest.raises(InputError, match="expected one of database, test_database in"):
+        load_spider(tmp_path / "dev.json")
+    with pytest.raises(InputError, match="needs its JSON file"):
+        load_dataset("bird")
+
+
+# -- the CLI and the server -------------------------------------------------------------------------------
+
+
+def test_cli_eval_on_bird_binds_the_databases_itself(tmp_path) -> None:
+    data = bird_layout(tmp_path / "bird")
+    samples = tmp_path / "preds.jsonl"
+    samples.write_text("\n".join(json.dumps(s) for s in [
+        {"task_id": "bird/7", "completion": "SELECT DISTINCT country FROM singer"},  # set: duplicates ignored
+        {"task_id": "bird/7", "completion": "SELECT country, name FROM singer"}]) + "\n")
+    out = tmp_path / "out.jsonl"
+    p = subprocess.run([sys.executable, "-c", "from codereward.cli import main; main()", "eval", "--dataset",
+                        "bird", "--data-file", str(data), "--samples", str(samples), "--out", str(out), "--json"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert [json.loads(line)["status"] for line in out.read_text().splitlines()] == ["passed", "failed"]
+
+
+def test_server_judges_inline_sql_tasks_with_its_data_dirs(fixture_dir) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_server import running
+
+    task = file_task(fixture_dir, "SELECT count(*) FROM singer").model_dump(by_alias=True)
+    with running(workers=1, data_dirs=(str(fixture_dir / "one"),)) as (base, _):
+        body = {"samples": [{"task": task, "solution": "SELECT COUNT(*) FROM singer"},
+                            {"task": task, "solution": "DROP TABLE singer"}]}
+        r = httpx.post(f"{base}/v1/evaluate", json=body, timeout=60)
+        assert r.status_code == 200, r.text
+        assert [x["status"] for x in r.json()["results"]] == ["passed", "failed"]
+
+
+def test_the_bundled_sql_example_runs(tmp_path) -> None:
+    out = tmp_path / "r.jsonl"
+    p = subprocess.run([sys.executable, "-c", "from codereward.cli import main; main()", "eval", "--tasks",
+                        str(ROOT / "examples/sql/tasks.jsonl"), "--samples", str(ROOT / "examples/sql/samples.jsonl"),
+                        "--out", str(out)], capture_output=True, text=True, timeout=120, env={**os.environ})
+    assert p.returncode == 0, p.stderr
+    assert [json.loads(x)["status"] for x in out.read_text().splitlines()] == ["passed", "failed"] * 4
