@@ -307,3 +307,25 @@ def test_the_bundled_sql_example_runs(tmp_path) -> None:
                         "--out", str(out)], capture_output=True, text=True, timeout=120, env={**os.environ})
     assert p.returncode == 0, p.stderr
     assert [json.loads(x)["status"] for x in out.read_text().splitlines()] == ["passed", "failed"] * 4
+
+
+def test_the_answer_is_the_last_sql_block_of_a_response() -> None:
+    from codereward.integrations.extract import extract_code
+
+    response = ("Draft:\n```sql\nSELECT 1\n```\nCheck in Python:\n```python\nprint(1)\n```\n"
+                "Final:\n```sql\nSELECT 2\n```")
+    assert extract_code(response, "sql") == "SELECT 2\n"
+    assert extract_code(response) == "print(1)\n"
+    assert extract_code("SELECT 3", "sql") == "SELECT 3"
+
+
+def test_trl_rewards_sql_labels() -> None:
+    """The real TRL reward function: a label holding an SQL task's JSON, chat completions with ```sql blocks."""
+    from codereward.integrations.trl import codereward_reward
+
+    label = json.dumps({"id": "shop/fr", "reference": "SELECT name FROM singer WHERE country = 'FR'",
+                        "tests": {"kind": "sql", "schema": SCHEMA}})
+    completions = [[{"role": "assistant", "content": "```sql\nSELECT name FROM singer WHERE country='FR';\n```"}],
+                   [{"role": "assistant", "content": "<think>easy</think>```sql\nSELECT name FROM singer\n```"}]]
+    reward_fn = codereward_reward(reward="binary")
+    assert reward_fn(prompts=["q"] * 2, completions=completions, ground_truth=[label] * 2) == [1.0, 0.0]

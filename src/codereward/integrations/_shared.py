@@ -11,6 +11,7 @@ closed at interpreter exit.
     CODEREWARD_ISOLATION   bwrap (default) | none (trusted code only)
     CODEREWARD_TIME_LIMIT  seconds per execution, or "auto" (default: each task's own limit)
     CODEREWARD_PACKAGES    comma-separated packages candidates may import (default: numpy)
+    CODEREWARD_DATA_DIRS   directories (os.pathsep-separated) of SQL tasks' database files, read-only inside
     CODEREWARD_CACHE       a SQLite file: identical (task, program, settings) is answered from it
     CODEREWARD_FAIL_FAST   1 to stop a candidate's tests at its first failure (binary rewards only need that)
     CODEREWARD_REWARD      a reward spec (binary, the default; fraction; verpo:window=8; ...): the default
@@ -58,6 +59,8 @@ def _env_engine_options(default_workers: Callable[[], int | None] | None = None)
         opts["isolation"] = isolation
     if limit := os.environ.get("CODEREWARD_TIME_LIMIT"):
         opts["time_limit"] = limit if limit == "auto" else float(limit)
+    if data_dirs := os.environ.get("CODEREWARD_DATA_DIRS"):  # SQL tasks' database directories
+        opts["data_dirs"] = [d for d in data_dirs.split(os.pathsep) if d]
     if (packages := os.environ.get("CODEREWARD_PACKAGES")) is not None:
         opts["packages"] = tuple(p.strip() for p in packages.split(",") if p.strip())
     if cache := os.environ.get("CODEREWARD_CACHE"):
@@ -156,7 +159,7 @@ def score_many(engine: Engine, completions: Sequence[Any], labels: Sequence[Labe
     if len(completions) != len(labels):
         raise ValueError(f"{len(completions)} completions but {len(labels)} labels")
     task_list = [task_from_label(label, tasks=tasks) for label in labels]
-    pairs = [(t, label_program(t, extract_code(c))) for t, c in zip(task_list, completions)]
+    pairs = [(t, label_program(t, extract_code(c, t.language))) for t, c in zip(task_list, completions)]
     results = engine.run_many(pairs)
     _log_errors(results)
     score(results, reward, groups=[_group_key(g) for g in groups] if groups is not None else None,
@@ -168,7 +171,7 @@ def score_one(engine: Engine, completion: Any, label: Label, *, reward: Shaper,
               tasks: Mapping[str, Task] | None = None) -> Result:
     """One completion in the calling thread (verl and OpenRLHF call per sample from many threads)."""
     task = task_from_label(label, tasks=tasks)
-    result = engine.run(task, label_program(task, extract_code(completion)))
+    result = engine.run(task, label_program(task, extract_code(completion, task.language)))
     _log_errors([result])
     score([result], reward, completions=[completion])
     return result

@@ -11,8 +11,9 @@ Rules for `extract_code`, in order:
    template opens `<think>` in the prompt emit only the closing tag), then an unterminated `<think>` and
    everything after it (a generation cut off while still reasoning has not answered).
 3. The last fenced block whose info string starts with `python`, `py`, `python3`, `py3` or is empty
-   (case-insensitive) is the program. A fence is three or more backticks, anywhere on a line ("Here:
-   ```python"); the block ends at the next run of as many backticks. A final block whose closing fence is
+   (case-insensitive) is the program (for an SQL task: `sql`, `sqlite` or empty). A fence is three or
+   more backticks, anywhere on a line ("Here: ```python"); the block ends at the next run of as many
+   backticks. A final block whose closing fence is
    missing (generation cut at max length) runs to the end.
    Blocks in other languages (```text, ```bash, ```json, ...) are skipped; if the text has fences but none of
    them qualifies, the program is empty (it then fails its tests; it is not an infrastructure error).
@@ -33,6 +34,9 @@ from typing import Any
 _THINK_OPEN = "<think>"
 _THINK_CLOSE = "</think>"
 _PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
+# The info strings of a program's blocks, by the task's language: an SQL answer is the last ```sql block
+# (PaVeRL-SQL's and most text-to-SQL RL rewards' rule) or an unlabelled one.
+_TAGS = {"python": _PYTHON_TAGS, "sql": frozenset({"", "sql", "sqlite"})}
 # An opening fence: three or more backticks, an info string, a newline. Like open-r1's and prime_code's
 # readers, fences are found anywhere (models write "Here it is: ```python"), not only at line starts; the
 # closing fence is the next run of at least as many backticks.
@@ -109,15 +113,17 @@ def _blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def extract_code(completion: str | Sequence[Mapping[str, Any]]) -> str:
-    """The program in a completion, by the rules in this module's docstring."""
+def extract_code(completion: str | Sequence[Mapping[str, Any]], language: str = "python") -> str:
+    """The program in a completion, by the rules in this module's docstring; `language`: the task's (for
+    "sql", blocks tagged sql or sqlite count instead of Python's)."""
     text = strip_reasoning(completion_text(completion))
     blocks = _blocks(text)
     if not blocks:
         return text
+    tags = _TAGS.get(language, _PYTHON_TAGS)
     for info, body in reversed(blocks):
         # The info string's first word is the language (```python title="x.py" is still Python).
         words = info.split()
-        if (words[0].lower() if words else "") in _PYTHON_TAGS:
+        if (words[0].lower() if words else "") in tags:
             return body
     return ""

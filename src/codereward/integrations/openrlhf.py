@@ -128,7 +128,7 @@ def _task(label: Any, index: int) -> Task:
 
 def _judge(engine: Engine, tasks: list[Task], responses: list[str], retries: int) -> list[Result]:
     """Run each response against its task's tests; sandbox failures again, up to `retries` times."""
-    pairs = [(t, label_program(t, extract_code(r))) for t, r in zip(tasks, responses)]
+    pairs = [(t, label_program(t, extract_code(r, t.language))) for t, r in zip(tasks, responses)]
     results = engine.run_many(pairs)  # one pair (OpenRLHF >= 0.10): run in this thread
     pause = RETRY_PAUSE
     for _ in range(retries):

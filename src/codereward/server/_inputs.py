@@ -76,7 +76,7 @@ def resolve_sample(sample: SampleIn, index: int, tasks: Mapping[str, Task]) -> t
     else:
         task = task_from_label(sample.ground_truth, tasks, f"{where}.ground_truth")
     task = with_time_limit(task, sample.time_limit)
-    code = extract_code(sample.response) if sample.response is not None else sample.solution
+    code = extract_code(sample.response, task.language) if sample.response is not None else sample.solution
     if code is not None:
         # A label's `call` task accepts LeetCode-style `class Solution` answers (labels.label_program).
         return task, labels.label_program(task, code) if sample.ground_truth is not None else code

@@ -88,7 +88,7 @@ async def get_reward_openrlhf(body: RewardRequest, service: Service) -> dict[str
     for i, (query, label) in enumerate(zip(body.query, body.labels)):
         task = reward_task(label, service.tasks, f"labels.{i}")
         responses.append(response_text(query, body.prompts[i] if body.prompts is not None else None))
-        pairs.append((task, labels.label_program(task, extract_code(responses[-1]))))
+        pairs.append((task, labels.label_program(task, extract_code(responses[-1], task.language))))
     results = await service.run_batch(pairs, wait=service.settings.compat_wait)
     _refuse_errors(results, service)
     # Rollouts of one prompt form a group (for a group shaper); no error result reaches here, so no reward is None.
