@@ -329,3 +329,35 @@ def test_trl_rewards_sql_labels() -> None:
                    [{"role": "assistant", "content": "<think>easy</think>```sql\nSELECT name FROM singer\n```"}]]
     reward_fn = codereward_reward(reward="binary")
     assert reward_fn(prompts=["q"] * 2, completions=completions, ground_truth=[label] * 2) == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("gold,pred,f1", [
+    ([(1, "a"), (2, "b")], [(1, "a")], 2 / 3),  # a gold row missing: recall 1/2
+    ([(1,)], [(1,), (2,)], 2 / 3),  # an extra row: precision 1/2
+    ([(1,), (1,)], [(1,)], 1.0),  # duplicates dropped
+    ([(1, "a")], [("a", 1)], 1.0),  # within a row, values match as a set
+    ([(1, "a")], [(1, "b")], 0.5),  # half the row: tp 1/2, fp 1/2, fn 1/2
+    ([], [], 1.0), ([], [(1,)], 0.0), ([(1,)], [], 0.0),
+])
+def test_soft_f1_is_birds(gold, pred, f1) -> None:
+    from codereward.sandboxed.sqlresult import soft_f1
+
+    assert soft_f1(gold, pred) == pytest.approx(f1)
+    assert rows_match(gold, pred, "soft_f1") is (f1 == 1.0)
+
+
+def test_soft_f1_is_partial_credit_for_the_fraction_reward(engine) -> None:
+    from codereward import score
+
+    task = Task(id="t/f1", reference="SELECT name, country FROM singer WHERE country = 'FR'",
+                tests=SqlSuite(schema=SCHEMA, compare="soft_f1"))
+    half = engine.check(task, solution="SELECT name, country FROM singer WHERE name = 'Jus'")  # 1 of 2 rows
+    full = engine.check(task, solution="SELECT country, name FROM singer WHERE country = 'FR'")
+    assert half.status is Status.FAILED and half.tests[0].score == pytest.approx(2 / 3)
+    assert half.to_dict()["tests"][0]["score"] == pytest.approx(2 / 3)
+    assert full.status is Status.PASSED and full.tests[0].score == 1.0
+    assert score([half, full], "fraction") == pytest.approx([2 / 3, 1.0])
+    assert score([half, full], "binary") == [0.0, 1.0]
+    # a test whose checker gives no credit keeps its result line as before: no "score" key
+    plain = engine.check(Task(id="t/plain", reference="SELECT 1", tests=SqlSuite(schema=SCHEMA)), solution="SELECT 2")
+    assert "score" not in plain.to_dict()["tests"][0] and score([plain], "fraction") == [0.0]

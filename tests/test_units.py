@@ -146,10 +146,12 @@ def test_result_serialises_outcomes_as_strings():
 def test_test_result_dict_has_every_field_and_round_trips():
     import dataclasses
 
-    t = TestResult("x", Outcome.TIME_LIMIT, time=1.5, memory_kb=7, detail="d", visible=False)
+    t = TestResult("x", Outcome.WRONG_ANSWER, time=1.5, memory_kb=7, detail="d", visible=False, score=0.25)
     d = t.to_dict()
     assert set(d) == {f.name for f in dataclasses.fields(TestResult)}  # a new field must be serialised too
     assert TestResult.from_dict(d) == t
+    plain = TestResult("x", Outcome.TIME_LIMIT)  # no partial credit: the line holds no score, as before it existed
+    assert "score" not in plain.to_dict() and TestResult.from_dict(plain.to_dict()) == plain
 
 
 def test_per_task_memo_is_bounded() -> None:

@@ -57,18 +57,31 @@ class TestResult:
     # What happened, as the judge saw it (sandboxed/records.py Cause: assertion_failed, candidate_raised,
     # test_error, ...); the outcome is decided from it (judge/verdict.py).
     cause: str = ""
+    # Partial credit in [0, 1], when the test's checker gives one (an SQL suite's soft_f1): the `fraction`
+    # reward counts it; the test passed only with 1.0. None: all or nothing, by the outcome.
+    score: float | None = None
+
+    @property
+    def credit(self) -> float:
+        """What the test is worth to a partial reward: 1 passed, its score if it has one, else 0."""
+        if self.outcome is Outcome.PASSED:
+            return 1.0
+        return self.score if self.score is not None else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         # Spelled out, not dataclasses.asdict: that deep-copies field by field, ~15 µs a test, and every
         # result line of an eval pays it once per test.
-        return {"name": self.name, "outcome": self.outcome.value, "time": self.time, "memory_kb": self.memory_kb,
-                "detail": self.detail, "visible": self.visible, "id": self.id, "cause": self.cause}
+        d = {"name": self.name, "outcome": self.outcome.value, "time": self.time, "memory_kb": self.memory_kb,
+             "detail": self.detail, "visible": self.visible, "id": self.id, "cause": self.cause}
+        if self.score is not None:  # only where a checker gave one: other result lines are unchanged
+            d["score"] = self.score
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TestResult:
         return cls(name=d["name"], outcome=Outcome(d["outcome"]), time=d.get("time", 0.0),
                    memory_kb=d.get("memory_kb", 0), detail=d.get("detail", ""), visible=d.get("visible", True),
-                   id=d.get("id", ""), cause=d.get("cause", ""))
+                   id=d.get("id", ""), cause=d.get("cause", ""), score=d.get("score"))
 
 
 Detail = Literal["full", "failures", "summary"]
@@ -98,6 +111,12 @@ class Result:
     @property
     def n_passed(self) -> int:
         return sum(t.outcome is Outcome.PASSED for t in self.tests)
+
+    @property
+    def credit(self) -> float:
+        """The tests' credit summed (TestResult.credit), tests known invalid left out: n_passed, plus the
+        partial credit of failed tests whose checker gave one."""
+        return sum(t.credit for t in self.tests if t.outcome is not Outcome.INVALID)
 
     @property
     def n_tests(self) -> int:

@@ -118,8 +118,10 @@ def decide(task_id: str, plan: TestPlan | None, ex: Execution, *, invalid: Colle
             tests.append(TestResult(name, outcome, 0.0, mem, detail, plan.visible[i], plan.ids[i], cause))
             continue
         outcome, detail, cause = _outcome(rec, status, c_sig)
+        p = rec.get("p")
+        credit = float(p) if (type(p) is float or type(p) is int) and 0.0 <= p <= 1.0 else None
         tests.append(TestResult(name, outcome, float(rec.get("t", 0.0)), int(rec.get("m", 0)), detail,
-                                plan.visible[i], plan.ids[i], cause))
+                                plan.visible[i], plan.ids[i], cause, credit))
     return _status(task_id, tests, invalid, ended=any("end" in r for r in records), status=status)
 
 

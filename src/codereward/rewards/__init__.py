@@ -71,8 +71,9 @@ def _binary(result: Result) -> float:
 
 
 def _fraction(result: Result) -> float:
-    """Share of tests passed: n_passed / n_tests (tests known invalid do not count)."""
-    return result.n_passed / result.n_tests if result.n_tests else 0.0
+    """Share of tests passed: n_passed / n_tests (tests known invalid do not count), a failed test counting
+    its partial credit where its checker gave one (TestResult.score: an SQL suite's soft_f1)."""
+    return result.credit / result.n_tests if result.n_tests else 0.0
 
 
 binary = PerResult(_binary, "binary")

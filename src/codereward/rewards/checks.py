@@ -28,7 +28,7 @@ THINK_ANSWER_CODE = r"^<think>\n.*?\n</think>\n<answer>\n.*?```python.*?```.*?\n
 
 
 def _fraction(r: Result) -> float:
-    return r.n_passed / r.n_tests if r.n_tests else 0.0
+    return r.credit / r.n_tests if r.n_tests else 0.0
 
 
 @dataclass(frozen=True)

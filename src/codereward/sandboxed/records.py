@@ -11,6 +11,8 @@ frame holds a JSON list of them (`Recorder`):
                                             "v": the value the candidate returned (collect mode, wire-encoded)
                                             "s": the signal that killed the program (cause KILLED)
                                             "cpu": the CPU seconds it had used when killed
+                                            "p": the partial credit in [0, 1] a call suite's checker gave
+                                                 (it returned a float; the test passed only with 1.0)
     {"suite": reason}                     the tests themselves cannot run (test code that does not load, a
                                           set-up statement that fails before the candidate answered anything,
                                           a checker that does not load): the task's fault, not the sandbox's

@@ -9,6 +9,8 @@ the mode (judge/prepare.py), so it needs no import inside the sandbox. The host 
     bag       the same without ORDER BY: rows in any order, as a multiset, columns in any order
     set       BIRD's EX: set(pred) == set(gold), so row order and duplicates are ignored but column order is
               not (bird-bench mini_dev, evaluation_ex.py)
+    soft_f1   BIRD's Soft-F1 (mini_dev, evaluation_f1.py) as partial credit: duplicate rows dropped, rows paired
+              by position, a pair's values matched as sets; the test passes only at 1.0
 
 Values compare as Python compares them (1 == 1.0, as in both references); NULL is None.
 """
@@ -20,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from itertools import permutations
 from typing import Any
 
-MODES = ("strict", "ordered", "bag", "set")
+MODES = ("strict", "ordered", "bag", "set", "soft_f1")
 
 Row = tuple[Any, ...]
 
@@ -32,9 +34,36 @@ def rows_match(gold: Sequence[Sequence[Any]], pred: Sequence[Sequence[Any]], mod
         return g == p
     if mode == "set":
         return set(g) == set(p)
+    if mode == "soft_f1":
+        return soft_f1(g, p) >= 1.0
     if mode not in ("ordered", "bag"):
         raise ValueError(f"unknown SQL comparison {mode!r}; one of {', '.join(MODES)}")
     return _same_denotation(g, p, order_matters=mode == "ordered")
+
+
+def soft_f1(gold: Sequence[Sequence[Any]], pred: Sequence[Sequence[Any]]) -> float:
+    """BIRD's Soft-F1 of `pred` against `gold`. Both empty: 1. Each side's duplicate rows dropped (first kept,
+    in order); row i of each paired. In a pair, a pred value found in the gold row is a true positive, one not
+    found a false positive, a gold value not in the pred row a false negative, each counted as a share of the
+    gold row's width; an unpaired gold row is one false negative, an unpaired pred row one false positive."""
+    if not gold and not pred:
+        return 1.0
+    g, p = list(dict.fromkeys(tuple(r) for r in gold)), list(dict.fromkeys(tuple(r) for r in pred))
+    tp = fp = fn = 0.0
+    for i, gold_row in enumerate(g):
+        if i >= len(p):
+            fn += 1
+            continue
+        width = len(gold_row)
+        if not width:
+            continue
+        tp += sum(v in gold_row for v in p[i]) / width
+        fp += sum(v not in gold_row for v in p[i]) / width
+        fn += sum(v not in p[i] for v in gold_row) / width
+    fp += max(0, len(p) - len(g))
+    precision = tp / (tp + fp) if tp + fp > 0 else 0.0
+    recall = tp / (tp + fn) if tp + fn > 0 else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
 
 
 def _same_denotation(gold: list[Row], pred: list[Row], order_matters: bool) -> bool:
@@ -91,9 +120,15 @@ def _permutations(fits: list[list[int]]) -> Iterator[tuple[int, ...]]:
 
 
 def checker(mode: str) -> Any:
-    """The call suite's check_output for `mode`: the candidate's output is its rows (a list of tuples)."""
+    """The call suite's check_output for `mode`: the candidate's output is its rows (a list of tuples). For
+    soft_f1 it returns the score, a float: the judge takes a float as partial credit."""
     if mode not in MODES:
         raise ValueError(f"unknown SQL comparison {mode!r}; one of {', '.join(MODES)}")
+    if mode == "soft_f1":
+        def check_f1(args: list[Any], kwargs: dict[str, Any], output: Any, expected: Any) -> float:
+            return float(soft_f1(expected, output))
+
+        return check_f1
 
     def check_output(args: list[Any], kwargs: dict[str, Any], output: Any, expected: Any) -> bool:
         return rows_match(expected, output, mode)

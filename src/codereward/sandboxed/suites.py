@@ -304,6 +304,7 @@ class CallSuite:
     def _one(self, i: int, case: list[Any], proxy: Proxy, t0: float, rec: Recorder, opts: Options) -> Cause:
         args, kwargs = case[0], case[1]
         cause, detail = Cause.PASSED, ""
+        credit: dict[str, float] = {}
         try:
             got = proxy.result(proxy.receive())
             if opts.collect:
@@ -312,6 +313,9 @@ class CallSuite:
             exp = case[2]
             ok = (self.checker(args, kwargs, got, exp) if self.checker
                   else compare.values_equal(got, exp, self.atol, self.rtol))
+            if type(ok) is float:  # partial credit (an SQL soft-F1, say): the test passes only with all of it
+                credit["p"] = ok = min(1.0, max(0.0, ok)) if ok == ok else 0.0  # NaN: none
+                ok = ok >= 1.0
             if not ok:
                 cause, detail = Cause.OUTPUT_MISMATCH, f"expected {safe_repr(exp)}, got {safe_repr(got)}"
         except Stopped as e:
@@ -322,7 +326,7 @@ class CallSuite:
             cause, detail = e.cause, f"{e.name}: {e}"
         except BaseException as e:  # noqa: BLE001 — the checker raised on a malformed output
             cause, detail = Cause.CHECKER_RAISED, f"checker rejected output: {type(e).__name__}: {e}"
-        rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail, **_value(proxy, opts))
+        rec.test(i, cause, time.monotonic() - t0, proxy.maxrss, detail, **_value(proxy, opts), **credit)
         return cause
 
 

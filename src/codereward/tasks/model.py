@@ -127,7 +127,8 @@ class CallSuite(_Model):
     recursively inside containers, with rtol at least 1e-7 whenever a tolerance applies (np.allclose's
     default), and, as evalplus does, atol 1e-6 for a float-valued expectation given atol 0
     (sandboxed/compare.py). `checker`, if given, is Python source defining
-    `check_output(args, kwargs, output, expected) -> bool`, run in the judge instead of the comparison.
+    `check_output(args, kwargs, output, expected) -> bool`, run in the judge instead of the comparison; a
+    float in [0, 1] instead of a bool is partial credit (TestResult.score), the test passing only at 1.0.
     """
 
     kind: Literal["call"] = "call"
@@ -167,12 +168,13 @@ class StdioSuite(_Model):
     checker: str | None = None
 
 
-SqlComparison = Literal["strict", "ordered", "bag", "set"]
+SqlComparison = Literal["strict", "ordered", "bag", "set", "soft_f1"]
 
 
 class SqlSuite(_Model):
     """Text-to-SQL: run the candidate query (language "sql") on each database; its rows must match the gold
-    rows under `compare` (sandboxed/sqlresult.py: strict, Spider's ordered/bag, BIRD's set).
+    rows under `compare` (sandboxed/sqlresult.py: strict, Spider's ordered/bag, BIRD's set, and BIRD's
+    soft_f1 as partial credit, which the `fraction` reward counts).
 
     Each database is an SQLite file (`databases`, paths read by the host when it builds the suite, relative
     ones from the working directory), or one built from an SQL script (`schema`). Several databases are
