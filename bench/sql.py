@@ -15,6 +15,8 @@ Harnesses, one after the other in the same run:
 1. **Spider's evaluator, as taoyds/test-suite-sql-eval `eval_exec_match` runs a pair**: in this process, no
    sandbox, sequentially; for each sample a fresh connection runs the gold then the prediction
    (`fetchall`), then the comparison (ours, `sandboxed/sqlresult.py`: the same semantics as its `result_eq`).
+   One difference: Spider's evaluator opens the database writable, so the DROP TABLE prediction would destroy
+   the fixture for every later sample (it did, in this benchmark's first run); here it is opened read-only.
    A long query is cut by SQLite's progress handler at the same 1 s limit (the evaluator's asyncio timeout,
    60 s, cannot interrupt a running sqlite3 call).
 2. **codereward**: `Engine(workers=2, data_dirs=[...]).evaluate(tasks, samples)`, every sample a sandboxed
@@ -112,22 +114,24 @@ def predictions(gold: str, n: int, long: bool) -> list[str]:
 def spider_way(db: str, pairs: list[tuple[str, str, str]], limit: float) -> tuple[float, list[bool]]:
     """Each (gold, prediction, mode) as Spider's eval_exec_match runs one: fresh connections, gold then prediction."""
     def run(query: str) -> list[tuple] | None:
-        c = sqlite3.connect(db)
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # Spider's opens it writable: see the docstring
         c.text_factory = lambda b: b.decode(errors="ignore")
         deadline = time.monotonic() + limit
         c.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
         try:
             return c.execute(query).fetchall()
-        except Exception:  # noqa: BLE001 — any failure is a wrong prediction (exec_eval's "exception")
+        except Exception as e:  # noqa: BLE001 — any failure is a wrong prediction (exec_eval's "exception")
+            failures.append(f"{query}: {e}")
             return None
         finally:
             c.close()
 
     t0 = time.perf_counter()
-    verdicts = []
+    verdicts: list[bool] = []
+    failures: list[str] = []
     for gold, pred, mode in pairs:
         g, p = run(gold), run(pred)
-        assert g is not None, gold
+        assert g is not None, failures[-1]
         verdicts.append(p is not None and rows_match(g, p, mode))
     return time.perf_counter() - t0, verdicts
 

@@ -77,6 +77,8 @@ def _same_denotation(gold: list[Row], pred: list[Row], order_matters: bool) -> b
         return True
     if len(gold) != len(pred) or len(gold[0]) != len(pred[0]):
         return False
+    if gold == pred or (not order_matters and Counter(gold) == Counter(pred)):
+        return True  # the columns in the gold's order: the usual right answer, without the search below
     if not _unordered_rows_match(gold, pred, order_matters):
         return False
     width = len(gold[0])
