@@ -115,7 +115,7 @@ def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[
             args = _encoded_args(task)
         else:
             exp = expected if expected is not None else suite.expected or _nothing(suite.count)
-            args = [wire.dumps([[db, suite.row_limit], {}]) for db in _sql_databases(task, data_dirs)]
+            args = [wire.dumps([[db, suite.row_limit], {}]) for db in database_args(task, data_dirs)]
         cases = b",".join(b"[" + a[1:-1] + b"," + wire.dumps(e) + b"]" for a, e in zip(args, exp))
         head = b'{"d":['  # a dict crosses as {"d": [[key, value], ...]}: the cases go first
         assert data.startswith(head)
@@ -148,19 +148,6 @@ def _encoded_args(task: Task) -> list[bytes]:
 def _nothing(n: int) -> list[Any]:
     """No expectation for each of `n` tests (the reference's outputs are computed from this suite)."""
     return [None] * n
-
-
-_IMAGES: PerTask[list[str | bytes]] = PerTask()  # per SQL task built from a schema: its database image
-
-
-def _sql_databases(task: Task, data_dirs: tuple[str, ...] | None) -> list[str | bytes]:
-    """Each database of an SQL task as its query receives it: its file (checked every time: the engine's
-    directories may differ) or the image of its schema (built once per task)."""
-    suite = task.tests
-    assert isinstance(suite, SqlSuite)
-    if suite.schema_sql is not None:
-        return _IMAGES.get(task, lambda: database_args(task, data_dirs))
-    return database_args(task, data_dirs)
 
 
 @functools.cache

@@ -17,17 +17,22 @@ import time
 from collections.abc import Mapping
 
 from ..errors import TaskError
+from ..memo import PerTask
 from ..tasks.model import SqlSuite, Task
+
+_IMAGES: PerTask[bytes] = PerTask()  # per task built from a schema script: its database's image
 
 
 def database_args(task: Task, visible: tuple[str, ...] | None) -> list[str | bytes]:
-    """Each database's argument for the candidate's `query`: the file's real path, or the schema's image.
-    `visible`: the directories the executor's sandboxes see (None: every path, no sandbox). TaskError
-    naming the file if one is missing, unreadable, or not in a directory the sandboxes see."""
+    """Each database's argument for the candidate's `query`: the file's real path (checked at every call:
+    engines may see different directories), or the schema's image (built once per task). `visible`: the
+    directories the executor's sandboxes see (None: every path, no sandbox). TaskError naming the file if
+    one is missing, unreadable, or not in a directory the sandboxes see."""
     suite = task.tests
     assert isinstance(suite, SqlSuite)
-    if suite.schema_sql is not None:
-        return [_image(task, suite.schema_sql)]
+    script = suite.schema_sql
+    if script is not None:
+        return [_IMAGES.get(task, lambda: _image(task, script))]
     return [_checked(task, path, visible) for path in suite.databases]
 
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..sandbox.bwrap import DATA_ROOT
+from ..tasks.model import SQL_ENTRY_POINT
 from . import PreparedProgram
 from .python import PYTHON
-
-ENTRY_POINT = "query"
 
 _RUNNER = '''import os
 import sqlite3
@@ -26,7 +25,7 @@ QUERY = {query!r}
 DATA_ROOT = {data_root!r}
 
 
-def query(database, row_limit):
+def {entry}(database, row_limit):
     if not QUERY.strip().strip(";").strip():
         raise ValueError("empty query: no SQL statement")  # SQLite would run it and return no rows
     if type(database) is bytes:  # a database built from the task's schema: its image
@@ -46,7 +45,7 @@ def query(database, row_limit):
 
 def runner(query: str) -> str:
     """The Python program that runs `query` (the SQL text only ever appears as a string literal in it)."""
-    return _RUNNER.format(query=query, data_root=DATA_ROOT)
+    return _RUNNER.format(query=query, data_root=DATA_ROOT, entry=SQL_ENTRY_POINT)
 
 
 @dataclass(frozen=True, slots=True)

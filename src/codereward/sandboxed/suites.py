@@ -314,8 +314,8 @@ class CallSuite:
             ok = (self.checker(args, kwargs, got, exp) if self.checker
                   else compare.values_equal(got, exp, self.atol, self.rtol))
             if type(ok) is float:  # partial credit (an SQL soft-F1, say): the test passes only with all of it
-                credit["p"] = ok = min(1.0, max(0.0, ok)) if ok == ok else 0.0  # NaN: none
-                ok = ok >= 1.0
+                credit["p"] = score = min(1.0, max(0.0, ok)) if ok == ok else 0.0  # NaN: none
+                ok = score >= 1.0
             if not ok:
                 cause, detail = Cause.OUTPUT_MISMATCH, f"expected {safe_repr(exp)}, got {safe_repr(got)}"
         except Stopped as e:

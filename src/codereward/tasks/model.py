@@ -168,6 +168,7 @@ class StdioSuite(_Model):
     checker: str | None = None
 
 
+SQL_ENTRY_POINT = "query"  # the function an SQL task's query runs in (languages/sql.py's runner)
 SqlComparison = Literal["strict", "ordered", "bag", "set", "soft_f1"]
 
 
@@ -253,14 +254,14 @@ class Task(_Model):
         if isinstance(data, dict) and isinstance(data.get("tests"), dict | SqlSuite):
             kind = data["tests"].get("kind") if isinstance(data["tests"], dict) else "sql"
             if kind == "sql":
-                data = {"language": "sql", "entry_point": "query", **data}
+                data = {"language": "sql", "entry_point": SQL_ENTRY_POINT, **data}
         return data
 
     @model_validator(mode="after")
     def _entry_point_needed(self) -> Task:
         if (self.language == "sql") != (self.tests.kind == "sql"):
             raise ValueError("language 'sql' goes with tests of kind 'sql', and only with them")
-        if self.language == "sql" and self.entry_point != "query":
+        if self.language == "sql" and self.entry_point != SQL_ENTRY_POINT:
             raise ValueError("an SQL task's entry_point is 'query' (the function its query runs in)")
         if self.tests.kind == "sql" and self.tests.expected is None and not self.reference:
             raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
