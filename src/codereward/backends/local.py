@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import InfraError, UsageError
 from ..executor import Execution, Job
-from ..sandbox.bwrap import ISOLATIONS, PROFILES, SandboxSpec
+from ..sandbox.bwrap import DEFAULT_PROFILE, ISOLATIONS, PROFILES, SandboxSpec, runs
 from ..sandbox.worker import Worker
 from ..scheduling import IdleWorkers
 from ..stats import Stats
@@ -50,7 +50,8 @@ class LocalPool:
     """Sandboxes on this machine. Thread-safe; started lazily by the first execution."""
 
     def __init__(self, workers: int | None = None, *, isolation: str = "bwrap", packages: Sequence[str] = ("numpy",),
-                 retries: int = 1, profile: str = "python", tmp_mb: int = 256, data_dirs: Sequence[str] = ()) -> None:
+                 retries: int = 1, profile: str = DEFAULT_PROFILE, tmp_mb: int = 256,
+                 data_dirs: Sequence[str] = ()) -> None:
         """
         workers: concurrent sandboxes (default: CPU count); each runs one execution at a time.
         isolation: "bwrap" (default; refuses to run if bubblewrap cannot) or "none" (trusted code only).
@@ -140,7 +141,7 @@ class LocalPool:
         """One execution on an idle sandbox; a broken sandbox is replaced and the execution retried."""
         if not self._started:  # hot path: no lock once the sandboxes are up
             self.start()
-        if job.profile != self.spec.profile:
+        if not runs(self.spec.profile, job.profile):
             raise UsageError(f"this pool runs the {self.spec.profile!r} sandbox profile, not {job.profile!r}")
         header = {
             "kind": job.suite.kind, "time": job.time, "grace": GRACE + 0.5 * job.time, "fail_fast": job.fail_fast,

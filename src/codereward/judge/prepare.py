@@ -33,9 +33,11 @@ from typing import TYPE_CHECKING, Any, cast
 from .. import pyast
 from ..errors import InfraError, TaskError
 from ..executor import Execution, Mode, SuitePayload
+from ..languages import case_cpu_seconds
 from ..memo import PerTask
 from ..results import ErrorCause, Outcome, Result, Status
 from ..sandboxed import plan, sqlresult, wire
+from ..sandboxed.native import WALL_EXTRA, WALL_FACTOR
 from ..sandboxed.records import short
 from ..tasks.model import AssertSuite, CallSuite, PerTestLimit, SqlSuite, StdioSuite, Task
 from .sqldb import database_args
@@ -101,6 +103,8 @@ def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[
     elif isinstance(suite, StdioSuite):
         body = {"cases": [[c.stdin, c.stdout] for c in suite.cases], "comparator": suite.comparator,
                 "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
+        if task.limits.case_time is not None:
+            body["case_cpu"] = case_cpu_seconds(task.language, task.limits.case_time)
     else:  # pragma: no cover - the model's discriminated union admits nothing else
         raise TypeError(f"unknown test suite {type(suite).__name__}")
     if test_times is not None:
@@ -291,7 +295,7 @@ class TaskPrep:
         built: Built | None = None
         reference_run: Result | None = None
         wall = None
-        if self.time_limit == AUTO:
+        if self.time_limit == AUTO and task.limits.case_time is None:  # a case's CPU limit is the task's own
             built = build_suite(task, _expected(task, outputs), data_dirs=self.data_dirs)
             wall, runs = self._calibrate(task, *built)
             reference_run = runs[-1]
@@ -324,7 +328,11 @@ class TaskPrep:
         return Prepared(suite, test_plan, limit, invalid, test_times)
 
     def _limit(self, task: Task, wall: float | None) -> float:
-        """The execution's limit: calibrated from the reference's wall time (`auto`), the engine's, or the task's."""
+        """The execution's limit: calibrated from the reference's wall time (`auto`), the engine's, or the task's;
+        for stdio cases with their own CPU limit (`case_time`), at least every case's wall cap."""
+        if task.limits.case_time is not None and isinstance(task.tests, StdioSuite):
+            cpu = case_cpu_seconds(task.language, task.limits.case_time)
+            return max(task.limits.time, len(task.tests.cases) * (WALL_FACTOR * cpu + WALL_EXTRA) + 1.0)
         if self.time_limit == AUTO:
             if wall is None:
                 raise ValueError("a calibrated limit needs the reference's time")

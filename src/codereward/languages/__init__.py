@@ -1,12 +1,13 @@
 """The languages candidates are written in: how a program is prepared on the host, and which sandbox
-profile runs it: Python, and SQL (SQLite), whose queries run inside a small Python program (sql.py).
+profile runs it: Python, SQL (SQLite), whose queries run inside a small Python program (sql.py), and
+C, C++, Java and JavaScript, compiled once into an artifact the native profile executes (native.py).
 
     language = language_of(task)          # by task.language
     program = language.prepare(source)    # the payload the candidate process loads, and its compile error
 
-A language that compiles to a native artifact would prepare its source here (or compile it in the
-sandbox, under its own limits) and name a sandbox profile that lets that artifact be executed while its
-processes still cannot start others (sandbox/bwrap.py PROFILES, sandboxed/seccomp.py).
+A compiled language prepares its source by compiling it in a compile sandbox (artifacts.py, cached by
+content), and names the sandbox profile that lets that artifact be executed while its processes still
+cannot start others (sandbox/bwrap.py PROFILES, sandboxed/seccomp.py, sandboxed/landlock.py).
 """
 
 from __future__ import annotations
@@ -45,17 +46,29 @@ class Language(Protocol):
         ...
 
 
+from ..tasks.model import LANGUAGE_ALIASES  # noqa: E402
+from .native import LANGUAGES as NATIVE  # noqa: E402
+from .native import NativeLanguage  # noqa: E402
 from .python import PYTHON  # noqa: E402 — it needs PreparedProgram, defined above
 from .sql import SQL  # noqa: E402
 
-LANGUAGES: dict[str, Language] = {PYTHON.name: PYTHON, SQL.name: SQL}
+LANGUAGES: dict[str, Language] = {PYTHON.name: PYTHON, SQL.name: SQL, **NATIVE}
 
 
 def language_of(name: str) -> Language:
     try:
-        return LANGUAGES[name]
+        return LANGUAGES[LANGUAGE_ALIASES.get(name, name)]
     except KeyError:
         raise UsageError(f"unknown language {name!r}; codereward runs {', '.join(LANGUAGES)}") from None
 
 
-__all__ = ["LANGUAGES", "PYTHON", "SQL", "Language", "PreparedProgram", "language_of"]
+def case_cpu_seconds(language: str, case_time: float | None) -> float:
+    """A stdio case's CPU-time limit: the task's `case_time` times the language's factor (0: none)."""
+    if case_time is None:
+        return 0.0
+    lang = language_of(language)
+    return case_time * (lang.time_factor if isinstance(lang, NativeLanguage) else 1.0)
+
+
+__all__ = ["LANGUAGES", "NATIVE", "PYTHON", "SQL", "Language", "NativeLanguage", "PreparedProgram",
+           "case_cpu_seconds", "language_of"]

@@ -38,9 +38,17 @@ INSTALL_HINT = (
 ISOLATIONS = ("bwrap", "none")
 # What the processes of a sandbox may do, by profile; the seccomp rules of each are in sandboxed/seccomp.py
 # (PROFILES there). "python": the interpreter's own zygote forks candidates and judges, and no process of
-# the sandbox may ever execve or fork afterwards. A profile for compiled languages would let a candidate
-# execve its artifact once and keep it from starting any other process.
-PROFILES = ("python",)
+# the sandbox may ever execve or fork afterwards. "native" (the default): the same for every Python
+# candidate and judge (their own filters deny execve), and a compiled program's process may execve its
+# artifact, which can then start no process and execute nothing else (sandboxed/native.py, landlock.py).
+# A native sandbox runs Python jobs too; a python one refuses native jobs.
+PROFILES = ("native", "python")
+DEFAULT_PROFILE = "native"
+
+
+def runs(pool_profile: str, job_profile: str) -> bool:
+    """Whether a sandbox of `pool_profile` runs a job that needs `job_profile`."""
+    return pool_profile == job_profile or (pool_profile == "native" and job_profile == "python")
 # Where a sandbox sees the host directory D of SandboxSpec.data_dirs: DATA_ROOT + D, read-only (SQL tasks'
 # database files: judge/sqldb.py). Not D itself: /tmp is the sandbox's own, and wiped after each execution.
 DATA_ROOT = "/run/codereward-data"
@@ -54,7 +62,7 @@ class SandboxSpec:
     packages: tuple[str, ...] = ("numpy",)  # importable by candidates, besides the standard library
     tmp_mb: int = 256  # size of the sandbox's /tmp (tmpfs)
     preimport: bool = False  # import `packages` in the zygote: free for candidates, slower forks for all
-    profile: str = "python"  # see PROFILES
+    profile: str = DEFAULT_PROFILE  # see PROFILES
     data_dirs: tuple[str, ...] = ()  # host directories the sandbox reads, at DATA_ROOT + their real path
 
 
@@ -153,6 +161,9 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     args += site_args
     for host_dir in spec.data_dirs:
         args += ["--ro-bind", host_dir, DATA_ROOT + host_dir]
+    if spec.profile == "native":  # configuration a runtime reads (the JDK's conf/ links into /etc)
+        for etc_dir in runtime_config_dirs():
+            args += ["--ro-bind", etc_dir, etc_dir]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(spec.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
              "--chdir", "/tmp"]
     # bubblewrap's root is a writable, unbounded tmpfs: make it and /dev read-only, so /tmp (bounded,
@@ -161,6 +172,13 @@ def zygote_command(spec: SandboxSpec, fds: list[int], tmp_root: str, cpu: int | 
     config.update(tmp="/tmp", path=[SITE_DIR] if site_args else [])
     args += ["--", python_executable(), *PYTHON_FLAGS, f"{SANDBOX_ROOT}/sandboxed/zygote.py", json.dumps(config)]
     return args
+
+
+def runtime_config_dirs() -> list[str]:
+    """Host directories under /etc that the native languages' runtimes read (languages/native.py `etc`)."""
+    from ..languages.native import LANGUAGES
+
+    return sorted({d for lang in LANGUAGES.values() for d in lang.etc if os.path.isdir(d)})
 
 
 @functools.cache

@@ -42,7 +42,7 @@ import types
 from collections.abc import Callable
 from typing import Any, cast
 
-from . import auditing, costing, plan, seccomp, wire
+from . import auditing, costing, native, plan, seccomp, wire
 from .records import BUILTIN, FUNCTION, PROGRAM, TEST_TIME_LIMIT, cpu_limit
 
 _UNDEFINED = object()
@@ -351,7 +351,11 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
             timed_out, elapsed, ru.ru_maxrss, ru.ru_utime + ru.ru_stime]
 
 
-def _serve_runs(sock: int, code: str | types.CodeType, limits: dict[str, Any], workdir: str) -> None:
+def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, limits: dict[str, Any],
+                workdir: str) -> None:
+    if isinstance(code, native.NativeProgram):
+        _serve_native_runs(sock, code, limits, workdir)
+        return
     compiled: types.CodeType | None = None
     while True:
         raw = wire.read_frame(sock)
@@ -367,6 +371,33 @@ def _serve_runs(sock: int, code: str | types.CodeType, limits: dict[str, Any], w
         elif req[0] == "run" and compiled is not None:
             cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL  # a reported run keeps more stderr
             _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap))
+        else:
+            _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
+
+
+def _serve_native_runs(sock: int, program: native.NativeProgram, limits: dict[str, Any], workdir: str) -> None:
+    """A compiled program's cases (sandboxed/native.py): this process stays ours and forks one per case."""
+    installed = False
+    while True:
+        raw = wire.read_frame(sock)
+        if raw is None:
+            os._exit(0)
+        req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
+        if req[0] == "load":
+            if program.compile_error is not None:
+                _reply(sock, ["compile", program.compile_error])
+                continue
+            try:
+                program.install(workdir)
+            except OSError as e:
+                _reply(sock, ["infra", f"could not write the program's artifact: {e}"])
+                continue
+            installed = True
+            _reply(sock, ["ok", None, 0])
+        elif req[0] == "run" and installed:
+            cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL
+            cpu = float(req[4]) if len(req) > 4 else 0.0
+            _reply(sock, native.run_case(program, req[1], cpu, float(req[2]), limits, cap))
         else:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
@@ -420,7 +451,9 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
         os.close(payload_fd)
         # The program: its code object, compiled by the host, or its source when it does not compile.
         # Entry point and module name travel in the header.
-        code = plan.decode_program(raw) if raw is not None else ""
+        code: str | types.CodeType | native.NativeProgram = (
+            "" if raw is None else native.NativeProgram(raw) if raw[:1] == native.PROGRAM_NATIVE
+            else plan.decode_program(raw))
         del raw
         if header.get("audit") and events_fd >= 0:
             _audit = audit or auditing.RuntimeAudit(events_fd, workdir)
@@ -432,6 +465,8 @@ def spare_main(sock: int, header_fd: int, payload_fd: int, workdir: str, events_
                 os._exit(0)  # the zygote never hands a stdio execution to a locked spare
             _serve_runs(sock, code, header["limits"], workdir)
         else:
+            if isinstance(code, native.NativeProgram):  # judged on stdin/stdout only (tasks/model.py)
+                os._exit(0)
             if not locked:
                 _lock_down()
             # The execution's own limits, once known. Under the filter setrlimit still works, but only

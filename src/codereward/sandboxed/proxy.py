@@ -107,6 +107,9 @@ class Proxy:
         self.heard = False  # the candidate answered something: it had read its program off the pipe
         self.answered = 0  # call replies taken: a test that fails before this grows failed on its own
         self.maxrss = 0
+        # stdio suites: the peer is the runner (our code, which runs each case's program in a child), so an
+        # "infra" reply is believed: the sandbox's fault, not the candidate's
+        self.trusted_peer = False
         self._buf = bytearray()  # bytes read from the candidate, not yet taken as frames
 
     def start_test(self, i: int = -1) -> None:
@@ -295,6 +298,8 @@ class Proxy:
             return Cause.COMPILE_ERROR, short(str(reply[1]) if len(reply) > 1 else "SyntaxError")
         if tag == "oom":
             return Cause.MEMORY_LIMIT, "memory limit exceeded while loading the program"
+        if tag == "infra" and self.trusted_peer:  # a native program's runner (ours) could not install it
+            raise RuntimeError(str(reply[1]) if len(reply) > 1 else "the program could not be installed")
         if tag == "exc" and len(reply) == 4:
             cause = Cause.CANDIDATE_EXIT if reply[1] in EXIT_EXCEPTIONS else Cause.LOAD_RAISED
             return cause, short(f"while loading the program: {reply[1]}: {reply[2]}")

@@ -63,10 +63,16 @@ NR_CLONE, NR_CLONE3, NR_KILL, NR_TGKILL, NR_PIDFD_OPEN = 56, 435, 62, 234, 434
 
 # The base filter's denied calls, by sandbox profile (sandbox/bwrap.py PROFILES). "python": DENIED, for
 # every process of the sandbox, from the zygote on: no process there ever execs or forks except through
-# the zygote's own clone() (fork() in glibc), which the candidate filter then takes away. A profile for
-# compiled programs would leave execve out of its base set and deny it in its candidate filter after the
-# artifact's one exec.
-PROFILES: dict[str, dict[str, int]] = {"python": DENIED}
+# the zygote's own clone() (fork() in glibc), which the candidate filter then takes away. "native" (compiled
+# programs): execve is left out of the base set, and every candidate and judge denies it in its own filter
+# (candidate_program's deny_exec), except a native program's process, which execs its artifact once
+# (sandboxed/native.py: Landlock then limits what it may execute, and it can still start no process).
+PROFILES: dict[str, dict[str, int]] = {
+    "python": DENIED,
+    "native": {name: nr for name, nr in DENIED.items() if name != "execve"},
+    # The compile sandbox (sandbox/compile.py): a compiler driver runs its passes as processes.
+    "compile": {name: nr for name, nr in DENIED.items() if name not in ("fork", "vfork", "execve", "execveat")},
+}
 
 # Calls allowed only when arguments name the caller itself; any other process (the zygote, a judge)
 # could otherwise be re-limited or starved. (arg index, required value)
@@ -141,14 +147,17 @@ def base_program(profile: str = "python") -> bytes:
     return b"".join(p)
 
 
-def candidate_program(own_pid: int) -> bytes:
-    """A candidate's filter, on top of the base: threads but no processes; signals to itself only.
+def candidate_program(own_pid: int, deny_exec: bool = False) -> bytes:
+    """A candidate's filter, on top of the base: threads but no processes; signals to itself only; with
+    `deny_exec` (the native profile, whose base allows execve) no execve either.
 
     No arch check needed: the base filter kills any other ABI first, whatever this one answers.
     """
     eperm = RET_ERRNO | errno.EPERM
-    p = [
-        _ins(_LD_ABS_W, 0),  # seccomp_data.nr
+    p = [_ins(_LD_ABS_W, 0)]  # seccomp_data.nr
+    if deny_exec:
+        p += [_ins(_JEQ, DENIED["execve"], 0, 1), _ins(_RET, eperm)]
+    p += [
         _ins(_JEQ, NR_PIDFD_OPEN, 0, 1),  # a handle on another process (the stdio runner uses one)
         _ins(_RET, eperm),
         # clone: threads yes (they die with the process), new processes no.
@@ -220,24 +229,30 @@ class Filter:
 
 
 _filter: Filter | None = None
+_exec_filter: Filter | None = None  # the native profile's filter for a program's process: execve allowed
 
 
 def prepare(profile: str = "python") -> None:
     """In the zygote: assemble the candidate filter, then load the profile's base filter (no_new_privs
     first, which loading a filter requires and every child inherits)."""
-    global _filter
+    global _filter, _exec_filter
     if not supported():
         raise OSError("seccomp filtering is only implemented for x86_64")
     if _filter is None:
-        _filter = Filter(candidate_program(_PID_PLACEHOLDER))
+        native = profile == "native"
+        _filter = Filter(candidate_program(_PID_PLACEHOLDER, deny_exec=native))
+        _exec_filter = Filter(candidate_program(_PID_PLACEHOLDER)) if native else None
         prctl = _prctl_fn()
         if prctl(PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
         Filter(base_program(profile)).install(0)
 
 
-def install(own_pid: int) -> None:
-    """Load the candidate filter for `own_pid` (on top of the base filter, which prepare() loaded)."""
-    if _filter is None:
-        raise OSError("seccomp.prepare() was not called in this process's ancestor")
-    _filter.install(own_pid)
+def install(own_pid: int, exec_artifact: bool = False) -> None:
+    """Load the candidate filter for `own_pid` (on top of the base filter, which prepare() loaded);
+    `exec_artifact`: the one that still lets the process exec its program (native profile only)."""
+    chosen = _exec_filter if exec_artifact else _filter
+    if chosen is None:
+        raise OSError("seccomp.prepare() was not called in this process's ancestor"
+                      + (" with the native profile" if exec_artifact else ""))
+    chosen.install(own_pid)

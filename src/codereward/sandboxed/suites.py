@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from . import compare, plan, wire
 from .proxy import CandidateError, OutOfMemory, Proxy, Stopped, TestFault, safe_repr
-from .records import Cause, Recorder, short
+from .records import MAX_DETAIL, Cause, Recorder, short
 
 if TYPE_CHECKING:
     import types
@@ -340,9 +340,11 @@ class StdioSuite:
         self.checker = _load_checker(p.get("checker"))
         self.names = [f"case {i}" for i in range(len(self.cases))]
         self.test_times = _test_times(p, len(self.cases))
+        self.case_cpu = float(p.get("case_cpu") or 0.0)  # CPU seconds per case (native programs), 0: none
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
+        proxy.trusted_peer = True
         if not _loaded(proxy, rec, len(self.cases)):
             return
         stop = False
@@ -367,15 +369,22 @@ class StdioSuite:
         try:
             # A reported run gets its own timer a little inside the execution's, so that a program past it is
             # killed by the candidate process, which then still answers with the output it had written.
-            r = proxy.request(["run", stdin, max(0.0, remaining - RUN_MARGIN), REPORT_STDERR] if report
-                              else ["run", stdin, remaining])
+            if report:
+                r = proxy.request(["run", stdin, max(0.0, remaining - RUN_MARGIN), REPORT_STDERR, self.case_cpu])
+            elif self.case_cpu:
+                r = proxy.request(["run", stdin, remaining, MAX_DETAIL, self.case_cpu])
+            else:
+                r = proxy.request(["run", stdin, remaining])
         except Stopped as e:
             rec.test(i, e.cause, 0.0, 0, e.detail)
             return e.cause
-        if r[0] != "ran" or len(r) != 9:
+        if r[0] == "infra" and len(r) == 2:  # the runner (ours) could not execute the program
+            raise RuntimeError(str(r[1]))
+        if r[0] != "ran" or len(r) not in (9, 10):
             rec.test(i, Cause.MALFORMED_REPLY, 0.0, 0, "malformed reply from candidate")
             return Cause.MALFORMED_REPLY
-        out, err, exit_status, sig, timed_out, seconds, maxrss, cpu = r[1:]
+        out, err, exit_status, sig, timed_out, seconds, maxrss, cpu = r[1:9]
+        out_of_memory = len(r) == 10 and r[9] is True  # native programs: the runner's judgement
         t = float(seconds) if type(seconds) is int or type(seconds) is float else 0.0
         kb = maxrss if type(maxrss) is int else 0
         err = str(err)
@@ -387,6 +396,13 @@ class StdioSuite:
         facts: dict[str, object] = {}
         if timed_out:
             cause, detail = Cause.TIME_LIMIT, "time limit exceeded"
+            if self.case_cpu:
+                used = float(cpu) if type(cpu) is int or type(cpu) is float else 0.0
+                detail = f"time limit exceeded ({used:.2f} s CPU, {t:.2f} s wall; limit {self.case_cpu:g} s CPU)"
+        elif out_of_memory:
+            last = err.strip().splitlines()[-1] if err.strip() else ""
+            cause, detail = Cause.MEMORY_LIMIT, short(f"memory limit exceeded: {last}" if last else
+                                                      "memory limit exceeded")
         elif sig is not None:
             cause, detail = Cause.KILLED, ""
             facts = {"s": sig if type(sig) is int else 0,

@@ -43,16 +43,22 @@ class Limits(_Model):
     memory_mb: int = Field(2048, gt=0, description="address-space cap of the candidate (RLIMIT_AS)")
     output_kb: int = Field(4096, gt=0, description="cap on what the candidate writes (stdout/err, files)")
     open_files: int = Field(64, gt=8, description="RLIMIT_NOFILE of the candidate")
+    case_time: float | None = Field(None, gt=0, description=(
+        "stdio tasks: each case's CPU-time limit in seconds (competitive programming's time limit), times the "
+        "language's factor (languages/native.py); a case past it fails with time_limit, and one that waits "
+        "instead of computing is stopped at 2x that + 1 s of wall clock. With it, `time` is only the "
+        "execution's backstop, raised to cover every case"))
     per_test: PerTestLimit | None = Field(None, description=(
         "each test's own limit, calibrated from the reference solution's time on it (needs a reference); a test "
         "past it fails with time_limit and, with fail_fast, ends the execution there (HumanEval+: evalplus's)"))
 
     @model_serializer(mode="wrap")
     def _omit_no_per_test(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Absent when off, so every task written before the field existed keeps its digest (and its cache).
+        # Absent when off, so every task written before the fields existed keeps its digest (and its cache).
         data: dict[str, Any] = handler(self)
-        if self.per_test is None:
-            data.pop("per_test", None)
+        for name in ("per_test", "case_time"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 
@@ -221,9 +227,18 @@ TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite | SqlSuite, Field(dis
 _DIGESTS: dict[int, tuple[weakref.ref[Task], str]] = {}
 
 
+# The languages a task may be written in (languages/: python and sql run in the Python sandbox; the others
+# are compiled or interpreted programs judged on stdin/stdout: languages/native.py), and the other names
+# users give them.
+Language = Literal["python", "sql", "c", "cpp17", "cpp20", "java", "javascript"]
+NATIVE_LANGUAGES = ("c", "cpp17", "cpp20", "java", "javascript")
+LANGUAGE_ALIASES = {"cpp": "cpp17", "c++": "cpp17", "c++17": "cpp17", "c++20": "cpp20", "js": "javascript",
+                    "nodejs": "javascript", "python3": "python", "sqlite": "sql"}
+
+
 class Task(_Model):
     id: str
-    language: Literal["python", "sql"] = "python"
+    language: Language = "python"
     prompt: str | None = None
     entry_point: str | None = None
     reference: str | None = Field(None, description="a full program (prompt + solution) known to be correct")
@@ -249,6 +264,15 @@ class Task(_Model):
 
     @model_validator(mode="before")
     @classmethod
+    def _language_alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("language"), str):
+            name = data["language"].strip().lower()
+            if LANGUAGE_ALIASES.get(name, name) != data["language"]:
+                data = {**data, "language": LANGUAGE_ALIASES.get(name, name)}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _sql_defaults(cls, data: Any) -> Any:
         # An SQL suite implies the language, and the runner's entry point (languages/sql.py).
         if isinstance(data, dict) and isinstance(data.get("tests"), dict | SqlSuite):
@@ -265,6 +289,8 @@ class Task(_Model):
             raise ValueError("an SQL task's entry_point is 'query' (the function its query runs in)")
         if self.tests.kind == "sql" and self.tests.expected is None and not self.reference:
             raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
+        if self.language in NATIVE_LANGUAGES and self.tests.kind != "stdio":
+            raise ValueError(f"a {self.language} program is judged on stdin/stdout: its tests must be of kind 'stdio'")
         if self.tests.kind in ("assert", "call") and not self.entry_point:
             raise ValueError(f"{self.tests.kind} tests need an entry_point")
         if self.tests.kind == "call":

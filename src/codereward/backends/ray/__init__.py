@@ -43,6 +43,7 @@ from ray.exceptions import RayActorError
 
 from ...errors import InfraError
 from ...executor import Execution, Job
+from ...sandbox.bwrap import DEFAULT_PROFILE
 from ...stats import Stats
 from ..local import check_options, fingerprint
 from ._cluster import NODE_STATS, Actor, Cluster, gist
@@ -78,12 +79,12 @@ class RayPool:
             InfraError (its result is then `error`).
         start_timeout: seconds to wait for the node actors to start their sandboxes.
         """
-        check_options(workers, isolation, "python")
+        check_options(workers, isolation, DEFAULT_PROFILE)
         if isolation == "none":
             warnings.warn(
                 "isolation='none': candidate code runs WITHOUT a sandbox, with your user's rights, on every "
                 "node of the Ray cluster. Use it only for code you trust.", stacklevel=2)
-        self._fingerprint = fingerprint(isolation, packages, "python", 256)
+        self._fingerprint = fingerprint(isolation, packages, DEFAULT_PROFILE, 256)
         self.workers, self.batch_size = workers, batch_size
         self.inflight, self.actor_retries = max(1, inflight), actor_retries
         self.stats = Stats(*NODE_STATS, "nodes", "batches", "actor_deaths", "actor_retries", "batch_errors")

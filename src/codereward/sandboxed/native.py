@@ -1,0 +1,189 @@
+"""A compiled program's run, one process per stdio case (inside the sandbox; standard library only).
+
+The candidate process of a native execution stays trusted code (ours): it writes the artifact the host
+sent (languages/native.py) into the execution's working directory and, per case, forks a child that
+  - takes the case's input on stdin and capped files for stdout/stderr (memfds: RLIMIT_FSIZE holds them),
+  - sets its rlimits: memory (RLIMIT_AS, or RLIMIT_DATA for runtimes that reserve address space), stack,
+    CPU (a backstop: the parent measures CPU itself), output, open files, no core,
+  - loads the candidate seccomp filter that still permits execve (no fork, no process, no signal to
+    anything but itself), then Landlock, which leaves it nothing to execute but the artifact, its runtime
+    and the dynamic loader (landlock.py),
+  - and execs the artifact. From then on it is the candidate: it holds the input, nothing else.
+The parent times it by CPU, not by the wall: the case's limit is CPU seconds, checked as the child runs
+(/proc/<pid>/stat) and at its end (its rusage), and the wall clock only stops a program that sleeps or
+waits at WALL_FACTOR x the limit + 1 s. So a loaded machine slows a program down without failing it.
+
+Memory limit: a program that failed (non-zero exit, or a signal) is out of memory when its peak resident
+size reached MEMORY_FULL of the limit, or its last words are a runtime's allocation failure (std::bad_alloc,
+java.lang.OutOfMemoryError, Node's heap limit, malloc's ENOMEM): an allocation refused under an rlimit
+usually fails before the memory is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import signal
+import time
+from typing import Any
+
+from . import landlock, seccomp
+
+PROGRAM_NATIVE = b"n"
+WALL_FACTOR = 2.0
+WALL_EXTRA = 1.0
+MEMORY_FULL = 0.95
+STACK_MB = 256  # Codeforces's --stack=268435456: recursive solutions need it
+# Last words of a program that ran out of memory under its rlimit (stderr's tail), by runtime.
+OUT_OF_MEMORY = (b"std::bad_alloc", b"OutOfMemoryError", b"JavaScript heap out of memory",
+                 b"Cannot allocate memory", b"out of memory", b"MemoryError", b"Allocation failed",
+                 b"insufficient memory for the Java Runtime", b"(errno=12)")
+# The dynamic loader a runtime (java, node) needs to start; static C/C++ artifacts need none.
+LOADERS = ("/lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2",
+           "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class NativeProgram:
+    """A decoded native payload: the header (argv, memory mode, ...) and the artifact's bytes."""
+
+    def __init__(self, payload: bytes) -> None:
+        n = int.from_bytes(payload[1:5], "big")
+        self.header: dict[str, Any] = json.loads(payload[5 : 5 + n])
+        self.artifact = memoryview(payload)[5 + n :]
+        self.compile_error: str | None = self.header.get("compile_error")
+        self.argv: list[str] = []
+        self.exec_paths: list[str] = []
+
+    def install(self, workdir: str) -> None:
+        """Write the artifact into the execution's working directory (wiped after it), executable and read-only."""
+        path = os.path.join(workdir, self.header["artifact"])
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o500)
+        try:
+            view = self.artifact
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        self.argv = [a.replace("{artifact}", path) for a in self.header["argv"]]
+        self.exec_paths = [*self.header.get("executable", []), *([path] if self.argv[0] == path else []),
+                           *(p for p in LOADERS if os.path.exists(p))]
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of process `pid` so far, all its threads (utime + stime of /proc/<pid>/stat)."""
+    try:
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            text = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        fields = text[text.rindex(b")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _limits(header: dict[str, Any], limits: dict[str, Any], cpu: float) -> None:
+    mem = int(limits["memory_mb"]) * 1024 * 1024
+    if header["memory"] == "data":
+        data = mem + int(header.get("slack_mb", 0)) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+    else:
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    stack = min(int(header.get("stack_mb", STACK_MB)), int(limits["memory_mb"])) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
+    soft = int(cpu) + 1  # the parent stops it at `cpu`; this is only the backstop if the parent cannot
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+    out = int(limits["output_kb"]) * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits: dict[str, Any],
+             err_cap: int) -> list[object]:
+    """One case: ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds, out_of_memory],
+    or ["infra", reason] when the artifact could not be executed at all (the sandbox's fault).
+
+    `cpu`: the case's CPU-time limit (0: none but `wall`); `wall`: the most wall time it may take."""
+    from .candidate import close_fds_except
+
+    fin = os.memfd_create("stdin")
+    os.write(fin, stdin.encode())
+    os.lseek(fin, 0, os.SEEK_SET)
+    fout, ferr = os.memfd_create("stdout"), os.memfd_create("stderr")
+    report_r, report_w = os.pipe2(os.O_CLOEXEC)  # exec closes it: anything read from it is a failure to exec
+    cap_wall = min(wall, WALL_FACTOR * cpu + WALL_EXTRA) if cpu > 0 else wall
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with this process
+            os.dup2(fin, 0)
+            os.dup2(fout, 1)
+            os.dup2(ferr, 2)
+            close_fds_except({report_w})
+            _limits(program.header, limits, cpu if cpu > 0 else wall)
+            seccomp.install(os.getpid(), exec_artifact=True)
+            landlock.restrict_execution(program.exec_paths)
+            env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": os.getcwd(), "TMPDIR": os.getcwd(),
+                   **program.header.get("env", {})}
+            argv = [a.replace("{memory_mb}", str(limits["memory_mb"])) for a in program.argv]
+            os.execve(argv[0], argv, env)
+        except BaseException as e:  # noqa: BLE001
+            try:
+                os.write(report_w, f"{type(e).__name__}: {e}".encode()[:500])
+            finally:
+                os._exit(127)
+        os._exit(127)
+    os.close(report_w)
+    os.close(fin)
+    pidfd = os.pidfd_open(pid)
+    timed_out = False
+    try:
+        while True:
+            used = _proc_cpu(pid)
+            elapsed = time.monotonic() - t0
+            left_wall = cap_wall - elapsed
+            # Sleep until the earliest moment it could be over its CPU limit (it cannot use CPU faster than
+            # the wall clock runs, threads aside: hence the 50 ms ceiling), or its wall cap.
+            wait = min(left_wall, max(cpu - used, 0.005) if cpu > 0 else left_wall, 0.05 if cpu > 0 else left_wall)
+            if wait <= 0 or (cpu > 0 and used >= cpu):
+                timed_out = True
+                break
+            if select.select([pidfd], [], [], wait)[0]:
+                break
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+        _, status, ru = os.wait4(pid, 0)
+    finally:
+        os.close(pidfd)
+    seconds = time.monotonic() - t0
+    failure = os.read(report_r, 1000)
+    os.close(report_r)
+    if failure:
+        for fd in (fout, ferr):
+            os.close(fd)
+        return ["infra", f"could not execute the program: {failure.decode(errors='replace')}"]
+    cpu_used = ru.ru_utime + ru.ru_stime
+    if cpu > 0 and cpu_used > cpu:
+        timed_out = True  # it finished, but past its CPU time
+    os.lseek(fout, 0, os.SEEK_SET)
+    out = os.read(fout, int(limits["output_kb"]) * 1024)
+    os.close(fout)
+    size = os.lseek(ferr, 0, os.SEEK_END)
+    os.lseek(ferr, max(0, size - max(err_cap, 4096)), os.SEEK_SET)
+    err = os.read(ferr, max(err_cap, 4096))
+    os.close(ferr)
+    exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    failed = exit_status != 0 and not timed_out and sig != signal.SIGXFSZ
+    oom = failed and (ru.ru_maxrss >= MEMORY_FULL * int(limits["memory_mb"]) * 1024
+                      or any(mark in err[-1000:] for mark in OUT_OF_MEMORY))
+    return ["ran", out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")[-err_cap:],
+            exit_status, sig, timed_out, seconds, ru.ru_maxrss, cpu_used, oom]

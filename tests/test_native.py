@@ -1,0 +1,298 @@
+"""Compiled and other native languages (C, C++, Java, JavaScript) on stdin/stdout: the task model, the compile
+sandbox and its artifact cache, CPU-time and memory verdicts, and the red team per language — each attack
+written so that the program's own output says what it managed, and the test asserts it managed nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from codereward import Engine, Outcome, Status, Task
+from codereward.languages import artifacts, language_of
+from codereward.languages.native import LANGUAGES
+from codereward.sandboxed import seccomp
+
+ADD = {
+    "c": '#include <stdio.h>\nint main(void){long long a,b;if(scanf("%lld %lld",&a,&b)!=2)return 1;'
+         'printf("%lld\\n",a+b);return 0;}\n',
+    "cpp17": "#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<'\\n';}\n",
+    "cpp20": "#include <iostream>\n#include <ranges>\nint main(){long long a,b;std::cin>>a>>b;"
+             "auto v=std::views::iota(0,1);std::cout<<a+b+*v.begin()<<'\\n';}\n",
+    "java": "import java.util.*;\npublic class Solution {\n  public static void main(String[] x) {\n"
+            "    Scanner s = new Scanner(System.in); long a = s.nextLong(), b = s.nextLong();\n"
+            "    System.out.println(a + b);\n  }\n}\n",
+    "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
+                  "console.log((a + b).toString());\n",
+}
+CASES = [{"stdin": f"{i} {10 * i}\n", "stdout": f"{11 * i}\n"} for i in range(1, 6)] + [
+    {"stdin": "4000000000 5000000000\n", "stdout": "9000000000\n"}]
+
+
+def task(language: str, cases: list[dict[str, str]] | None = None, **limits: object) -> Task:
+    return Task(id=f"t-{language}", language=language,
+                limits={"case_time": 1.0, "memory_mb": 256, **limits},
+                tests={"kind": "stdio", "cases": cases or CASES, "comparator": "tokens"})
+
+
+def says(expected: str) -> list[dict[str, str]]:
+    """One case whose expected output is what a program prints when the attack failed."""
+    return [{"stdin": "", "stdout": expected + "\n"}]
+
+
+installed = pytest.mark.parametrize("language", [n for n, lang in LANGUAGES.items() if lang.runtime()])
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with Engine(workers=2) as e:
+        yield e
+
+
+# -- the model --------------------------------------------------------------------------------------------
+
+
+def test_language_aliases_and_stdio_only():
+    assert Task(id="a", language="cpp", tests={"kind": "stdio", "cases": []}).language == "cpp17"
+    assert Task(id="a", language="JS", tests={"kind": "stdio", "cases": []}).language == "javascript"
+    with pytest.raises(ValidationError, match="judged on stdin/stdout"):
+        Task(id="a", language="java", entry_point="f", tests={"kind": "call", "cases": []})
+    with pytest.raises(ValidationError, match="language"):
+        Task(id="a", language="cobol", tests={"kind": "stdio", "cases": []})
+
+
+def test_case_time_leaves_older_tasks_digests_alone():
+    plain = Task(id="a", tests={"kind": "stdio", "cases": [{"stdin": "", "stdout": "1"}]})
+    assert "case_time" not in plain.model_dump()["limits"]
+    timed = plain.model_copy(update={"limits": plain.limits.model_copy(update={"case_time": 2.0})})
+    assert timed.digest() != plain.digest()
+
+
+def test_only_the_native_profiles_program_process_may_exec():
+    """Python candidates and judges of a native sandbox deny execve in their own filter; the program process
+    keeps it (Landlock then limits what it may execute); the python profile's filters are unchanged."""
+    from test_sandbox import _simulate
+
+    base = seccomp.base_program("native")
+    assert _simulate(base, 59, ()) == seccomp.RET_ALLOW
+    assert _simulate(base, 322, ()) != seccomp.RET_ALLOW  # execveat stays denied for everyone
+    assert _simulate(base, 57, ()) != seccomp.RET_ALLOW  # fork
+    assert _simulate(seccomp.candidate_program(7, deny_exec=True), 59, ()) != seccomp.RET_ALLOW
+    assert _simulate(seccomp.candidate_program(7), 59, ()) == seccomp.RET_ALLOW
+    assert _simulate(seccomp.candidate_program(7), 56, (0x11,)) != seccomp.RET_ALLOW  # a process: no
+    compile_base = seccomp.base_program("compile")
+    assert _simulate(compile_base, 57, ()) == seccomp.RET_ALLOW and _simulate(compile_base, 41, ()) != seccomp.RET_ALLOW
+
+
+def test_landlock_leaves_only_the_listed_files_executable():
+    from codereward.sandboxed import landlock
+
+    if landlock.abi() < 1:
+        pytest.skip("this kernel has no Landlock")
+    code = ("import ctypes, os, sys; sys.path.insert(0, %r)\n"
+            "from codereward.sandboxed import landlock\n"
+            "ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)\n"
+            "allowed = [os.path.realpath('/usr/bin/true'), *[p for p in %r if os.path.exists(p)]]\n"
+            "landlock.restrict_execution(allowed)\n"
+            "assert os.spawnv(os.P_WAIT, '/usr/bin/true', ['true']) == 0\n"
+            "try:\n    os.execv('/bin/sh', ['sh', '-c', 'echo escaped'])\n"
+            "except PermissionError:\n    print('denied')\n")
+    from codereward.sandboxed.native import LOADERS
+
+    src = os.path.join(os.path.dirname(__file__), "..", "src")
+    out = subprocess.run([sys.executable, "-c", code % (src, LOADERS)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "denied", out.stderr
+
+
+# -- judging ------------------------------------------------------------------------------------------------
+
+
+@installed
+def test_a_plus_b_passes_and_a_wrong_program_fails(engine, language):
+    r = engine.run(task(language), ADD[language])
+    assert r.status is Status.PASSED, r
+    assert len(r.tests) == len(CASES)
+    wrong = ADD[language].replace("a+b", "a-b").replace("a + b", "a - b")
+    r = engine.run(task(language), wrong)
+    assert r.status is Status.FAILED
+    assert {t.outcome for t in r.tests} == {Outcome.WRONG_ANSWER}
+
+
+@installed
+def test_a_compile_error_is_the_programs_verdict_with_the_compilers_message(engine, language):
+    broken = {"c": "int main(void){ return undefined_name; }", "cpp17": "int main(){ return undefined_name; }",
+              "cpp20": "int main(){ return undefined_name; }",
+              "java": "public class Main { public static void main(String[] a) { int x = ; } }",
+              "javascript": "function ( {"}[language]
+    r = engine.run(task(language), broken)
+    assert r.status is Status.FAILED
+    assert {t.outcome for t in r.tests} == {Outcome.COMPILE_ERROR}
+    assert r.tests[0].detail and ("error" in r.tests[0].detail.lower() or "Syntax" in r.tests[0].detail)
+
+
+def test_each_program_is_compiled_once_whatever_the_tests_and_copies(engine):
+    source = ADD["c"] + f"/* {os.urandom(8).hex()} */\n"  # a source no run has compiled (nor cached on disk)
+    before = artifacts.CACHE.compiles
+    for _ in range(3):
+        assert engine.run(task("c"), source).status is Status.PASSED
+    more = Task(id="other", language="c", limits={"case_time": 1.0},
+                tests={"kind": "stdio", "cases": CASES[:2]})
+    assert engine.run(more, source).status is Status.PASSED
+    assert artifacts.CACHE.compiles - before == 1
+
+
+def test_the_disk_cache_serves_a_new_process(tmp_path):
+    """A second process (a trainer's next run) finds the artifact on disk and compiles nothing."""
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from codereward.languages import artifacts, language_of\n"
+            "b = artifacts.build(language_of('c'), %r)\n"
+            "print(artifacts.CACHE.compiles, b.cached, len(b.artifact) > 1000)\n")
+    src = os.path.join(os.path.dirname(__file__), "..", "src")
+    env = {**os.environ, "CODEREWARD_ARTIFACTS": str(tmp_path)}
+    program = ADD["c"] + "/* disk cache */\n"
+    runs = [subprocess.run([sys.executable, "-c", code % (src, program)], capture_output=True, text=True,
+                           env=env, timeout=120) for _ in range(2)]
+    assert [r.stdout.split() for r in runs] == [["1", "False", "True"], ["0", "True", "True"]], runs[0].stderr
+
+
+def test_cpu_time_not_wall_time_decides(engine):
+    """A program that sleeps uses no CPU: it is stopped at the wall cap (2 x limit + 1 s), not at the limit;
+    a busy loop is stopped at its CPU limit."""
+    sleeper = "#include <unistd.h>\n#include <stdio.h>\nint main(void){sleep(30);puts(\"1\");return 0;}\n"
+    r = engine.run(task("c", says("1"), case_time=0.5), sleeper)
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT
+    assert 1.9 < r.tests[0].time < 4.0, r.tests[0]
+    busy = "int main(void){volatile unsigned long x=0;for(;;)x++;}\n"
+    r = engine.run(task("c", says("1"), case_time=0.5), busy)
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT
+    assert "CPU" in (r.tests[0].detail or "")
+    assert r.tests[0].time < 1.9
+
+
+def test_a_program_inside_its_cpu_limit_passes_however_slow_the_wall(engine):
+    """0.3 s of CPU against a 1 s limit passes (the machine's load cannot flip it: only CPU counts)."""
+    spin = ("#include <stdio.h>\n#include <time.h>\nint main(void){clock_t t=clock();volatile long x=0;"
+            "while(clock()-t<CLOCKS_PER_SEC*3/10)x++;puts(\"ok\");return 0;}\n")
+    assert engine.run(task("c", says("ok")), spin).status is Status.PASSED
+
+
+# -- the red team, per language -------------------------------------------------------------------------------
+
+C_ATTACKS = {
+    "fork": '#include <stdio.h>\n#include <unistd.h>\nint main(void){int n=0;for(int i=0;i<100;i++)'
+            'if(fork()>=0)n++;printf(n?"forked\\n":"denied\\n");return 0;}\n',
+    "exec a shell": '#include <stdio.h>\n#include <unistd.h>\nint main(void){execl("/bin/sh","sh","-c",'
+                    '"echo escaped",(char*)0);puts("denied");return 0;}\n',
+    "exec through the loader": '#include <stdio.h>\n#include <unistd.h>\nint main(void){execl("/bin/bash",'
+                               '"bash","-c","echo escaped",(char*)0);execl("/usr/bin/env","env",(char*)0);'
+                               'puts("denied");return 0;}\n',
+    "signal the zygote": '#include <stdio.h>\n#include <signal.h>\nint main(void){int r=kill(1,9)+kill(-1,9)'
+                         '+kill(0,0);puts(r==-3?"denied":"sent");return 0;}\n',
+    "read host files": '#include <stdio.h>\nint main(void){const char*p[]={"/etc/shadow","/root/.bashrc",'
+                       '"/proc/1/environ","/proc/1/mem","/work",0};int n=0;for(int i=0;p[i];i++){FILE*f='
+                       'fopen(p[i],"r");if(f&&fgetc(f)!=EOF)n++;}puts(n?"read":"denied");return 0;}\n',
+    "write outside tmp": '#include <stdio.h>\nint main(void){FILE*f=fopen("/usr/evil","w");FILE*g=fopen('
+                         '"/evil","w");puts(f||g?"wrote":"denied");return 0;}\n',
+    "network": '#include <stdio.h>\n#include <sys/socket.h>\nint main(void){int s=socket(AF_INET,SOCK_STREAM,0);'
+               'puts(s<0?"denied":"socket");return 0;}\n',
+    "setsid daemon": '#include <stdio.h>\n#include <unistd.h>\nint main(void){puts(setsid()<0?"denied":"session");'
+                     'return 0;}\n',
+    "ptrace": '#include <stdio.h>\n#include <sys/ptrace.h>\nint main(void){long r=ptrace(PTRACE_ATTACH,1,0,0);'
+              'puts(r<0?"denied":"attached");return 0;}\n',
+}
+
+
+@pytest.mark.parametrize("attack", sorted(C_ATTACKS))
+def test_c_attacks_achieve_nothing(engine, attack):
+    r = engine.run(task("c", says("denied")), C_ATTACKS[attack])
+    assert r.status is Status.PASSED, (attack, r.tests[0])
+
+
+@pytest.mark.parametrize("program,outcome", [
+    ("int main(void){for(;;);}", Outcome.TIME_LIMIT),
+    ("#include <stdlib.h>\n#include <string.h>\nint main(void){for(;;){char*p=malloc(1<<20);if(!p)abort();"
+     "memset(p,1,1<<20);}}", Outcome.MEMORY_LIMIT),
+    ("#include <stdio.h>\nint main(void){for(;;)fputs(\"flood flood flood flood\\n\",stdout);}", Outcome.OUTPUT_LIMIT),
+    ("int f(int n){volatile char b[4096];b[0]=n;return f(n+1)+b[0];}int main(void){return f(0);}",
+     Outcome.RUNTIME_ERROR),
+    ("int main(void){return 3;}", Outcome.RUNTIME_ERROR),
+], ids=["infinite loop", "memory bomb", "output flood", "stack overflow", "exit status"])
+def test_c_resource_attacks_get_their_verdicts(engine, program, outcome):
+    # 512 MB: the stack's 256 MB fills before the memory limit does (a stack overflow that fills the whole
+    # memory limit is a memory_limit, as where judges count the stack as memory)
+    r = engine.run(task("c", says("1"), case_time=0.5, output_kb=1024, memory_mb=512), program)
+    assert r.tests[0].outcome is outcome, r.tests[0]
+
+
+def test_cpp_memory_verdicts_and_a_deep_recursion_that_fits(engine):
+    bad_alloc = "#include <vector>\n#include <cstdio>\nint main(){std::vector<long long> v(1000000000);" \
+                "std::printf(\"%d\\n\",(int)v[5]);}\n"
+    r = engine.run(task("cpp17", says("0")), bad_alloc)
+    assert r.tests[0].outcome is Outcome.MEMORY_LIMIT, r.tests[0]
+    deep = "#include <cstdio>\nint f(int n){volatile int x=n;return n?f(n-1)+1+0*x:0;}" \
+           "int main(){std::printf(\"%d\\n\",f(1000000));}\n"  # ~100 MB of stack: Codeforces's 256 MB holds it
+    r = engine.run(task("cpp17", says("1000000")), deep)
+    assert r.status is Status.PASSED, r.tests[0]
+
+
+def test_a_thread_bomb_ends_and_the_sandbox_lives_on(engine):
+    bomb = ("#include <pthread.h>\n#include <stdio.h>\n#include <unistd.h>\nvoid*s(void*a){sleep(100);return a;}"
+            "int main(void){int n=0;pthread_t t;while(pthread_create(&t,0,s,0)==0)n++;printf(\"%d\\n\",n>0);"
+            "return 0;}")
+    r = engine.run(task("c", says("1"), case_time=1.0), bomb)
+    assert r.status is not Status.ERROR
+    assert engine.run(task("c"), ADD["c"]).status is Status.PASSED
+
+
+@pytest.mark.skipif(LANGUAGES["java"].runtime() is None, reason="no JDK here: scripts/setup.sh installs it")
+def test_java_cannot_start_processes_and_runs_out_of_memory_as_memory_limit(engine):
+    spawn = ("public class Main { public static void main(String[] a) {\n  try {\n"
+             "    Process p = new ProcessBuilder(\"/bin/sh\", \"-c\", \"echo escaped\").start();\n"
+             "    System.out.println(\"started\");\n  } catch (Exception e) { System.out.println(\"denied\"); }\n} }\n")
+    r = engine.run(task("java", says("denied")), spawn)
+    assert r.status is Status.PASSED, r.tests[0]
+    hog = ("import java.util.*;\npublic class Main { public static void main(String[] a) {\n"
+           "  List<long[]> l = new ArrayList<>(); while (true) l.add(new long[1 << 20]);\n} }\n")
+    r = engine.run(task("java", says("0")), hog)
+    assert r.tests[0].outcome is Outcome.MEMORY_LIMIT, r.tests[0]
+
+
+@pytest.mark.skipif(LANGUAGES["javascript"].runtime() is None, reason="no Node here: scripts/setup.sh installs it")
+def test_javascript_cannot_start_processes_or_read_the_host(engine):
+    spawn = ("let r = 'denied';\n"
+             "try { require('child_process').execSync('echo escaped'); r = 'started'; } catch (e) {}\n"
+             "try { require('fs').readFileSync('/etc/shadow'); r = 'read'; } catch (e) {}\n"
+             "try { require('fs').writeFileSync('/usr/evil', 'x'); r = 'wrote'; } catch (e) {}\n"
+             "console.log(r);\n")
+    r = engine.run(task("javascript", says("denied")), spawn)
+    assert r.status is Status.PASSED, r.tests[0]
+    r = engine.run(task("javascript", says("1"), case_time=0.5), "for (;;) {}")
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT
+
+
+def test_a_program_writes_nothing_the_next_one_sees(engine):
+    writer = '#include <stdio.h>\nint main(void){FILE*f=fopen("/tmp/left","w");fputs("x",f);fclose(f);' \
+             'puts("1");return 0;}\n'
+    reader = '#include <stdio.h>\nint main(void){puts(fopen("/tmp/left","r")?"seen":"clean");return 0;}\n'
+    assert engine.run(task("c", says("1")), writer).status is Status.PASSED
+    for _ in range(2):  # whichever sandbox it lands on
+        assert engine.run(task("c", says("clean")), reader).status is Status.PASSED
+
+
+def test_the_python_profile_refuses_native_programs():
+    from codereward import UsageError
+    from codereward.backends.local import LocalPool
+
+    with Engine(executor=LocalPool(1, profile="python")) as e:
+        with pytest.raises(UsageError, match="profile"):
+            e.run(task("c"), ADD["c"])
+
+
+def test_unknown_language_names_say_what_runs():
+    from codereward import UsageError
+
+    with pytest.raises(UsageError, match="cpp17"):
+        language_of("fortran")
