@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CODEREWARD_EXTRAS=test,ray,train,suites,reward-paths CODEREWARD_NODEPS='verl==0.9.1 openrlhf==0.11.2' \
-  CODEREWARD_APT='chromium jq curl' scripts/setup.sh
+  CODEREWARD_APT='chromium jq curl' CODEREWARD_LANGUAGES=all scripts/setup.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy  # [tool.mypy] in pyproject.toml says what and how strictly
 .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -4,6 +4,7 @@ written so that the program's own output says what it managed, and the test asse
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -223,7 +224,8 @@ def test_c_attacks_achieve_nothing(engine, attack):
 def test_c_resource_attacks_get_their_verdicts(engine, program, outcome):
     # 512 MB: the stack's 256 MB fills before the memory limit does (a stack overflow that fills the whole
     # memory limit is a memory_limit, as where judges count the stack as memory)
-    r = engine.run(task("c", says("1"), case_time=0.5, output_kb=1024, memory_mb=512), program)
+    # 2 s of CPU: touching 512 MB page by page takes a loaded VM's kernel a good part of a second
+    r = engine.run(task("c", says("1"), case_time=2.0, output_kb=1024, memory_mb=512), program)
     assert r.tests[0].outcome is outcome, r.tests[0]
 
 
@@ -296,3 +298,63 @@ def test_unknown_language_names_say_what_runs():
 
     with pytest.raises(UsageError, match="cpp17"):
         language_of("fortran")
+
+
+# -- a sample's own language, Python's CPU limit, answers in chat, the CLI -----------------------------------
+
+
+def test_a_sample_line_names_its_language(tmp_path, engine):
+    from codereward import InputError
+    from codereward.tasks.samples import read_samples
+
+    tasks = {"t-cpp17": task("cpp17")}
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in [
+        {"task_id": "t-cpp17", "solution": ADD["cpp17"]},
+        {"task_id": "t-cpp17", "solution": ADD["java"], "language": "java"},
+        {"task_id": "t-cpp17", "solution": "a, b = map(int, input().split())\nprint(a + b)\n", "language": "python3"},
+    ]) + "\n")
+    samples = read_samples(path, tasks)
+    assert [s.task_for(tasks["t-cpp17"]).language for s in samples] == ["cpp17", "java", "python"]
+    assert [r.status for r in engine.evaluate(tasks, samples)] == [Status.PASSED] * 3
+    path.write_text(json.dumps({"task_id": "t-cpp17", "solution": "x", "language": "cobol"}) + "\n")
+    with pytest.raises(InputError) as e:
+        read_samples(path, tasks)
+    assert "s.jsonl:1" in str(e.value) and "'language'" in str(e.value)
+    humaneval_like = Task(id="h", entry_point="f", tests={"kind": "call", "cases": [{"args": [1], "expected": 1}]})
+    with pytest.raises(ValueError, match="stdin/stdout"):
+        humaneval_like.in_language("cpp")
+
+
+def test_python_stdio_cases_are_timed_by_cpu_too(engine):
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 5: pass\nprint(1)\n"
+    r = engine.run(task("python", says("1"), case_time=0.5), spin)
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT and "CPU" in (r.tests[0].detail or "")
+    assert r.tests[0].time < 1.9
+    sleeper = "import time\ntime.sleep(30)\n"
+    r = engine.run(task("python", says("1"), case_time=0.5), sleeper)
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT and 1.9 < r.tests[0].time < 4.0
+
+
+@pytest.mark.parametrize("language,fence", [("cpp17", "cpp"), ("cpp17", "c++"), ("java", "java"),
+                                            ("javascript", "js"), ("c", "c")])
+def test_the_answer_is_the_last_block_in_the_tasks_language(language, fence):
+    from codereward.integrations.extract import extract_code
+
+    response = f"Try:\n```python\nprint(1)\n```\nFinal:\n```{fence}\nMAIN\n```\n"
+    assert extract_code(response, language) == "MAIN\n"
+    assert extract_code(response) == "print(1)\n"
+
+
+def test_the_cli_judges_a_task_file_in_another_language(tmp_path):
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(task("cpp17").model_dump_json() + "\n")
+    (tmp_path / "Main.java").write_text(ADD["java"])
+    cli = [sys.executable, "-m", "codereward.cli"]
+    p = subprocess.run([*cli, "check", "--tasks", str(tasks), "--task", "t-cpp17", "--solution",
+                        str(tmp_path / "Main.java"), "--language", "java", "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and json.loads(p.stdout)["status"] == "passed", p.stderr
+    p = subprocess.run([*cli, "check", "--dataset", "humaneval", "--task", "HumanEval/0", "--solution",
+                        str(tmp_path / "Main.java"), "--language", "java"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "--language" in p.stderr

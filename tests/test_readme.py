@@ -170,6 +170,23 @@ def sql_layouts(directory: Path) -> None:
                 [{"task_id": "bird/7", "completion": "SELECT DISTINCT country FROM singer"}])
 
 
+def contest_layouts(directory: Path) -> None:
+    """A CodeContests file and a LiveCodeBench file with samples for both (tests/test_contests.py's problems)."""
+    from test_contests import ADD_CPP, CC_SUM, LCB_FUNCTIONAL, LCB_STDIN, PRODUCT_PY, SCALE_PY
+
+    (directory / "code_contests").mkdir()
+    write_jsonl(directory / "code_contests" / "test.jsonl", [CC_SUM])
+    write_jsonl(directory / "cc_samples.jsonl", [
+        {"task_id": "codecontests/1000_A. Sum", "solution": ADD_CPP},
+        {"task_id": "codecontests/1000_A. Sum", "solution": ADD_CPP.replace("long long", "int")},  # overflows
+        {"task_id": "codecontests/1000_A. Sum", "solution": "a, b = map(int, input().split())\nprint(a + b)\n",
+         "language": "python"}])
+    (directory / "lcb").mkdir()
+    write_jsonl(directory / "lcb" / "test6.jsonl", [LCB_STDIN, LCB_FUNCTIONAL])
+    write_jsonl(directory / "lcb_samples.jsonl", [{"task_id": "lcb/abc999_a", "solution": PRODUCT_PY},
+                                                  {"task_id": "lcb/2999", "solution": SCALE_PY}])
+
+
 def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     """The working directory of a README command: every file the README's commands name."""
     write_jsonl(directory / "my_tasks.jsonl", rb.json_values(json_block(is_task_file).text))
@@ -182,6 +199,7 @@ def prepare(directory: Path, *, task_file_samples: bool = False) -> Path:
     write_jsonl(directory / "pools.jsonl", rb.json_values(json_block(is_pools_file).text))
     (directory / "examples").symlink_to(ROOT / "examples")
     sql_layouts(directory)
+    contest_layouts(directory)
     if HEPLUS.exists():
         (directory / HEPLUS.name).symlink_to(HEPLUS)
     if CODET.exists():  # its files, not the folder: select writes its output beside the samples
@@ -235,6 +253,29 @@ def check_eval_sql_example(p: subprocess.CompletedProcess[str], cwd: Path) -> No
     rows = results(cwd / "sql_results.jsonl")
     assert [r["status"] for r in rows] == ["passed", "failed"] * 4
     assert [t["outcome"] for t in rows[7]["tests"]] == ["runtime_error"]  # SELEC: SQLite's syntax error
+
+
+def check_eval_native_example(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "native_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed", "passed", "passed", "passed",
+                                           "passed", "passed", "failed", "failed", "passed", "failed", "failed"]
+    outcomes = [[t["outcome"] for t in r["tests"]] for r in rows]
+    assert outcomes[1][-1] == "wrong_answer"  # int overflow on the 3000 x 10^9 case
+    assert outcomes[7] == ["passed", "passed", "time_limit"]  # quadratic Python on 8,000 numbers
+    assert set(outcomes[8]) == {"memory_limit"}  # the 8 GB table
+    assert outcomes[10] == ["passed", "wrong_answer", "passed", "passed"]  # the checker: 97 is prime
+    assert set(outcomes[11]) == {"compile_error"}
+
+
+def check_eval_codecontests(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "cc_samples.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "failed", "passed"]  # C++, int overflow, Python (its line's)
+    assert [t["outcome"] for t in rows[1]["tests"]] == ["passed", "passed", "wrong_answer", "passed"]
+
+
+def check_eval_livecodebench(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "lcb_samples.jsonl_results.jsonl")
+    assert [r["status"] for r in rows] == ["passed", "passed"]  # stdin, and a LeetCode class Solution
 
 
 def check_eval_spider(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
@@ -477,6 +518,12 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --tasks examples/sql/tasks.jsonl --samples examples/sql/samples.jsonl --out sql_results.jsonl":
         check_eval_sql_example,
     "codereward eval --dataset spider --data-file spider/dev.json --samples spider/preds.jsonl": check_eval_spider,
+    "codereward eval --tasks examples/native/tasks.jsonl --samples examples/native/samples.jsonl "
+    "--out native_results.jsonl": check_eval_native_example,
+    "codereward eval --dataset codecontests --data-file code_contests/test.jsonl --language cpp "
+    "--samples cc_samples.jsonl": check_eval_codecontests,
+    "codereward eval --dataset livecodebench --data-file lcb/test6.jsonl --samples lcb_samples.jsonl":
+        check_eval_livecodebench,
     "codereward eval --dataset bird --data-file bird/dev.json --samples bird/preds.jsonl": check_eval_bird,
     "codereward eval --dataset humanevalplus --data-file HumanEvalPlus-v0.1.10.jsonl.gz --samples samples.jsonl "
     "--detail summary": check_eval_humanevalplus_summary,
@@ -841,6 +888,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     "s, = score_suites(engine": [["0.67 27 4 0.87", "100.0 [] [14, 14, 14, 16]"]],
     "score_testgen(engine, task, programs, rollouts)": [["[0.4333, 0.0042]", "[1.0, -1.0]"]],
     'queries = ["SELECT id FROM item WHERE price >= 7"': [["['passed', 'failed', 'failed', 'passed']"]],
+    'loop = "int main() { for (;;); }"': [["['passed', 'time_limit']"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 

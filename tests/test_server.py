@@ -391,8 +391,27 @@ def test_verl_sandbox_fusion_payload(srv):
                    headers={"Content-Type": "application/json", "Accept": "application/json"})
     assert r.status_code == 200
     assert r.json()["status"] == "Success" and r.json()["run_result"]["stdout"].rstrip("\n") == "5"
-    other = httpx.post(f"{base}/run_code", json={**payload, "language": "cpp"}, timeout=60).json()
-    assert other["status"] == "SandboxError" and "python" in other["message"]
+    cpp = "#include <iostream>\nint main(){long a,b;std::cin>>a>>b;std::cout<<a+b<<std::endl;}\n"
+    native = httpx.post(f"{base}/run_code", json={**payload, "language": "cpp", "code": cpp}, timeout=120).json()
+    assert native["status"] == "Success" and native["run_result"]["stdout"] == "5\n", native
+    other = httpx.post(f"{base}/run_code", json={**payload, "language": "cobol"}, timeout=60).json()
+    assert other["status"] == "SandboxError" and "cpp" in other["message"]
+
+
+def test_sandbox_fusion_client_runs_compiled_languages(srv):
+    """The sandbox-fusion client's cpp, java and nodejs requests: compile errors in compile_result, as its
+    server answers them."""
+    from sandbox_fusion import RunCodeRequest, RunStatus, run_code
+
+    base, _ = srv
+    java = "public class Main { public static void main(String[] a) { System.out.println(\"hi \" + " \
+           "new java.util.Scanner(System.in).next()); } }"
+    for language, code in [("java", java), ("nodejs", "console.log('hi ' + require('fs').readFileSync(0, 'utf8'))")]:
+        resp = run_code(RunCodeRequest(code=code, stdin="there", language=language), endpoint=base, max_attempts=1)
+        assert resp.status == RunStatus.Success and resp.run_result.stdout.strip() == "hi there", resp
+    broken = run_code(RunCodeRequest(code="int main() { return x; }", language="cpp"), endpoint=base, max_attempts=1)
+    assert broken.status == RunStatus.Failed and broken.run_result is None
+    assert "not declared" in broken.compile_result.stderr
 
 
 # -- auth, backpressure, load, faults -------------------------------------------------------------------

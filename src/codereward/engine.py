@@ -30,6 +30,7 @@ from .results import ErrorCause, Outputs, Result, Status
 from .scheduling import run_all
 from .stats import Stats
 from .tasks.model import PerTestLimit, Task
+from .tasks.programs import label_program
 from .tasks.samples import Sample
 
 if TYPE_CHECKING:
@@ -159,9 +160,15 @@ class Engine:
 
     def evaluate(self, tasks: Mapping[str, Task], samples: Sequence[Sample], *,
                  on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
-        """Run every sample against its task; results come back in input order (see run_many)."""
-        pairs = [(tasks[s.task_id], tasks[s.task_id].program(completion=s.completion, solution=s.solution))
-                 for s in samples]
+        """Run every sample against its task (in the sample's own language, when its line gives one: Sample.
+        task_for); results come back in input order (see run_many). A LeetCode-style answer (`class Solution`)
+        to a call task is called through `Solution().<entry_point>`, as the training adapters call it
+        (tasks/programs.py label_program: LiveCodeBench's and TACO's function-style problems)."""
+        pairs = []
+        for s in samples:
+            task = s.task_for(tasks[s.task_id])
+            program = task.program(completion=s.completion, solution=s.solution)
+            pairs.append((task, label_program(task, program) if "class Solution" in program else program))
         return self.run_many(pairs, on_result=on_result, completion_ids=[s.completion_id for s in samples])
 
     def run_many(self, pairs: Sequence[tuple[Task, str]], *, on_result: Callable[[int, Result], None] | None = None,

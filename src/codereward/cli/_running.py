@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from ..backends import create_engine
@@ -78,12 +79,20 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | None) -> dict[str, Task]:
+def load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | None,
+               language: str | None = None) -> dict[str, Task]:
     if tasks_file is not None:
         if dataset is not None or data_file is not None:
             raise typer.BadParameter("cannot be combined with --dataset or --data-file", param_hint="'--tasks'")
-        return load_task_file(tasks_file)
-    return load_dataset(dataset or "humaneval", data_file)
+        tasks = load_task_file(tasks_file)
+        if language is None:
+            return tasks
+        try:
+            return {task_id: task.in_language(language) for task_id, task in tasks.items()}
+        except ValueError as e:
+            message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
+            raise InputError(f"cannot judge these tasks in {language!r}: {message}", field="--language") from None
+    return load_dataset(dataset or "humaneval", data_file, language=language)
 
 
 def warn_isolation(isolation: Isolation) -> None:

@@ -11,7 +11,8 @@ Rules for `extract_code`, in order:
    template opens `<think>` in the prompt emit only the closing tag), then an unterminated `<think>` and
    everything after it (a generation cut off while still reasoning has not answered).
 3. The last fenced block whose info string starts with `python`, `py`, `python3`, `py3` or is empty
-   (case-insensitive) is the program (for an SQL task: `sql`, `sqlite` or empty). A fence is three or
+   (case-insensitive) is the program (for an SQL task: `sql`, `sqlite` or empty; for C++ `cpp`, `c++`,
+   `cc`...; Java `java`; JavaScript `javascript`, `js`; C `c`: _TAGS). A fence is three or
    more backticks, anywhere on a line ("Here: ```python"); the block ends at the next run of as many
    backticks. A final block whose closing fence is
    missing (generation cut at max length) runs to the end.
@@ -36,7 +37,13 @@ _THINK_CLOSE = "</think>"
 _PYTHON_TAGS = frozenset({"", "python", "py", "python3", "py3"})
 # The info strings of a program's blocks, by the task's language: an SQL answer is the last ```sql block
 # (PaVeRL-SQL's and most text-to-SQL RL rewards' rule) or an unlabelled one.
-_TAGS = {"python": _PYTHON_TAGS, "sql": frozenset({"", "sql", "sqlite"})}
+# Compiled languages: the info strings models and Markdown renderers use for them (linguist's aliases).
+_TAGS = {"python": _PYTHON_TAGS, "sql": frozenset({"", "sql", "sqlite"}),
+         "c": frozenset({"", "c", "h"}),
+         "cpp17": frozenset({"", "cpp", "c++", "cc", "cxx", "hpp", "cpp17", "c++17"}),
+         "cpp20": frozenset({"", "cpp", "c++", "cc", "cxx", "hpp", "cpp20", "c++20"}),
+         "java": frozenset({"", "java"}),
+         "javascript": frozenset({"", "javascript", "js", "node", "nodejs", "mjs", "cjs"})}
 # An opening fence: three or more backticks, an info string, a newline. Like open-r1's and prime_code's
 # readers, fences are found anywhere (models write "Here it is: ```python"), not only at line starts; the
 # closing fence is the next run of at least as many backticks.
@@ -115,7 +122,7 @@ def _blocks(text: str) -> list[tuple[str, str]]:
 
 def extract_code(completion: str | Sequence[Mapping[str, Any]], language: str = "python") -> str:
     """The program in a completion, by the rules in this module's docstring; `language`: the task's (for
-    "sql", blocks tagged sql or sqlite count instead of Python's)."""
+    "sql", blocks tagged sql or sqlite count instead of Python's; for "cpp17", cpp or c++; ...)."""
     text = strip_reasoning(completion_text(completion))
     blocks = _blocks(text)
     if not blocks:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 
 from ..sandboxed.native import PROGRAM_NATIVE
+from ..sandboxed.records import short
 from . import PreparedProgram
 
 
@@ -81,9 +82,10 @@ class NativeLanguage:
 
         built = build(self, program)
         header: dict[str, object] = {"language": self.name}
-        if built.error is not None:
-            header["compile_error"] = built.error
-            return PreparedProgram(_payload(header, b""), built.error)
+        if built.error is not None:  # its head, like every detail: the first error is what matters
+            error = short(built.error)
+            header["compile_error"] = error
+            return PreparedProgram(_payload(header, b""), error)
         runtime = self.runtime() or self.tool
         cls = self.main_class(program) if "{cls}" in " ".join(self.run) else ""
         header.update(argv=[a.format(runtime=runtime, cls=cls, artifact="{artifact}", memory_mb="{memory_mb}")

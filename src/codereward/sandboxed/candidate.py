@@ -33,7 +33,6 @@ import json
 import marshal
 import os
 import resource
-import select
 import signal
 import sys
 import time
@@ -282,9 +281,10 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
 
 
 def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: dict[str, Any],
-                 workdir: str, err_cap: int = MAX_DETAIL) -> list[object]:
+                 workdir: str, err_cap: int = MAX_DETAIL, cpu: float = 0.0) -> list[object]:
     """stdio tasks: one fresh process per case, forked from this (trusted) process; the last `err_cap`
-    characters of its stderr come back."""
+    characters of its stderr come back. `cpu`: the case's CPU-time limit (Limits.case_time), timed as a
+    native program's is (native.wait_timed), within a wall cap of twice that plus a second."""
     fin = os.memfd_create("stdin")
     os.write(fin, stdin.encode())
     os.lseek(fin, 0, os.SEEK_SET)
@@ -301,7 +301,7 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
             os.dup2(fout, 1)
             os.dup2(ferr, 2)
             close_fds_except({_audit.fd} if _audit is not None else set())
-            _set_limits(limits, timeout)
+            _set_limits(limits, cpu or timeout)
             seccomp.install(os.getpid())
             sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
             sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
@@ -329,13 +329,8 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
         finally:
             os._exit(1)
     os.close(fin)
-    pidfd = os.pidfd_open(pid)
-    ready, _, _ = select.select([pidfd], [], [], max(timeout, 0.0))
-    timed_out = not ready
-    if timed_out:
-        os.kill(pid, signal.SIGKILL)
-    _, status, ru = os.wait4(pid, 0)
-    os.close(pidfd)
+    wall = min(timeout, native.WALL_FACTOR * cpu + native.WALL_EXTRA) if cpu > 0 else timeout
+    timed_out, status, ru = native.wait_timed(pid, t0, cpu, max(wall, 0.0))
     elapsed = time.monotonic() - t0
 
     def _slurp(fd: int, cap: int) -> str:
@@ -370,7 +365,8 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
                 _reply(sock, ["compile", plan.compile_failure(e)])
         elif req[0] == "run" and compiled is not None:
             cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL  # a reported run keeps more stderr
-            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap))
+            cpu = float(req[4]) if len(req) > 4 else 0.0
+            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap, cpu))
         else:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 

