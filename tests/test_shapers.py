@@ -8,7 +8,7 @@ import pytest
 from codereward.errors import UsageError
 from codereward.results import Outcome, Result, Status, TestResult
 from codereward.rewards import get_shaper, score
-from codereward.rewards.checks import OPEN_R1, THINK_ANSWER_CODE, Checked, Threshold
+from codereward.rewards.checks import OPEN_R1, THINK_ANSWER_CODE, Checked, Threshold, WeightedSum
 from codereward.rewards.group import DifficultyWeighted, Gated, gate
 
 P, F = Outcome.PASSED, Outcome.WRONG_ANSWER
@@ -127,6 +127,14 @@ CHECKED_CASES = [  # (shaper, result, completion, reward)
     (OPEN_R1, result(P, F), CODE, 0.5),
     (OPEN_R1, COMPILE_ERROR, "```python\ndef f(:\n```", 0.0),  # open-r1 charges nothing for it
     (Checked(), result(error=True), CODE, None),
+    (Checked(), result(F, F), "```cpp\nint main() { return 1; }\n```", 0.0),  # a C++ answer has code
+    # open-r1's weighted_sum (cf_code_reward): pass + 0.1 x fraction, compile error -0.1, no code -1
+    (WeightedSum(), result(P, P), CODE, 1.1),
+    (WeightedSum(), result(P, F), CODE, 0.05),
+    (WeightedSum(), result(Outcome.COMPILE_ERROR), "```cpp\nint main( {\n```", -0.1),
+    (WeightedSum(), result(F), "no idea", 0.0),  # text without fences is code, as it runs
+    (WeightedSum(), result(F), "```text\nno idea\n```", -1.0),
+    (WeightedSum(compile_error=0.5), result(Outcome.COMPILE_ERROR), CODE, -0.5),
 ]
 
 
@@ -159,6 +167,7 @@ SPEC_CASES = {
     "threshold:at=0.9, strict=true": Threshold(0.9, strict=True),
     "checked:base=fraction,compile_error=1": Checked("fraction", compile_error=1),
     "open_r1": OPEN_R1,
+    "weighted_sum:compile_error=0.2": WeightedSum(compile_error=0.2),
 }
 
 

@@ -44,6 +44,7 @@ _TAGS = {"python": _PYTHON_TAGS, "sql": frozenset({"", "sql", "sqlite"}),
          "cpp20": frozenset({"", "cpp", "c++", "cc", "cxx", "hpp", "cpp20", "c++20"}),
          "java": frozenset({"", "java"}),
          "javascript": frozenset({"", "javascript", "js", "node", "nodejs", "mjs", "cjs"})}
+CODE_LANGUAGES = tuple(_TAGS)
 # An opening fence: three or more backticks, an info string, a newline. Like open-r1's and prime_code's
 # readers, fences are found anywhere (models write "Here it is: ```python"), not only at line starts; the
 # closing fence is the next run of at least as many backticks.

@@ -94,17 +94,17 @@ def _value(text: str) -> Any:
 
 
 def _factories() -> dict[str, Callable[..., Shaper]]:
-    from .checks import OPEN_R1, Checked, Threshold
+    from .checks import OPEN_R1, Checked, Threshold, WeightedSum
     from .group import DifficultyWeighted
 
     def fixed(shaper: Shaper) -> Callable[[], Shaper]:
         return lambda: shaper
 
     return {"binary": fixed(binary), "fraction": fixed(fraction), "verpo": DifficultyWeighted,
-            "threshold": Threshold, "checked": Checked, "open_r1": fixed(OPEN_R1)}
+            "threshold": Threshold, "checked": Checked, "open_r1": fixed(OPEN_R1), "weighted_sum": WeightedSum}
 
 
-SPECS = ("binary", "fraction", "verpo", "threshold", "checked", "open_r1")
+SPECS = ("binary", "fraction", "verpo", "threshold", "checked", "open_r1", "weighted_sum")
 _built: dict[str, Shaper] = {}
 _built_lock = threading.Lock()
 

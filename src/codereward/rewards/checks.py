@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..integrations.extract import completion_text, extract_code
+from ..integrations.extract import CODE_LANGUAGES, completion_text, extract_code
 from ..results import Outcome, Result, Status
 from . import RewardFn, ShapeContext, Shaper, get_shaper
 
@@ -65,9 +65,10 @@ class Checked:
                       - bad_format * [the completion does not match `pattern`]
                       + format_bonus * [it does]
 
-    "No code" is an empty program by the adapters' extraction (integrations/extract.py: fences with no
-    Python block, or nothing left after the reasoning); a completion with no code is not also charged as a
-    compile error. The defaults penalise no code by 1 and a compile error by 0.5 and check no format
+    "No code" is an empty program by the adapters' extraction in every language codereward runs
+    (integrations/extract.py: fences with no block of any of them, or nothing left after the reasoning: the
+    shaper does not know the task's language, and a C++ answer has code); a completion with no code is not
+    also charged as a compile error. The defaults penalise no code by 1 and a compile error by 0.5 and check no format
     (bad_format = format_bonus = 0). Format and no-code checks need the completions."""
 
     base: Shaper | RewardFn | str = "binary"
@@ -93,7 +94,7 @@ class Checked:
                 continue
             reward = b
             text = completion_text(texts[i]) if texts is not None else ""
-            no_code = texts is not None and not extract_code(texts[i]).strip()
+            no_code = texts is not None and not has_code(texts[i])
             if no_code:
                 reward -= self.no_code
             elif not compiled(r):
@@ -102,6 +103,29 @@ class Checked:
                 reward += self.format_bonus if pattern.match(text) else -self.bad_format
             out.append(reward)
         return out
+
+
+def has_code(completion: object) -> bool:
+    """Whether a completion holds a program in any language codereward runs (Checked's "no code")."""
+    return any(extract_code(completion, language).strip() for language in CODE_LANGUAGES)  # type: ignore[arg-type]
+
+
+def _pass_plus_fraction(result: Result) -> float:
+    """open-r1's weighted sum: 1 if every test passed, plus 0.1 x the share of tests passed."""
+    passed = 1.0 if result.status is Status.PASSED else 0.0
+    return passed + 0.1 * (result.credit / result.n_tests if result.n_tests else 0.0)
+
+
+@dataclass(frozen=True)
+class WeightedSum(Checked):
+    """open-r1's competitive-programming reward (src/open_r1/rewards.py cf_code_reward, scoring_mode
+    "weighted_sum", its default): pass_fail + 0.1 x passed/total, -0.1 for a compile error and -1.0 for no
+    code, both charges configurable (`weighted_sum:compile_error=0.2,no_code=0.5`)."""
+
+    base: Shaper | RewardFn | str = _pass_plus_fraction
+    no_code: float = 1.0
+    compile_error: float = 0.1
+    name: str = "weighted_sum"
 
 
 # open-r1's code recipe (recipes/Qwen2.5-1.5B-Instruct/grpo/config_demo_code.yaml: reward_funcs [code, format],
