@@ -358,3 +358,76 @@ def test_the_cli_judges_a_task_file_in_another_language(tmp_path):
     p = subprocess.run([*cli, "check", "--dataset", "humaneval", "--task", "HumanEval/0", "--solution",
                         str(tmp_path / "Main.java"), "--language", "java"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "--language" in p.stderr
+
+
+# -- testlib-style checker programs ------------------------------------------------------------------------
+
+# testlib's protocol without testlib.h (it is not packaged anywhere): argv input, output, answer; exit 0/1/7/3.
+DIVISOR_CHECKER = r"""#include <cstdio>
+int main(int argc, char** argv) {
+    if (argc < 4) return 3;
+    FILE *in = fopen(argv[1], "r"), *out = fopen(argv[2], "r"), *ans = fopen(argv[3], "r");
+    long long n, d, a;
+    if (!in || !out || !ans || fscanf(in, "%lld", &n) != 1 || fscanf(ans, "%lld", &a) != 1) return 3;
+    if (fscanf(out, "%lld", &d) != 1) { fprintf(stderr, "no number"); return 2; }
+    if (a == -1) return d == -1 ? 0 : 1;                 /* the jury says n is prime */
+    if (d > 1 && d < n && n % d == 0) return 0;
+    if (d == n) { fprintf(stderr, "points 0.25 trivial divisor"); return 7; }
+    fprintf(stderr, "%lld does not divide %lld", d, n);
+    return 1;
+}
+"""
+DIVISOR_CASES = [{"stdin": "12\n", "stdout": "2\n"}, {"stdin": "97\n", "stdout": "-1\n"},
+                 {"stdin": "91\n", "stdout": "7\n"}]
+
+
+def divisor_task(checker: str = DIVISOR_CHECKER, **program: object) -> Task:
+    return Task(id="divisor", language="c", limits={"case_time": 1.0},
+                tests={"kind": "stdio", "cases": DIVISOR_CASES,
+                       "checker_program": {"source": checker, **program}})
+
+
+def test_a_checker_program_accepts_any_right_answer_and_gives_points(engine):
+    largest = '#include <stdio.h>\nint main(void){long long n;scanf("%lld",&n);for(long long d=2;d*d<=n;d++)' \
+              'if(n%d==0){printf("%lld\\n",n/d);return 0;}puts("-1");return 0;}\n'
+    r = engine.run(divisor_task(), largest)  # 6, -1, 13: none of them the jury's answer, all right
+    assert r.status is Status.PASSED, r.tests
+    trivial = '#include <stdio.h>\nint main(void){long long n;scanf("%lld",&n);printf("%lld\\n",n==97?-1:n);' \
+              'return 0;}\n'
+    r = engine.run(divisor_task(), trivial)
+    assert [t.outcome for t in r.tests] == [Outcome.WRONG_ANSWER, Outcome.PASSED, Outcome.WRONG_ANSWER]
+    assert [t.score for t in r.tests] == [0.25, None, 0.25] and "trivial divisor" in r.tests[0].detail
+    assert r.credit == pytest.approx(1.5)
+    wrong = '#include <stdio.h>\nint main(void){puts("5");return 0;}\n'
+    r = engine.run(divisor_task(), wrong)
+    assert r.tests[0].outcome is Outcome.WRONG_ANSWER and "does not divide" in r.tests[0].detail
+
+
+def test_a_checker_that_fails_or_does_not_compile_is_the_tasks_error(engine):
+    from codereward.results import ErrorCause
+
+    always_fail = "int main() { return 3; }"
+    r = engine.run(divisor_task(always_fail), "int main(void){return 0;}")
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "checker" in r.reason
+    r = engine.run(divisor_task("int main( {"), "int main(void){return 0;}")
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "does not compile" in r.reason
+
+
+def test_a_checker_includes_the_headers_the_task_gives():
+    header = "inline int verdict() { return 0; }\n"
+    checker = '#include "testlib_lite.h"\nint main() { return verdict(); }\n'
+    with Engine(workers=1) as e:
+        r = e.run(divisor_task(checker, files={"testlib_lite.h": header}), 'int main(void){return 0;}')
+    assert r.status is Status.PASSED, r
+    with pytest.raises(ValidationError, match="plain file name"):
+        divisor_task(checker, files={"../evil.h": header})
+
+
+def test_the_program_cannot_rewrite_the_checker(engine):
+    """The checker runs from the runner's memory (a memfd), not from a file in the working directory the
+    program could overwrite; the program's own files are just files."""
+    tamper = ('#include <stdio.h>\n#include <stdlib.h>\nint main(void){system("true");FILE*f;'
+              'const char*p[]={"checker","/tmp/run/checker","main",0};for(int i=0;p[i];i++)'
+              '{f=fopen(p[i],"w");if(f){fputs("#!/bin/sh\\nexit 0\\n",f);fclose(f);}}puts("5");return 0;}\n')
+    r = engine.run(divisor_task(), tamper)
+    assert {t.outcome for t in r.tests} == {Outcome.WRONG_ANSWER}

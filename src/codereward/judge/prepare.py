@@ -39,7 +39,7 @@ from ..results import ErrorCause, Outcome, Result, Status
 from ..sandboxed import plan, sqlresult, wire
 from ..sandboxed.native import WALL_EXTRA, WALL_FACTOR
 from ..sandboxed.records import short
-from ..tasks.model import AssertSuite, CallSuite, PerTestLimit, SqlSuite, StdioSuite, Task
+from ..tasks.model import AssertSuite, CallSuite, CheckerProgram, PerTestLimit, SqlSuite, StdioSuite, Task
 from .sqldb import database_args
 from .testplan import TestPlan
 from .verdict import decide
@@ -85,6 +85,17 @@ class Prepared:
     test_times: tuple[float, ...] | None = None  # each test's own limit (PerTestLimit), when calibrated
 
 
+def _checker_payload(checker: CheckerProgram) -> bytes:
+    """A testlib checker, compiled once (languages/artifacts.py), as the sandbox's runner execs it; a checker
+    that does not compile is the task's error."""
+    from ..languages.native import LANGUAGES
+
+    prepared = LANGUAGES[checker.language].prepare(checker.source, checker.files)
+    if prepared.compile_error is not None:
+        raise TaskError(f"the task's checker program does not compile: {prepared.compile_error}")
+    return prepared.payload
+
+
 def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[float] | None = None, *,
                 data_dirs: tuple[str, ...] | None = None) -> tuple[SuitePayload, TestPlan | None]:
     """Encode a task's tests for its judge, and plan them. `expected` overrides call cases' expectations;
@@ -105,6 +116,9 @@ def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[
                 "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
         if task.limits.case_time is not None:
             body["case_cpu"] = case_cpu_seconds(task.language, task.limits.case_time)
+        if suite.checker_program is not None:
+            body["checker_program"] = _checker_payload(suite.checker_program)
+            body["checker_time"] = suite.checker_program.time
     else:  # pragma: no cover - the model's discriminated union admits nothing else
         raise TypeError(f"unknown test suite {type(suite).__name__}")
     if test_times is not None:

@@ -16,6 +16,7 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,8 +86,8 @@ class ArtifactCache:
         except OSError:
             pass  # a cache that cannot be written only costs compiles
 
-    def build(self, language: NativeLanguage, program: str) -> Built:
-        key = language.cache_key(program)
+    def build(self, language: NativeLanguage, program: str, files: Mapping[str, str] | None = None) -> Built:
+        key = language.cache_key(program, files)
         with self._lock:
             hit = self._memory.get(key)
             if hit is not None:
@@ -100,14 +101,14 @@ class ArtifactCache:
                 return Built(hit.artifact, hit.error, cached=True)
             built = self._from_disk(key)
             if built is None:
-                built = self._compile(language, program)
+                built = self._compile(language, program, files or {})
                 self._to_disk(key, built)
             self._remember(key, built)
         with self._lock:
             self._building.pop(key, None)
         return built
 
-    def _compile(self, language: NativeLanguage, program: str) -> Built:
+    def _compile(self, language: NativeLanguage, program: str, files: Mapping[str, str]) -> Built:
         if language.runtime() is None:
             raise InfraError(f"{language.title} is not installed here (no {language.tool!r} on PATH): "
                              f"scripts/setup.sh installs it with CODEREWARD_LANGUAGES={language.name}")
@@ -118,7 +119,8 @@ class ArtifactCache:
         argv = [a.format(src=source, cls=source.rsplit(".", 1)[0]) for a in language.compile]
         # The real path: /usr/bin/javac is a link through /etc/alternatives, which the sandbox does not see.
         argv[0] = os.path.realpath(shutil.which(argv[0]) or argv[0])
-        result = compile_program(argv, {source: data}, isolation=self.isolation, etc=language.etc)
+        extra = {name: text.encode("utf-8", "surrogatepass") for name, text in files.items()}
+        result = compile_program(argv, {**extra, source: data}, isolation=self.isolation, etc=language.etc)
         self.compiles += 1
         try:
             if not result.ok:
@@ -149,6 +151,7 @@ def _default_root() -> str | None:
 CACHE = ArtifactCache(_default_root())
 
 
-def build(language: NativeLanguage, program: str) -> Built:
-    """The program's artifact, or the compiler's message (cached: see the module's docstring)."""
-    return CACHE.build(language, program)
+def build(language: NativeLanguage, program: str, files: Mapping[str, str] | None = None) -> Built:
+    """The program's artifact, or the compiler's message (cached: see the module's docstring); `files`:
+    more files beside the source (headers it includes)."""
+    return CACHE.build(language, program, files)

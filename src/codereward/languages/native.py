@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -73,14 +74,14 @@ class NativeLanguage:
         m = re.search(r"^\s*public\s+(?:final\s+)?class\s+([A-Za-z_$][\w$]*)", source, re.MULTILINE)
         return m.group(1) if m else "Main"
 
-    def prepare(self, program: str) -> PreparedProgram:
+    def prepare(self, program: str, files: Mapping[str, str] | None = None) -> PreparedProgram:
         """The artifact (compiled once per toolchain, flags and source: artifacts.py), as the payload the
         sandbox runs; a program that does not compile gets the compiler's message, which the host decides
         as it decides a Python SyntaxError. Never raises for a bad program; a missing toolchain or a
         compile sandbox that broke raises InfraError."""
         from .artifacts import build
 
-        built = build(self, program)
+        built = build(self, program, files)
         header: dict[str, object] = {"language": self.name}
         if built.error is not None:  # its head, like every detail: the first error is what matters
             error = short(built.error)
@@ -95,9 +96,11 @@ class NativeLanguage:
                       env=dict(self.env), executable=[runtime] if self.run[0] == "{runtime}" else [])
         return PreparedProgram(_payload(header, built.artifact), None)
 
-    def cache_key(self, program: str) -> str:
-        """What an artifact is a function of: language, compiler and its version, flags, source."""
-        parts = [self.name, toolchain_version(self.tool), json.dumps(self.compile), program]
+    def cache_key(self, program: str, files: Mapping[str, str] | None = None) -> str:
+        """What an artifact is a function of: language, compiler and its version, flags, source (and the
+        files compiled beside it: a checker's testlib.h)."""
+        parts = [self.name, toolchain_version(self.tool), json.dumps(self.compile), program,
+                 json.dumps(sorted((files or {}).items()))]
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 

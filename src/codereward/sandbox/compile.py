@@ -55,6 +55,9 @@ def compile_program(argv: Sequence[str], files: dict[str, bytes], *, isolation: 
                     etc: Sequence[str] = ()) -> Compiled:
     """Run `argv` in a fresh compile sandbox whose working directory holds `files`; InfraError if the
     sandbox itself could not run. A failing compiler is Compiled(ok=False), with its message."""
+    for name in files:  # written on the host: a path could land anywhere
+        if not name or "/" in name or name in (".", "..") or "\0" in name:
+            raise ValueError(f"a compiled file's name must be a plain file name, not {name!r}")
     workdir = tempfile.mkdtemp(prefix="codereward-build-")
     os.chmod(workdir, 0o755)  # the sandbox's user (65534 when we are root) writes here
     try:

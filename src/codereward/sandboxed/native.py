@@ -21,6 +21,7 @@ usually fails before the memory is touched.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
@@ -138,11 +139,13 @@ def _limits(header: dict[str, Any], limits: dict[str, Any], cpu: float) -> None:
 
 
 def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits: dict[str, Any],
-             err_cap: int) -> list[object]:
-    """One case: ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds, out_of_memory],
-    or ["infra", reason] when the artifact could not be executed at all (the sandbox's fault).
+             err_cap: int, checker: Checker | None = None, answer: str | None = None) -> list[object]:
+    """One case: ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds, out_of_memory
+    (, checked)], or ["infra", reason] when the artifact could not be executed at all (the sandbox's fault).
 
-    `cpu`: the case's CPU-time limit (0: none but `wall`); `wall`: the most wall time it may take."""
+    `cpu`: the case's CPU-time limit (0: none but `wall`); `wall`: the most wall time it may take. With a
+    `checker` and the case's `answer`, `checked` is check()'s verdict when the program ended normally, else
+    None."""
     from .candidate import close_fds_except
 
     fin = os.memfd_create("stdin")
@@ -186,6 +189,9 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
             os.close(fd)
         return ["infra", f"could not execute the program: {failure.decode(errors='replace')}"]
     cpu_used = ru.ru_utime + ru.ru_stime
+    exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    checked = (check(checker, stdin, fout, answer) if checker is not None and answer is not None
+               and exit_status == 0 and not timed_out else None)
     os.lseek(fout, 0, os.SEEK_SET)
     out = os.read(fout, int(limits["output_kb"]) * 1024)
     os.close(fout)
@@ -193,10 +199,80 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     os.lseek(ferr, max(0, size - max(err_cap, 4096)), os.SEEK_SET)
     err = os.read(ferr, max(err_cap, 4096))
     os.close(ferr)
-    exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     failed = exit_status != 0 and not timed_out and sig != signal.SIGXFSZ
     oom = failed and (ru.ru_maxrss >= MEMORY_FULL * int(limits["memory_mb"]) * 1024
                       or any(mark in err[-1000:] for mark in OUT_OF_MEMORY))
-    return ["ran", out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")[-err_cap:],
-            exit_status, sig, timed_out, seconds, ru.ru_maxrss, cpu_used, oom]
+    reply: list[object] = ["ran", out.decode("utf-8", errors="replace"),
+                           err.decode("utf-8", errors="replace")[-err_cap:], exit_status, sig, timed_out, seconds,
+                           ru.ru_maxrss, cpu_used, oom]
+    return reply if checker is None else [*reply, checked]
+
+
+# -- a testlib checker -------------------------------------------------------------------------------------
+
+CHECKER_MEMORY_MB = 1024
+CHECKER_OUTPUT = 64 * 1024  # bytes of the checker's own stdout+stderr kept (its message)
+
+
+class Checker:
+    """A task's checker program (model.CheckerProgram), held in a memfd by the runner: not a file in the
+    working directory, which the candidate's process could rewrite before the checker runs."""
+
+    def __init__(self, payload: bytes, seconds: float) -> None:
+        program = NativeProgram(payload)
+        self.fd = os.memfd_create("checker", 0)  # no MFD_CLOEXEC: the checker's child execs it by fd
+        view = program.artifact
+        while view:
+            view = view[os.write(self.fd, view) :]
+        self.seconds = seconds
+        self.header = program.header
+
+
+def check(checker: Checker, stdin: str, out_fd: int, answer: str) -> list[object]:
+    """Run the checker as testlib does, `checker <input> <output> <answer>`, on the case's input, the
+    program's output (its memfd, `out_fd`) and the jury's answer: [exit status (-signal when killed, -1 past
+    its time), its message]. Called only after the program's process is gone: nothing of it still runs."""
+    fin = os.memfd_create("input")
+    os.write(fin, stdin.encode())
+    fans = os.memfd_create("answer")
+    os.write(fans, answer.encode())
+    fmsg = os.memfd_create("message")
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            import ctypes
+
+            from .candidate import close_fds_except
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            # Each source out of the way first: any of them may itself be numbered 3 to 6.
+            sources = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (fin, out_fd, fans, checker.fd, fmsg)]
+            for fd, target in zip(sources, (3, 4, 5, 6, 1)):
+                os.dup2(fd, target)
+            os.dup2(1, 2)
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            close_fds_except({3, 4, 5, 6})
+            for fd in (3, 4, 5):
+                os.lseek(fd, 0, os.SEEK_SET)
+            _limits({"memory": "as"}, {"memory_mb": CHECKER_MEMORY_MB, "output_kb": CHECKER_OUTPUT // 1024,
+                                       "open_files": 32}, checker.seconds)
+            seccomp.install(os.getpid(), exec_artifact=True)
+            os.execve("/proc/self/fd/6", ["checker", "/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5"],
+                      {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        except BaseException as e:  # noqa: BLE001 — said on its message channel: the task's error
+            os.write(2, f"the checker could not start: {type(e).__name__}: {e}".encode())
+        finally:
+            os._exit(127)
+    for fd in (fin, fans):
+        os.close(fd)
+    timed_out, status, _ = wait_timed(pid, t0, checker.seconds, WALL_FACTOR * checker.seconds + WALL_EXTRA)
+    os.lseek(fmsg, 0, os.SEEK_SET)
+    message = os.read(fmsg, CHECKER_OUTPUT).decode("utf-8", errors="replace").strip()
+    os.close(fmsg)
+    if timed_out:
+        return [-1, f"the checker ran out of its {checker.seconds:g} s"]
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+    return [code, message[-2000:]]

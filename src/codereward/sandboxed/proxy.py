@@ -285,10 +285,11 @@ class Proxy:
         self.send_encoded(message)
         self.ahead.extend(keys)
 
-    def load(self) -> tuple[Cause, str] | None:
-        """Ask the candidate to run its module; None if it loaded, else (cause, detail) for every test."""
+    def load(self, *extra: object) -> tuple[Cause, str] | None:
+        """Ask the candidate to run its module; None if it loaded, else (cause, detail) for every test.
+        `extra`: more for a stdio runner (a checker program and its time)."""
         try:
-            reply = self.request(["load"])
+            reply = self.request(["load", *extra])
         except Stopped as e:
             return e.cause, f"while loading the program: {e.detail}"
         tag = reply[0]

@@ -57,9 +57,9 @@ def _value(proxy: Proxy, opts: Options) -> dict[str, object]:
     return {"v": wire.dumps(proxy.last).decode()} if opts.values and proxy.returned else {}
 
 
-def _loaded(proxy: Proxy, rec: Recorder, n: int) -> bool:
+def _loaded(proxy: Proxy, rec: Recorder, n: int, *extra: object) -> bool:
     """Load the candidate's program; if it fails, every test fails the same way."""
-    failed = proxy.load()
+    failed = proxy.load(*extra)
     if failed is not None:
         for i in range(n):
             rec.test(i, failed[0], 0.0, proxy.maxrss, failed[1])
@@ -341,11 +341,15 @@ class StdioSuite:
         self.names = [f"case {i}" for i in range(len(self.cases))]
         self.test_times = _test_times(p, len(self.cases))
         self.case_cpu = float(p.get("case_cpu") or 0.0)  # CPU seconds per case (native programs), 0: none
+        # a testlib checker program (model.CheckerProgram): its payload goes to the runner, which runs it
+        self.checker_program: bytes | None = p.get("checker_program")
+        self.checker_time = float(p.get("checker_time") or 10.0)
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
         proxy.trusted_peer = True
-        if not _loaded(proxy, rec, len(self.cases)):
+        extra = (self.checker_program, self.checker_time) if self.checker_program is not None else ()
+        if not _loaded(proxy, rec, len(self.cases), *extra):
             return
         stop = False
         for i, (stdin, expected) in enumerate(self.cases):
@@ -371,6 +375,8 @@ class StdioSuite:
             # killed by the candidate process, which then still answers with the output it had written.
             if report:
                 r = proxy.request(["run", stdin, max(0.0, remaining - RUN_MARGIN), REPORT_STDERR, self.case_cpu])
+            elif self.checker_program is not None and not opts.collect:
+                r = proxy.request(["run", stdin, remaining, MAX_DETAIL, self.case_cpu, expected or ""])
             elif self.case_cpu:
                 r = proxy.request(["run", stdin, remaining, MAX_DETAIL, self.case_cpu])
             else:
@@ -380,11 +386,12 @@ class StdioSuite:
             return e.cause
         if r[0] == "infra" and len(r) == 2:  # the runner (ours) could not execute the program
             raise RuntimeError(str(r[1]))
-        if r[0] != "ran" or len(r) not in (9, 10):
+        if r[0] != "ran" or len(r) not in (9, 10, 11):
             rec.test(i, Cause.MALFORMED_REPLY, 0.0, 0, "malformed reply from candidate")
             return Cause.MALFORMED_REPLY
         out, err, exit_status, sig, timed_out, seconds, maxrss, cpu = r[1:9]
-        out_of_memory = len(r) == 10 and r[9] is True  # native programs: the runner's judgement
+        out_of_memory = len(r) >= 10 and r[9] is True  # native programs: the runner's judgement
+        checked = r[10] if len(r) == 11 else None  # the checker program's [exit status, message]
         t = float(seconds) if type(seconds) is int or type(seconds) is float else 0.0
         kb = maxrss if type(maxrss) is int else 0
         err = str(err)
@@ -414,6 +421,8 @@ class StdioSuite:
         elif opts.collect:
             rec.collected(i, str(out), t, kb)
             return Cause.PASSED
+        elif self.checker_program is not None:
+            cause, detail, facts = self._checked(i, checked)
         else:
             got = str(out)
             if opts.values:
@@ -429,6 +438,32 @@ class StdioSuite:
                     detail = f"expected {safe_repr(expected)}, got {safe_repr(got)}"
         rec.test(i, cause, t, kb, detail, **facts)
         return cause
+
+    def _checked(self, i: int, checked: object) -> tuple[Cause, str, dict[str, object]]:
+        """A testlib checker's verdict (model.CheckerProgram): 0 accepted; 1, 2, 4, 8 wrong answer; 7 points,
+        the first number of its message as credit in [0, 1]; anything else the checker's failure: the task's."""
+        if not (isinstance(checked, list) and len(checked) == 2 and type(checked[0]) is int):
+            raise SuiteBroken(f"case {i}: the checker program gave no verdict")
+        code, message = checked[0], short(str(checked[1]))
+        if code == 0:
+            return Cause.PASSED, "", {}
+        if code in (1, 2, 4, 8):
+            return Cause.OUTPUT_MISMATCH, f"checker: {message}" if message else "checker: wrong answer", {}
+        if code == 7:
+            words = message.split()
+            number = next((w for w in words if _is_number(w)), None)
+            if number is not None:
+                score = min(1.0, max(0.0, float(number)))
+                cause = Cause.PASSED if score >= 1.0 else Cause.OUTPUT_MISMATCH
+                return cause, "" if cause is Cause.PASSED else f"checker: {message}", {"p": score}
+        raise SuiteBroken(f"case {i}: the checker program failed (exit status {code}): {message}")
+
+
+def _is_number(word: str) -> bool:
+    try:
+        return float(word) == float(word)  # not NaN
+    except ValueError:
+        return False
 
 
 SUITES: dict[str, type[AssertSuite] | type[CallSuite] | type[StdioSuite]] = {

@@ -155,6 +155,28 @@ class StdioCase(_Model):
         return _held_out_alias(data)
 
 
+class CheckerProgram(_Model):
+    """A special judge in testlib's protocol, compiled once per task and run in the sandbox after each case
+    whose program ended normally: `checker <input> <output> <answer>` (input, the program's output, the
+    case's expected `stdout` as the jury's answer), exit status 0 accepted, 1 wrong answer, 2 presentation
+    error, 4 and 8 (testlib's "dirt" and unexpected end of file) wrong answer too, 7 points: partial credit,
+    the first number of its message (`quitp`), taken as a fraction in [0, 1]. 3 (FAIL) or anything else is the
+    checker's own failure: the task's error, never the candidate's wrong answer. testlib.h is not packaged
+    anywhere: give it in `files` (the dataset's copy), with any other header the checker includes."""
+
+    source: str
+    language: Literal["c", "cpp17", "cpp20"] = "cpp17"
+    files: dict[str, str] = Field(default_factory=dict, description="headers beside the source: testlib.h")
+    time: float = Field(10.0, gt=0, description="CPU seconds one check may take")
+
+    @model_validator(mode="after")
+    def _plain_names(self) -> CheckerProgram:
+        for name in self.files:
+            if not name or "/" in name or name in (".", "..") or "\0" in name or name.startswith("main."):
+                raise ValueError(f"files: {name!r} is not a plain file name beside the checker's source")
+        return self
+
+
 Comparator = Literal["exact", "lines", "tokens", "float"]
 
 
@@ -172,6 +194,21 @@ class StdioSuite(_Model):
     atol: float = 1e-6
     rtol: float = 1e-6
     checker: str | None = None
+    checker_program: CheckerProgram | None = Field(None, description="a testlib-style checker (CheckerProgram)")
+
+    @model_serializer(mode="wrap")
+    def _omit_no_checker_program(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent when off, so every task written before the field existed keeps its digest (and its cache).
+        data: dict[str, Any] = handler(self)
+        if self.checker_program is None:
+            data.pop("checker_program", None)
+        return data
+
+    @model_validator(mode="after")
+    def _one_checker(self) -> StdioSuite:
+        if self.checker is not None and self.checker_program is not None:
+            raise ValueError("give checker (Python) or checker_program (testlib), not both")
+        return self
 
 
 SQL_ENTRY_POINT = "query"  # the function an SQL task's query runs in (languages/sql.py's runner)
