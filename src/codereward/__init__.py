@@ -50,7 +50,8 @@ from .tasks import (
 __version__ = "0.2.0"
 
 __all__ = [
-    "SHAPERS", "AssertSuite", "AutoTimeLimit", "CallCase", "CallSuite", "Category", "CheckerProgram", "Cause", "CodeRewardError",
+    "SHAPERS", "AssertSuite", "AutoTimeLimit", "CallCase", "CallSuite", "Category", "Cause", "CheckerProgram",
+    "CodeRewardError",
     "Engine", "ErrorCause", "Execution", "Executor", "Flag", "InfraError", "InputError", "IsolationError", "Job",
     "Limits", "LocalPool", "Outcome", "Outputs", "PerTestLimit", "Result", "ResultCache", "Sample", "Severity",
     "ShapeContext", "Shaper", "SqlSuite", "Status", "StdioCase", "StdioSuite", "Task", "TaskError", "TestResult",
