@@ -431,3 +431,19 @@ def test_the_program_cannot_rewrite_the_checker(engine):
               '{f=fopen(p[i],"w");if(f){fputs("#!/bin/sh\\nexit 0\\n",f);fclose(f);}}puts("5");return 0;}\n')
     r = engine.run(divisor_task(), tamper)
     assert {t.outcome for t in r.tests} == {Outcome.WRONG_ANSWER}
+
+
+def test_trl_rewards_cpp_labels():
+    """The real TRL reward function: a label holding a C++ task's JSON, chat completions with ```cpp blocks."""
+    from codereward.integrations.trl import codereward_reward
+
+    label = task("cpp17").model_dump_json()
+    right = [{"role": "assistant", "content": f"<think>add</think>\n```cpp\n{ADD['cpp17']}```"}]
+    wrong = [{"role": "assistant", "content": f"```c++\n{ADD['cpp17'].replace('a+b', 'a*b')}```"}]
+    none = [{"role": "assistant", "content": "```python\nprint(1)\n```"}]  # no C++ block: an empty program
+    reward_fn = codereward_reward(reward="binary")
+    assert reward_fn(prompts=["q"] * 3, completions=[right, wrong, none], ground_truth=[label] * 3) == [1.0, 0.0, 0.0]
+    weighted = codereward_reward(reward="weighted_sum")
+    # open-r1's weighted sum; the Python answer is code, but its C++ program is empty and does not link: -0.1
+    assert weighted(prompts=["q"] * 2, completions=[right, none], ground_truth=[label] * 2) == \
+        pytest.approx([1.1, -0.1])
