@@ -22,7 +22,6 @@ from codereward.tasks import (
 )
 from codereward.tasks.contests import (
     SKIP_CALL,
-    SKIP_FILE_IO,
     SKIP_NO_TESTS,
     load_apps,
     load_codecontests,
@@ -90,7 +89,9 @@ def test_codecontests_cases_splits_and_limits(tmp_path: Path, caplog: pytest.Log
     with caplog.at_level(logging.WARNING, logger="codereward.tasks.contests"):
         tasks = load_codecontests(write_jsonl(tmp_path / "cc.jsonl.gz", cc_rows()))
     assert list(tasks) == ["codecontests/1000_A. Sum", "codecontests/1000_B. Plain limits",
-                           "codecontests/1000_C. No limits"]
+                           "codecontests/1000_C. No limits", "codecontests/1000_D. Files"]
+    files = tasks["codecontests/1000_D. Files"].tests
+    assert isinstance(files, StdioSuite) and (files.input_file, files.output_file) == ("input.txt", "output.txt")
     t = tasks["codecontests/1000_A. Sum"]
     assert t.language == "cpp17" and t.prompt is None and t.reference is None
     assert isinstance(t.tests, StdioSuite) and t.tests.comparator == "tokens"
@@ -102,8 +103,8 @@ def test_codecontests_cases_splits_and_limits(tmp_path: Path, caplog: pytest.Log
     assert (b.limits.case_time, b.limits.memory_mb) == (3.0, 256)  # a number; 2^28 bytes
     assert (c.limits.case_time, c.limits.memory_mb) == (2.0, 256)  # the fallbacks
     assert len(c.tests.cases) == 3
-    assert tasks.skipped == {SKIP_FILE_IO: 1, SKIP_NO_TESTS: 1}
-    assert "skipped 2 of 5 problems" in caplog.text
+    assert tasks.skipped == {SKIP_NO_TESTS: 1}
+    assert "skipped 1 of 5 problems" in caplog.text
     python = load_codecontests(tmp_path / "cc.jsonl.gz", "python3", case_time=5)
     assert python["codecontests/1000_A. Sum"].language == "python"
     assert python["codecontests/1000_A. Sum"].limits.case_time == 5

@@ -447,3 +447,36 @@ def test_trl_rewards_cpp_labels():
     # open-r1's weighted sum; the Python answer is code, but its C++ program is empty and does not link: -0.1
     assert weighted(prompts=["q"] * 2, completions=[right, none], ground_truth=[label] * 2) == \
         pytest.approx([1.1, -0.1])
+
+
+# -- file-I/O problems ------------------------------------------------------------------------------------------
+
+
+def files_task(language: str = "cpp17") -> Task:
+    return Task(id=f"files-{language}", language=language, limits={"case_time": 1.0},
+                tests={"kind": "stdio", "comparator": "tokens", "input_file": "input.txt", "output_file": "output.txt",
+                       "cases": CASES[:3]})
+
+
+@pytest.mark.parametrize("language", ["cpp17", "python"])
+def test_a_file_io_problem_reads_input_txt_and_is_judged_by_output_txt(engine, language):
+    program = {"cpp17": '#include <cstdio>\nint main(){long long a,b;FILE*i=fopen("input.txt","r");'
+                        'FILE*o=fopen("output.txt","w");fscanf(i,"%lld %lld",&a,&b);fprintf(o,"%lld\\n",a+b);'
+                        'puts("stdout is not the answer");}\n',
+               "python": "a, b = map(int, open('input.txt').read().split())\n"
+                         "open('output.txt', 'w').write(str(a + b))\n"}
+    r = engine.run(files_task(language), program[language])
+    assert r.status is Status.PASSED, r.tests
+    stdout_only = "a, b = map(int, input().split())\nprint(a + b)\n"  # reads stdin (it has the input too)...
+    r = engine.run(files_task("python"), stdout_only)  # ...but answers on stdout: no output.txt, empty answer
+    assert {t.outcome for t in r.tests} == {Outcome.WRONG_ANSWER}
+
+
+def test_an_output_file_that_is_a_link_is_no_answer(engine):
+    """A link planted as output.txt is not followed (the runner reads a regular file only)."""
+    link = "import os\nos.symlink('/proc/self/environ', 'output.txt')\n"
+    r = engine.run(files_task("python"), link)
+    assert {t.outcome for t in r.tests} == {Outcome.WRONG_ANSWER}
+    assert "environ" not in str([t.detail for t in r.tests])
+    with pytest.raises(ValidationError, match="plain file name"):
+        Task(id="x", tests={"kind": "stdio", "cases": [], "output_file": "../out"})

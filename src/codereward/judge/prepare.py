@@ -119,6 +119,9 @@ def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[
         if suite.checker_program is not None:
             body["checker_program"] = _checker_payload(suite.checker_program)
             body["checker_time"] = suite.checker_program.time
+        for name in ("input_file", "output_file"):
+            if getattr(suite, name) is not None:
+                body[name] = getattr(suite, name)
     else:  # pragma: no cover - the model's discriminated union admits nothing else
         raise TypeError(f"unknown test suite {type(suite).__name__}")
     if test_times is not None:

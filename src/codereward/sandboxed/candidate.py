@@ -281,11 +281,13 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
 
 
 def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: dict[str, Any],
-                 workdir: str, err_cap: int = MAX_DETAIL, cpu: float = 0.0, checker: native.Checker | None = None,
+                 workdir: str, err_cap: int = MAX_DETAIL, cpu: float = 0.0, setup: native.CaseSetup | None = None,
                  answer: str | None = None) -> list[object]:
     """stdio tasks: one fresh process per case, forked from this (trusted) process; the last `err_cap`
     characters of its stderr come back. `cpu`: the case's CPU-time limit (Limits.case_time), timed as a
     native program's is (native.wait_timed), within a wall cap of twice that plus a second."""
+    setup = setup or native.CaseSetup()
+    setup.before(stdin)
     fin = os.memfd_create("stdin")
     os.write(fin, stdin.encode())
     os.lseek(fin, 0, os.SEEK_SET)
@@ -342,12 +344,14 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
 
     out_cap = int(limits["output_kb"]) * 1024
     exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    checked = (native.check(checker, stdin, fout, answer) if checker is not None and answer is not None
+    fout = setup.answer_fd(fout, out_cap)
+    checked = (native.check(setup.checker, stdin, fout, answer) if setup.checker is not None and answer is not None
                and exit_status == 0 and not timed_out else None)
+    setup.after()
     reply: list[object] = ["ran", _slurp(fout, out_cap), _slurp(ferr, max(4096, err_cap))[-err_cap:], exit_status,
                            os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
                            timed_out, elapsed, ru.ru_maxrss, ru.ru_utime + ru.ru_stime]
-    return reply if checker is None else [*reply, False, checked]
+    return reply if setup.checker is None else [*reply, False, checked]
 
 
 def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, limits: dict[str, Any],
@@ -356,7 +360,7 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
         _serve_native_runs(sock, code, limits, workdir)
         return
     compiled: types.CodeType | None = None
-    checker: native.Checker | None = None
+    setup = native.CaseSetup()
     while True:
         raw = wire.read_frame(sock)
         if raw is None:
@@ -364,7 +368,7 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
         req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
         if req[0] == "load":
             try:
-                checker = _checker(req)
+                setup = _case_setup(req)
                 compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
                 _reply(sock, ["ok", None, 0])
             except BaseException as e:  # noqa: BLE001
@@ -373,20 +377,24 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
             cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL  # a reported run keeps more stderr
             cpu = float(req[4]) if len(req) > 4 else 0.0
             answer = req[5] if len(req) > 5 else None
-            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap, cpu, checker, answer))
+            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap, cpu, setup, answer))
         else:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
 
-def _checker(load: list[Any]) -> native.Checker | None:
-    """The task's checker program, when the judge's "load" brings one: ["load", payload, seconds]."""
-    return native.Checker(load[1], float(load[2])) if len(load) > 2 and type(load[1]) is bytes else None
+def _case_setup(load: list[Any]) -> native.CaseSetup:
+    """What the judge's "load" says of every case: ["load", {checker_program, checker_time, input_file,
+    output_file}] (a stdio suite's own; all optional)."""
+    setup = load[1] if len(load) > 1 and type(load[1]) is dict else {}
+    payload = setup.get("checker_program")
+    checker = native.Checker(payload, float(setup.get("checker_time") or 10.0)) if type(payload) is bytes else None
+    return native.CaseSetup(checker, setup.get("input_file"), setup.get("output_file"))
 
 
 def _serve_native_runs(sock: int, program: native.NativeProgram, limits: dict[str, Any], workdir: str) -> None:
     """A compiled program's cases (sandboxed/native.py): this process stays ours and forks one per case."""
     installed = False
-    checker: native.Checker | None = None
+    setup = native.CaseSetup()
     while True:
         raw = wire.read_frame(sock)
         if raw is None:
@@ -398,7 +406,7 @@ def _serve_native_runs(sock: int, program: native.NativeProgram, limits: dict[st
                 continue
             try:
                 program.install(workdir)
-                checker = _checker(req)
+                setup = _case_setup(req)
             except OSError as e:
                 _reply(sock, ["infra", f"could not write the program's artifact: {e}"])
                 continue
@@ -408,7 +416,7 @@ def _serve_native_runs(sock: int, program: native.NativeProgram, limits: dict[st
             cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL
             cpu = float(req[4]) if len(req) > 4 else 0.0
             answer = req[5] if len(req) > 5 else None
-            _reply(sock, native.run_case(program, req[1], cpu, float(req[2]), limits, cap, checker, answer))
+            _reply(sock, native.run_case(program, req[1], cpu, float(req[2]), limits, cap, setup, answer))
         else:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 

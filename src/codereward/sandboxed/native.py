@@ -27,6 +27,7 @@ import os
 import resource
 import select
 import signal
+import stat
 import time
 from typing import Any
 
@@ -139,13 +140,15 @@ def _limits(header: dict[str, Any], limits: dict[str, Any], cpu: float) -> None:
 
 
 def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits: dict[str, Any],
-             err_cap: int, checker: Checker | None = None, answer: str | None = None) -> list[object]:
+             err_cap: int, setup: CaseSetup | None = None, answer: str | None = None) -> list[object]:
     """One case: ["ran", out, err, exit, sig, timed_out, seconds, maxrss_kb, cpu_seconds, out_of_memory
     (, checked)], or ["infra", reason] when the artifact could not be executed at all (the sandbox's fault).
 
     `cpu`: the case's CPU-time limit (0: none but `wall`); `wall`: the most wall time it may take. With a
-    `checker` and the case's `answer`, `checked` is check()'s verdict when the program ended normally, else
-    None."""
+    checker in `setup` and the case's `answer`, `checked` is check()'s verdict when the program ended
+    normally, else None."""
+    setup = setup or CaseSetup()
+    setup.before(stdin)
     from .candidate import close_fds_except
 
     fin = os.memfd_create("stdin")
@@ -190,8 +193,10 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
         return ["infra", f"could not execute the program: {failure.decode(errors='replace')}"]
     cpu_used = ru.ru_utime + ru.ru_stime
     exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    checked = (check(checker, stdin, fout, answer) if checker is not None and answer is not None
+    fout = setup.answer_fd(fout, int(limits["output_kb"]) * 1024)
+    checked = (check(setup.checker, stdin, fout, answer) if setup.checker is not None and answer is not None
                and exit_status == 0 and not timed_out else None)
+    setup.after()
     os.lseek(fout, 0, os.SEEK_SET)
     out = os.read(fout, int(limits["output_kb"]) * 1024)
     os.close(fout)
@@ -206,7 +211,61 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     reply: list[object] = ["ran", out.decode("utf-8", errors="replace"),
                            err.decode("utf-8", errors="replace")[-err_cap:], exit_status, sig, timed_out, seconds,
                            ru.ru_maxrss, cpu_used, oom]
-    return reply if checker is None else [*reply, checked]
+    return reply if setup.checker is None else [*reply, checked]
+
+
+# -- what every case of a suite shares: a checker, file I/O ----------------------------------------------------
+
+
+class CaseSetup:
+    """A stdio suite's settings the runner applies to each case: its checker program, and the files a
+    file-I/O problem reads and writes in the working directory (model.StdioSuite input_file/output_file)."""
+
+    def __init__(self, checker: Checker | None = None, input_file: str | None = None,
+                 output_file: str | None = None) -> None:
+        self.checker = checker
+        self.input_file = input_file if _plain(input_file) else None
+        self.output_file = output_file if _plain(output_file) else None
+
+    def before(self, stdin: str) -> None:
+        """The case's input in its file (the working directory is the process's own), no stale answer."""
+        self.after()
+        if self.input_file is not None:
+            fd = os.open(self.input_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            try:
+                os.write(fd, stdin.encode())
+            finally:
+                os.close(fd)
+
+    def answer_fd(self, stdout_fd: int, cap: int) -> int:
+        """The fd holding the program's answer: its stdout's, or a memfd with its output file (at most `cap`
+        bytes; not a regular file, a link or missing: empty). Called once its process is gone."""
+        if self.output_file is None:
+            return stdout_fd
+        os.close(stdout_fd)
+        answer = os.memfd_create("answer-file")
+        try:
+            fd = os.open(self.output_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return answer
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.write(answer, os.read(fd, cap))
+        finally:
+            os.close(fd)
+        return answer
+
+    def after(self) -> None:
+        for name in (self.input_file, self.output_file):
+            if name is not None:
+                try:
+                    os.unlink(name)
+                except OSError:
+                    pass
+
+
+def _plain(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and "/" not in name and name not in (".", "..") and "\0" not in name
 
 
 # -- a testlib checker -------------------------------------------------------------------------------------

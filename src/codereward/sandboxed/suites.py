@@ -343,13 +343,13 @@ class StdioSuite:
         self.case_cpu = float(p.get("case_cpu") or 0.0)  # CPU seconds per case (native programs), 0: none
         # a testlib checker program (model.CheckerProgram): its payload goes to the runner, which runs it
         self.checker_program: bytes | None = p.get("checker_program")
-        self.checker_time = float(p.get("checker_time") or 10.0)
+        # what the runner is told when it loads the program (candidate._case_setup): the checker, the files
+        self.setup = {k: p[k] for k in ("checker_program", "checker_time", "input_file", "output_file") if k in p}
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
         proxy.trusted_peer = True
-        extra = (self.checker_program, self.checker_time) if self.checker_program is not None else ()
-        if not _loaded(proxy, rec, len(self.cases), *extra):
+        if not _loaded(proxy, rec, len(self.cases), *((self.setup,) if self.setup else ())):
             return
         stop = False
         for i, (stdin, expected) in enumerate(self.cases):

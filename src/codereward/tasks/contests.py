@@ -44,8 +44,9 @@ Decisions (and where they differ from each dataset's own evaluator):
   called through `Solution().<fn_name>` once `codereward.label_program(task, code)` has made the program.
   Call tests run in one process with no per-test limit, so the execution gets `case_time` + 0.5 s a test
   (at most 60 s). In any other language these problems cannot be judged and are skipped.
-* Also skipped: problems without tests, and CodeContests' file-IO problems (`input_file` / `output_file`
-  set): the program would have to read input.txt, which stdio tests do not provide.
+* Also skipped: problems without tests. CodeContests' file-I/O problems (`input_file` / `output_file` set)
+  get those files (model.StdioSuite input_file/output_file): the input in input.txt as well as on stdin, the
+  answer read from output.txt.
   Skips are counted by reason in the returned mapping's `skipped` and logged as one warning.
 * The datasets' solutions are not used as a `reference`: a task may be judged in another language
   (Task.in_language), and a reference in the wrong language would only mislead.
@@ -91,7 +92,6 @@ _OUTPUT_KB = Limits.model_fields["output_kb"].default
 
 # Why rows were skipped (the keys of ContestTasks.skipped).
 SKIP_CALL = "function-call problems (judged in Python only)"
-SKIP_FILE_IO = "file input/output problems"
 SKIP_NO_TESTS = "problems without tests"
 
 
@@ -214,11 +214,11 @@ def _call_limits(case_time: float, memory_mb: int | None, n_cases: int) -> dict[
 
 
 def _stdio_task(row: _Row, tid: str, language: str, cases: list[dict[str, Any]], case_time: float,
-                memory_mb: int | None) -> Task:
+                memory_mb: int | None, files: dict[str, str] | None = None) -> Task:
     return _task(row, {
         "id": tid, "language": language,
         "limits": _stdio_limits(case_time, memory_mb, [c["stdout"] for c in cases]),
-        "tests": {"kind": "stdio", "cases": cases, "comparator": "tokens"},
+        "tests": {"kind": "stdio", "cases": cases, "comparator": "tokens", **(files or {})},
     })
 
 
@@ -337,16 +337,15 @@ def load_codecontests(path: PathLike, language: str = "cpp17", *, case_time: flo
         row = _Row(obj, source, lineno)
         name = row.text("name")
         cases = _cc_cases(row)
-        files = [row.obj.get(k) for k in ("input_file", "output_file")]
-        if any(isinstance(f, str) and f.strip().lower() not in _STDIO_FILES for f in files):
-            tasks.skip(SKIP_FILE_IO)
-            continue
+        # File-I/O problems: the case's input is also in input_file, the answer read from output_file.
+        files = {k: f.strip() for k in ("input_file", "output_file")
+                 if isinstance(f := row.obj.get(k), str) and f.strip().lower() not in _STDIO_FILES}
         if not cases:
             tasks.skip(SKIP_NO_TESTS)
             continue
         seconds = case_time or _cc_seconds(row) or CODECONTESTS_CASE_TIME
         task = _stdio_task(row, f"codecontests/{name}", language, cases, seconds,
-                           _cc_memory(row) or CODECONTESTS_MEMORY_MB)
+                           _cc_memory(row) or CODECONTESTS_MEMORY_MB, files)
         tasks.add(lines, task, row, "name")
     return tasks.report(source, rows)
 

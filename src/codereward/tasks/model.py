@@ -195,19 +195,31 @@ class StdioSuite(_Model):
     rtol: float = 1e-6
     checker: str | None = None
     checker_program: CheckerProgram | None = Field(None, description="a testlib-style checker (CheckerProgram)")
+    input_file: str | None = Field(None, description=(
+        "file-I/O problems (CodeContests' input_file, Codeforces' input.txt): the case's input is also written "
+        "to this file in the program's working directory (stdin still has it too)"))
+    output_file: str | None = Field(None, description=(
+        "the program's answer is read from this file in its working directory instead of its stdout (missing: "
+        "an empty answer)"))
 
     @model_serializer(mode="wrap")
-    def _omit_no_checker_program(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Absent when off, so every task written before the field existed keeps its digest (and its cache).
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent when off, so every task written before the fields existed keeps its digest (and its cache).
         data: dict[str, Any] = handler(self)
-        if self.checker_program is None:
-            data.pop("checker_program", None)
+        for name in ("checker_program", "input_file", "output_file"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
     @model_validator(mode="after")
     def _one_checker(self) -> StdioSuite:
         if self.checker is not None and self.checker_program is not None:
             raise ValueError("give checker (Python) or checker_program (testlib), not both")
+        for name in (self.input_file, self.output_file):
+            if name is not None and (not name or "/" in name or name in (".", "..") or "\0" in name):
+                raise ValueError(f"{name!r} is not a plain file name (the program's working directory holds it)")
+        if self.input_file is not None and self.input_file == self.output_file:
+            raise ValueError("input_file and output_file must differ")
         return self
 
 
