@@ -8,9 +8,9 @@
 #                       CUDA builds)
 #   CODEREWARD_APT      extra Debian packages, each checked by the command of its name (scripts/test.sh asks for
 #                       chromium, to render the HTML report, and jq and curl, which README commands use)
-#   CODEREWARD_LANGUAGES  toolchains for native languages (comma-separated: c, cpp, java, javascript, or all;
-#                       default none: a Python-only user pays nothing): gcc, g++, default-jdk-headless (OpenJDK
-#                       17), nodejs — each installed only when its command is missing
+#   CODEREWARD_LANGUAGES  toolchains for native languages (comma-separated: c, cpp, java, go, javascript, or
+#                       all; default none: a Python-only user pays nothing): gcc, g++, default-jdk-headless
+#                       (OpenJDK 17), golang-go, nodejs — each installed only when its command is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,14 +25,15 @@ for pkg in ${CODEREWARD_APT:-}; do
   command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 languages=${CODEREWARD_LANGUAGES:-}
-[ "$languages" = all ] && languages=c,cpp,java,javascript
+[ "$languages" = all ] && languages=c,cpp,java,go,javascript
 for lang in ${languages//,/ }; do
   case "$lang" in  # "command package": the toolchain's command, and the Debian package that brings it
     c) need="gcc gcc" ;;
     cpp|cpp17|cpp20|c++) need="g++ g++" ;;
     java) need="javac default-jdk-headless" ;;
+    go|golang) need="go golang-go" ;;
     javascript|js|node|nodejs) need="node nodejs" ;;
-    *) echo "setup: unknown language '$lang' in CODEREWARD_LANGUAGES (c, cpp, java, javascript, all)" >&2; exit 2 ;;
+    *) echo "setup: unknown language '$lang' in CODEREWARD_LANGUAGES (c, cpp, java, go, javascript, all)" >&2; exit 2 ;;
   esac
   command -v "${need% *}" >/dev/null 2>&1 || missing+=("${need#* }")
 done

@@ -26,6 +26,8 @@ ADD = {
     "java": "import java.util.*;\npublic class Solution {\n  public static void main(String[] x) {\n"
             "    Scanner s = new Scanner(System.in); long a = s.nextLong(), b = s.nextLong();\n"
             "    System.out.println(a + b);\n  }\n}\n",
+    "go": 'package main\n\nimport "fmt"\n\nfunc main() {\n\tvar a, b int64\n\tfmt.Scan(&a, &b)\n'
+          '\tfmt.Println(a+b)\n}\n',
     "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
                   "console.log((a + b).toString());\n",
 }
@@ -127,11 +129,13 @@ def test_a_compile_error_is_the_programs_verdict_with_the_compilers_message(engi
     broken = {"c": "int main(void){ return undefined_name; }", "cpp17": "int main(){ return undefined_name; }",
               "cpp20": "int main(){ return undefined_name; }",
               "java": "public class Main { public static void main(String[] a) { int x = ; } }",
+              "go": 'package main\nimport "os"\nfunc main() {}\n',  # an unused import: Go refuses it
               "javascript": "function ( {"}[language]
     r = engine.run(task(language), broken)
     assert r.status is Status.FAILED
     assert {t.outcome for t in r.tests} == {Outcome.COMPILE_ERROR}
-    assert r.tests[0].detail and ("error" in r.tests[0].detail.lower() or "Syntax" in r.tests[0].detail)
+    detail = r.tests[0].detail or ""
+    assert "error" in detail.lower() or "Syntax" in detail or "not used" in detail, detail
 
 
 def test_each_program_is_compiled_once_whatever_the_tests_and_copies(engine):
@@ -480,3 +484,15 @@ def test_an_output_file_that_is_a_link_is_no_answer(engine):
     assert "environ" not in str([t.detail for t in r.tests])
     with pytest.raises(ValidationError, match="plain file name"):
         Task(id="x", tests={"kind": "stdio", "cases": [], "output_file": "../out"})
+
+
+@pytest.mark.skipif(LANGUAGES["go"].runtime() is None, reason="no Go here: scripts/setup.sh installs it")
+def test_go_cannot_start_processes_and_runs_out_of_memory_as_memory_limit(engine):
+    spawn = ('package main\nimport ("fmt"; "os/exec")\nfunc main() {\n'
+             '\tif exec.Command("/bin/sh", "-c", "echo escaped").Run() != nil { fmt.Println("denied") } else '
+             '{ fmt.Println("started") }\n}\n')
+    assert engine.run(task("go", says("denied")), spawn).status is Status.PASSED
+    hog = ('package main\nimport "fmt"\nfunc main() {\n\ts := [][]byte{}\n\tfor {\n\t\tb := make([]byte, 1<<20)\n'
+           '\t\tfor i := range b { b[i] = 1 }\n\t\ts = append(s, b)\n\t}\n\tfmt.Println(len(s))\n}\n')
+    r = engine.run(task("go", says("0")), hog)
+    assert r.tests[0].outcome is Outcome.MEMORY_LIMIT, r.tests[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -46,6 +47,7 @@ class ArtifactCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
+        self._build_caches: dict[str, str] = {}
         self.compiles = 0  # compilations run by this process (the benchmarks and tests read it)
         self.isolation = "bwrap"  # the compile sandbox's isolation ("none" only for trusted code)
 
@@ -108,6 +110,22 @@ class ArtifactCache:
             self._building.pop(key, None)
         return built
 
+    def _build_cache(self, language: NativeLanguage) -> str | None:
+        """The host directory of the language's own build cache (NativeLanguage.build_cache), made once: beside
+        the artifacts, or in this process's temporary directory when they are not kept on disk. Only the
+        compiler writes there; what a compile caches is keyed by its inputs (Go's GOCACHE is made for
+        concurrent builds)."""
+        if not language.build_cache:
+            return None
+        with self._lock:
+            if language.build_cache not in self._build_caches:
+                base = self.root.parent if self.root is not None else Path(tempfile.mkdtemp(prefix="codereward-"))
+                path = base / language.build_cache
+                path.mkdir(parents=True, exist_ok=True)
+                os.chmod(path, 0o755)
+                self._build_caches[language.build_cache] = str(path)
+            return self._build_caches[language.build_cache]
+
     def _compile(self, language: NativeLanguage, program: str, files: Mapping[str, str]) -> Built:
         if language.runtime() is None:
             raise InfraError(f"{language.title} is not installed here (no {language.tool!r} on PATH): "
@@ -120,7 +138,8 @@ class ArtifactCache:
         # The real path: /usr/bin/javac is a link through /etc/alternatives, which the sandbox does not see.
         argv[0] = os.path.realpath(shutil.which(argv[0]) or argv[0])
         extra = {name: text.encode("utf-8", "surrogatepass") for name, text in files.items()}
-        result = compile_program(argv, {**extra, source: data}, isolation=self.isolation, etc=language.etc)
+        result = compile_program(argv, {**extra, source: data}, isolation=self.isolation, etc=language.etc,
+                                 env=dict(language.compile_env), build_cache=self._build_cache(language))
         self.compiles += 1
         try:
             if not result.ok:

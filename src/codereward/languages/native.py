@@ -55,7 +55,11 @@ class NativeLanguage:
     time_factor: float = 1.0
     data_slack_mb: int = 0  # added to RLIMIT_DATA for the runtime itself
     stack_mb: int = 256  # RLIMIT_STACK; glibc also sizes new threads' stacks by it, which RLIMIT_DATA counts
-    env: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()  # the program's environment, besides PATH, LANG, HOME and TMPDIR
+    compile_env: tuple[tuple[str, str], ...] = ()  # the compiler's, besides the same
+    # a build cache the compiler keeps across compilations (Go's GOCACHE: without it every build compiles the
+    # standard library again, ~13 s): this directory under the artifact cache, at /build-cache in the sandbox
+    build_cache: str = ""
     etc: tuple[str, ...] = ()  # host config directories the runtime reads (bound read-only in the sandbox)
     apt: str = ""  # the Debian package that brings it (scripts/setup.sh CODEREWARD_LANGUAGES)
     aliases: tuple[str, ...] = field(default=())
@@ -154,6 +158,12 @@ _TABLE = [
                     "-nowarn", "-d", "classes", "{src}"),
                    "classes", "main.jar", _JAVA_RUN, "data", time_factor=2.0, data_slack_mb=512, stack_mb=8,
                    etc=tuple(sorted(glob.glob("/etc/java-*-openjdk"))), apt="default-jdk-headless"),
+    NativeLanguage("go", "Go (gc)", "go", "main.go", ("go", "build", "-trimpath", "-o", "main", "{src}"), "main",
+                   "main", ("{artifact}",), "data", time_factor=1.5, data_slack_mb=64, stack_mb=64,
+                   env=(("GOMAXPROCS", "1"), ("GOTRACEBACK", "single")),
+                   compile_env=(("GOCACHE", "/build-cache"), ("GOPATH", "/tmp/go"), ("GO111MODULE", "off"),
+                                ("CGO_ENABLED", "0"), ("GOTOOLCHAIN", "local")), build_cache="go-build",
+                   aliases=("golang",), apt="golang-go"),
     NativeLanguage("javascript", "JavaScript (Node.js)", "node", "main.js", ("node", "--check", "{src}"), "",
                    "main.js", ("{runtime}", "--stack-size=30000", "--max-old-space-size={memory_mb}", "{artifact}"),
                    "data", time_factor=2.0, data_slack_mb=256, stack_mb=32, aliases=("js", "nodejs"), apt="nodejs"),

@@ -30,6 +30,7 @@ COMPILE_MEMORY_MB = 2048  # RLIMIT_DATA: javac is a JVM, and an address-space ca
 COMPILE_OUTPUT_MB = 256  # RLIMIT_FSIZE: an artifact or a compiler's message bigger than this is refused
 MESSAGE_CHARS = 2000  # of the compiler's output kept as the compile_error detail (its head: the first error)
 BUILD_DIR = "/build"
+BUILD_CACHE = "/build-cache"
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,11 @@ def _limits() -> None:
 
 
 def compile_program(argv: Sequence[str], files: dict[str, bytes], *, isolation: str = "bwrap",
-                    etc: Sequence[str] = ()) -> Compiled:
+                    etc: Sequence[str] = (), env: dict[str, str] | None = None,
+                    build_cache: str | None = None) -> Compiled:
     """Run `argv` in a fresh compile sandbox whose working directory holds `files`; InfraError if the
-    sandbox itself could not run. A failing compiler is Compiled(ok=False), with its message."""
+    sandbox itself could not run. A failing compiler is Compiled(ok=False), with its message. `build_cache`:
+    a host directory the compiler keeps its own cache in, writable at BUILD_CACHE (Go's GOCACHE)."""
     for name in files:  # written on the host: a path could land anywhere
         if not name or "/" in name or name in (".", "..") or "\0" in name:
             raise ValueError(f"a compiled file's name must be a plain file name, not {name!r}")
@@ -65,10 +68,12 @@ def compile_program(argv: Sequence[str], files: dict[str, bytes], *, isolation: 
             with open(os.path.join(workdir, name), "wb") as f:
                 f.write(data)
             os.chmod(os.path.join(workdir, name), 0o644)
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp"}
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp", **(env or {})}
         if isolation == "none":
             cmd, cwd, pass_fds = list(argv), workdir, []
             filt_fd = None
+            if build_cache is not None:  # no sandbox to see it at BUILD_CACHE: the host path itself
+                env = {k: v.replace(BUILD_CACHE, build_cache) for k, v in env.items()}
         else:
             check_bwrap()
             filt_fd = os.memfd_create("compile-seccomp")
@@ -82,6 +87,8 @@ def compile_program(argv: Sequence[str], files: dict[str, bytes], *, isolation: 
             cmd += _root_binds()
             for d in etc:
                 cmd += ["--ro-bind", d, d]
+            if build_cache is not None:
+                cmd += ["--bind", build_cache, BUILD_CACHE]
             cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", workdir, BUILD_DIR,
                     "--chdir", BUILD_DIR, "--remount-ro", "/", "--seccomp", str(filt_fd), "--", *argv]
             cwd, pass_fds = None, [filt_fd]

@@ -124,7 +124,8 @@ def _sandbox_error(message: str) -> dict[str, Any]:
 
 # SandboxFusion's language keys (and ours) -> codereward's languages.
 LANGUAGES = {"python": "python", "python3": "python", "cpp": "cpp17", "cpp17": "cpp17", "cpp20": "cpp20",
-             "c": "c", "java": "java", "nodejs": "javascript", "js": "javascript", "javascript": "javascript"}
+             "c": "c", "java": "java", "go": "go", "nodejs": "javascript", "js": "javascript",
+             "javascript": "javascript"}
 
 
 def run_code_blocking(engine: Engine, req: RunCodeRequest) -> dict[str, Any]:
