@@ -496,3 +496,31 @@ def test_go_cannot_start_processes_and_runs_out_of_memory_as_memory_limit(engine
            '\t\tfor i := range b { b[i] = 1 }\n\t\ts = append(s, b)\n\t}\n\tfmt.Println(len(s))\n}\n')
     r = engine.run(task("go", says("0")), hog)
     assert r.tests[0].outcome is Outcome.MEMORY_LIMIT, r.tests[0]
+
+
+# -- IOI-style subtasks -------------------------------------------------------------------------------------------
+
+
+def test_subtasks_score_the_least_of_their_tests_and_the_reward_sums_their_points(engine):
+    from codereward import score
+
+    cases = [{"stdin": f"{n}\n", "stdout": f"{n * (n + 1) // 2}\n"} for n in (3, 10, 1000, 100000, 3000000000)]
+    ioi = Task(id="ioi-sum", language="c", limits={"case_time": 1.0}, tests={
+        "kind": "stdio", "cases": cases, "comparator": "tokens",
+        "subtasks": [{"name": "small", "points": 20, "tests": [0, 1]}, {"points": 30, "tests": [0, 1, 2, 3]},
+                     {"name": "full", "points": 50, "tests": [0, 1, 2, 3, 4]}]})
+    int_sum = '#include <stdio.h>\nint main(void){int n;scanf("%d",&n);int s=0;for(int i=1;i<=n;i++)s+=i;' \
+              'printf("%d\\n",s);return 0;}\n'  # overflows past n ~ 65,000
+    r = engine.run(ioi, int_sum)
+    assert [(s.name, s.points, s.score) for s in r.subtasks] == [("small", 20, 1.0), ("subtask 2", 30, 0.0),
+                                                                 ("full", 50, 0.0)]
+    assert score([r], "subtasks") == [0.2]
+    assert r.to_dict()["subtasks"][0] == {"name": "small", "points": 20.0, "score": 1.0}
+    from codereward.results import Result
+
+    assert Result.from_dict(r.to_dict()).subtasks == r.subtasks
+    formula = '#include <stdio.h>\nint main(void){long long n;scanf("%lld",&n);printf("%lld\\n",n*(n+1)/2);}\n'
+    assert score([engine.run(ioi, formula)], "subtasks") == [1.0]
+    assert score([engine.run(ioi, "int main(void){return x;}")], "subtasks") == [0.0]  # compile error
+    with pytest.raises(ValidationError, match="names case 7"):
+        Task(id="x", tests={"kind": "stdio", "cases": cases, "subtasks": [{"points": 1, "tests": [7]}]})

@@ -84,6 +84,19 @@ class TestResult:
                    id=d.get("id", ""), cause=d.get("cause", ""), score=d.get("score"))
 
 
+@dataclass(frozen=True, slots=True)
+class SubtaskResult:
+    """An IOI-style subtask's outcome: `score` in [0, 1] is the least credit of its tests (a subtask counts
+    only when every one of its tests does), worth `points`."""
+
+    name: str
+    points: float
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "points": self.points, "score": self.score}
+
+
 Detail = Literal["full", "failures", "summary"]
 DETAILS: tuple[str, ...] = ("full", "failures", "summary")
 
@@ -103,6 +116,7 @@ class Result:
     # Input index of the identical earlier sample (same task, same program) whose execution this result
     # shares (Engine(dedupe=True), scheduling.Duplicates); None when this sample ran itself.
     duplicate_of: int | None = None
+    subtasks: list[SubtaskResult] | None = None  # the task's subtasks, when it has them (StdioSuite.subtasks)
 
     @property
     def passed(self) -> bool:
@@ -157,6 +171,7 @@ class Result:
             **tests,
             **({"flags": [f.to_dict() for f in self.flags]} if self.flags is not None else {}),
             **({"duplicate_of": self.duplicate_of} if self.duplicate_of is not None else {}),
+            **({"subtasks": [s.to_dict() for s in self.subtasks]} if self.subtasks is not None else {}),
         }
 
     @classmethod
@@ -168,7 +183,9 @@ class Result:
                    time=d.get("time", 0.0), memory_kb=d.get("memory_kb", 0),
                    completion_id=d.get("completion_id"),
                    flags=[_flag(f) for f in d["flags"]] if d.get("flags") is not None else None,
-                   duplicate_of=d.get("duplicate_of"))
+                   duplicate_of=d.get("duplicate_of"),
+                   subtasks=[SubtaskResult(s["name"], float(s["points"]), float(s["score"])) for s in d["subtasks"]]
+                   if d.get("subtasks") is not None else None)
 
 
 def _flag(d: dict[str, Any]) -> Flag:

@@ -20,6 +20,7 @@ sandbox that broke meanwhile raises InfraError, which is not remembered: the nex
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -194,7 +195,12 @@ def _plan(task: Task) -> TestPlan | None:
         return TestPlan.of([f"case {i}" for i in range(len(sources))], sources, [c.visible for c in suite.cases])
     if isinstance(suite, StdioSuite):
         sources = [json.dumps([c.stdin, c.stdout]) for c in suite.cases]
-        return TestPlan.of([f"case {i}" for i in range(len(sources))], sources, [c.visible for c in suite.cases])
+        plan = TestPlan.of([f"case {i}" for i in range(len(sources))], sources, [c.visible for c in suite.cases])
+        if suite.subtasks:
+            groups = tuple((s.name or f"subtask {k + 1}", s.points, tuple(s.tests))
+                           for k, s in enumerate(suite.subtasks))
+            plan = dataclasses.replace(plan, subtasks=groups)
+        return plan
     return None
 
 

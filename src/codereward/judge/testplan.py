@@ -26,6 +26,7 @@ class TestPlan:
     names: tuple[str, ...]
     ids: tuple[str, ...]
     visible: tuple[bool, ...]
+    subtasks: tuple[tuple[str, float, tuple[int, ...]], ...] = ()  # (name, points, test indices): IOI scoring
 
     @classmethod
     def of(cls, names: Sequence[str], sources: Sequence[str], visible: Sequence[bool] | None = None) -> TestPlan:

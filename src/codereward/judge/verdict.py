@@ -15,7 +15,7 @@ import signal
 from collections.abc import Collection
 
 from ..executor import Execution, ProcessStatus
-from ..results import ErrorCause, Outcome, Result, Status, TestResult
+from ..results import ErrorCause, Outcome, Result, Status, SubtaskResult, TestResult
 from ..sandboxed.records import Cause, Record, cpu_limit
 from ..sandboxed.suites import STOPPED
 from .testplan import TestPlan
@@ -122,7 +122,18 @@ def decide(task_id: str, plan: TestPlan | None, ex: Execution, *, invalid: Colle
         credit = float(p) if (type(p) is float or type(p) is int) and 0.0 <= p <= 1.0 else None
         tests.append(TestResult(name, outcome, float(rec.get("t", 0.0)), int(rec.get("m", 0)), detail,
                                 plan.visible[i], plan.ids[i], cause, credit))
-    return _status(task_id, tests, invalid, ended=any("end" in r for r in records), status=status)
+    return _scored(_status(task_id, tests, invalid, ended=any("end" in r for r in records), status=status), plan)
+
+
+def _scored(result: Result, plan: TestPlan) -> Result:
+    """IOI-style subtasks (StdioSuite.subtasks): each scores the least credit among its tests (a test not run
+    scores 0), worth its points; the `subtasks` reward sums them."""
+    if plan.subtasks and result.status is not Status.ERROR:
+        tests = result.tests
+        result.subtasks = [SubtaskResult(name, points, min((tests[i].credit if 0 <= i < len(tests) else 0.0)
+                                                           for i in indices))
+                           for name, points, indices in plan.subtasks]
+    return result
 
 
 _CAUSES = {c.value: c for c in Cause}  # a dict lookup: Cause(value) costs an enum call per test
@@ -165,7 +176,7 @@ def compile_failure(task_id: str, plan: TestPlan, detail: str, *, invalid: Colle
     with the compiler's message, exactly as the judge reports it when the candidate cannot load."""
     tests = [TestResult(name, Outcome.COMPILE_ERROR, 0.0, 0, detail, plan.visible[i], plan.ids[i],
                         Cause.COMPILE_ERROR) for i, name in enumerate(plan.names)]
-    return _status(task_id, tests, invalid, ended=True, status={"wall": 0.0})
+    return _scored(_status(task_id, tests, invalid, ended=True, status={"wall": 0.0}), plan)
 
 
 def stopped_tests(result: Result) -> list[int]:

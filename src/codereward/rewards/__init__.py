@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import UsageError
-from ..results import Result, Status
+from ..results import Outcome, Result, Status
 
 RewardFn = Callable[[Result], float]  # a reward of one result: per_result() makes it a shaper
 
@@ -76,9 +76,20 @@ def _fraction(result: Result) -> float:
     return result.credit / result.n_tests if result.n_tests else 0.0
 
 
+def _subtasks(result: Result) -> float:
+    """IOI's score as a share: Σ points x subtask score / Σ points (Result.subtasks: each subtask scores the
+    least credit among its tests). A task without subtasks is one subtask of all its tests (binary, with
+    partial credit)."""
+    if not result.subtasks:
+        return min((t.credit for t in result.tests if t.outcome is not Outcome.INVALID), default=0.0)
+    total = sum(s.points for s in result.subtasks)
+    return sum(s.points * s.score for s in result.subtasks) / total if total else 0.0
+
+
 binary = PerResult(_binary, "binary")
 fraction = PerResult(_fraction, "fraction")
-SHAPERS: dict[str, Shaper] = {"binary": binary, "fraction": fraction}
+subtasks = PerResult(_subtasks, "subtasks")
+SHAPERS: dict[str, Shaper] = {"binary": binary, "fraction": fraction, "subtasks": subtasks}
 
 
 def _value(text: str) -> Any:
@@ -100,11 +111,12 @@ def _factories() -> dict[str, Callable[..., Shaper]]:
     def fixed(shaper: Shaper) -> Callable[[], Shaper]:
         return lambda: shaper
 
-    return {"binary": fixed(binary), "fraction": fixed(fraction), "verpo": DifficultyWeighted,
+    return {"binary": fixed(binary), "fraction": fixed(fraction), "subtasks": fixed(subtasks),
+            "verpo": DifficultyWeighted,
             "threshold": Threshold, "checked": Checked, "open_r1": fixed(OPEN_R1), "weighted_sum": WeightedSum}
 
 
-SPECS = ("binary", "fraction", "verpo", "threshold", "checked", "open_r1", "weighted_sum")
+SPECS = ("binary", "fraction", "subtasks", "verpo", "threshold", "checked", "open_r1", "weighted_sum")
 _built: dict[str, Shaper] = {}
 _built_lock = threading.Lock()
 

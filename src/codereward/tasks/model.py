@@ -155,6 +155,15 @@ class StdioCase(_Model):
         return _held_out_alias(data)
 
 
+class Subtask(_Model):
+    """An IOI-style subtask: some of the suite's cases (by index), worth `points`; it scores the least credit
+    among them (all or nothing, or a checker's partial points)."""
+
+    name: str = ""
+    points: float = Field(gt=0)
+    tests: list[int] = Field(min_length=1, description="indices of the suite's cases")
+
+
 class CheckerProgram(_Model):
     """A special judge in testlib's protocol, compiled once per task and run in the sandbox after each case
     whose program ended normally: `checker <input> <output> <answer>` (input, the program's output, the
@@ -201,12 +210,15 @@ class StdioSuite(_Model):
     output_file: str | None = Field(None, description=(
         "the program's answer is read from this file in its working directory instead of its stdout (missing: "
         "an empty answer)"))
+    subtasks: list[Subtask] | None = Field(None, description=(
+        "IOI-style scoring: each subtask scores the least credit of its cases (Result.subtasks; the `subtasks` "
+        "reward sums their points)"))
 
     @model_serializer(mode="wrap")
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Absent when off, so every task written before the fields existed keeps its digest (and its cache).
         data: dict[str, Any] = handler(self)
-        for name in ("checker_program", "input_file", "output_file"):
+        for name in ("checker_program", "input_file", "output_file", "subtasks"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data
@@ -220,6 +232,10 @@ class StdioSuite(_Model):
                 raise ValueError(f"{name!r} is not a plain file name (the program's working directory holds it)")
         if self.input_file is not None and self.input_file == self.output_file:
             raise ValueError("input_file and output_file must differ")
+        for k, subtask in enumerate(self.subtasks or ()):
+            bad = [i for i in subtask.tests if not 0 <= i < len(self.cases)]
+            if bad:
+                raise ValueError(f"subtasks[{k}] names case {bad[0]}, and there are {len(self.cases)} cases")
         return self
 
 
