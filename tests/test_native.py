@@ -524,3 +524,54 @@ def test_subtasks_score_the_least_of_their_tests_and_the_reward_sums_their_point
     assert score([engine.run(ioi, "int main(void){return x;}")], "subtasks") == [0.0]  # compile error
     with pytest.raises(ValidationError, match="names case 7"):
         Task(id="x", tests={"kind": "stdio", "cases": cases, "subtasks": [{"points": 1, "tests": [7]}]})
+
+
+# -- interactive problems -----------------------------------------------------------------------------------------
+
+# Guess the number in at most 20 questions: the interactor reads it from the case's input, answers each "? x"
+# with <, > or =; a final "! x" must name it. testlib's protocol (argv input, output, answer; exit 0/1/3).
+GUESS_INTERACTOR = r"""#include <cstdio>
+#include <cstring>
+int main(int argc, char** argv) {
+    FILE* in = fopen(argv[1], "r"); FILE* out = fopen(argv[2], "w");
+    long long n, x; if (!in || fscanf(in, "%lld", &n) != 1) return 3;
+    printf("1000000000\n"); fflush(stdout);
+    char op[4];
+    for (int q = 0; q < 40; q++) {
+        if (scanf("%3s %lld", op, &x) != 2) { fprintf(stderr, "no answer"); return 1; }
+        if (op[0] == '!') { fprintf(out, "%d questions\n", q); if (x == n) return 0;
+                            fprintf(stderr, "wrong number %lld", x); return 1; }
+        if (q >= 30) { fprintf(stderr, "more than 30 questions"); return 1; }
+        printf("%s\n", x < n ? "<" : x > n ? ">" : "="); fflush(stdout);
+    }
+    fprintf(stderr, "too many questions"); return 1;
+}
+"""
+BISECT = r"""#include <cstdio>
+int main() { long long hi; scanf("%lld", &hi); long long lo = 1; char r[4];
+    while (lo < hi) { long long m = (lo + hi) / 2; printf("? %lld\n", m); fflush(stdout); scanf("%3s", r);
+        if (r[0] == '=') { lo = hi = m; break; } if (r[0] == '<') lo = m + 1; else hi = m - 1; }
+    printf("! %lld\n", lo); fflush(stdout); }
+"""
+
+
+def guess_task(**extra: object) -> Task:
+    return Task(id="guess", language="cpp17", limits={"case_time": 1.0},
+                tests={"kind": "stdio", "cases": [{"stdin": f"{n}\n", "stdout": ""} for n in (1, 777, 999999999)],
+                       "interactor": {"source": GUESS_INTERACTOR}, **extra})
+
+
+def test_an_interactive_problem_is_judged_by_its_interactor(engine):
+    r = engine.run(guess_task(), BISECT)
+    assert r.status is Status.PASSED, r.tests
+    linear = BISECT.replace("long long m = (lo + hi) / 2;", "long long m = lo;")  # one by one: too many questions
+    r = engine.run(guess_task(), linear)
+    assert r.tests[0].outcome is Outcome.PASSED  # 1 is the first guess
+    assert r.tests[1].outcome is Outcome.WRONG_ANSWER and "questions" in r.tests[1].detail
+    silent = "#include <cstdio>\nint main(){long long hi;scanf(\"%lld\",&hi);printf(\"? 5\\n\");" \
+             "char r[4];scanf(\"%3s\",r);}\n"  # never flushes: both sides wait, until the wall cap
+    r = engine.run(guess_task(), silent)
+    assert {t.outcome for t in r.tests} == {Outcome.TIME_LIMIT}
+    with pytest.raises(ValidationError, match="interactive"):
+        Task(id="g", language="python", tests={"kind": "stdio", "cases": [],
+                                               "interactor": {"source": GUESS_INTERACTOR}})

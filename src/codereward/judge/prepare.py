@@ -86,14 +86,14 @@ class Prepared:
     test_times: tuple[float, ...] | None = None  # each test's own limit (PerTestLimit), when calibrated
 
 
-def _checker_payload(checker: CheckerProgram) -> bytes:
-    """A testlib checker, compiled once (languages/artifacts.py), as the sandbox's runner execs it; a checker
-    that does not compile is the task's error."""
+def _checker_payload(checker: CheckerProgram, what: str) -> bytes:
+    """A testlib checker or interactor, compiled once (languages/artifacts.py), as the sandbox's runner execs
+    it; one that does not compile is the task's error."""
     from ..languages.native import LANGUAGES
 
     prepared = LANGUAGES[checker.language].prepare(checker.source, checker.files)
     if prepared.compile_error is not None:
-        raise TaskError(f"the task's checker program does not compile: {prepared.compile_error}")
+        raise TaskError(f"the task's {what} does not compile: {prepared.compile_error}")
     return prepared.payload
 
 
@@ -117,9 +117,11 @@ def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[
                 "atol": suite.atol, "rtol": suite.rtol, "checker": suite.checker}
         if task.limits.case_time is not None:
             body["case_cpu"] = case_cpu_seconds(task.language, task.limits.case_time)
-        if suite.checker_program is not None:
-            body["checker_program"] = _checker_payload(suite.checker_program)
-            body["checker_time"] = suite.checker_program.time
+        for name in ("checker_program", "interactor"):
+            program = getattr(suite, name)
+            if program is not None:
+                body[name] = _checker_payload(program, name.replace("_", " "))
+                body[f"{name}_time"] = program.time
         for name in ("input_file", "output_file"):
             if getattr(suite, name) is not None:
                 body[name] = getattr(suite, name)

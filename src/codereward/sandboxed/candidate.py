@@ -383,12 +383,15 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
 
 
 def _case_setup(load: list[Any]) -> native.CaseSetup:
-    """What the judge's "load" says of every case: ["load", {checker_program, checker_time, input_file,
-    output_file}] (a stdio suite's own; all optional)."""
+    """What the judge's "load" says of every case: ["load", {checker_program, checker_program_time, interactor,
+    interactor_time, input_file, output_file}] (a stdio suite's own; all optional)."""
     setup = load[1] if len(load) > 1 and type(load[1]) is dict else {}
-    payload = setup.get("checker_program")
-    checker = native.Checker(payload, float(setup.get("checker_time") or 10.0)) if type(payload) is bytes else None
-    return native.CaseSetup(checker, setup.get("input_file"), setup.get("output_file"))
+    programs = []
+    for name in ("checker_program", "interactor"):
+        payload = setup.get(name)
+        seconds = float(setup.get(f"{name}_time") or 10.0)
+        programs.append(native.Checker(payload, seconds) if type(payload) is bytes else None)
+    return native.CaseSetup(programs[0], setup.get("input_file"), setup.get("output_file"), programs[1])
 
 
 def _serve_native_runs(sock: int, program: native.NativeProgram, limits: dict[str, Any], workdir: str) -> None:

@@ -29,6 +29,7 @@ import select
 import signal
 import stat
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import landlock, seccomp
@@ -88,10 +89,11 @@ def _proc_cpu(pid: int) -> float:
         return 0.0
 
 
-def wait_timed(pid: int, t0: float, cpu: float, wall: float) -> tuple[bool, int, Any]:
+def wait_timed(pid: int, t0: float, cpu: float, wall: float,
+               before_kill: Callable[[], None] | None = None) -> tuple[bool, int, Any]:
     """Wait for child `pid` (started at `t0`), killing it once past `cpu` CPU seconds (0: no CPU limit) or
-    `wall` seconds of wall clock: (timed_out, wait status, rusage). A Python program's stdio run takes
-    the same path (candidate.py)."""
+    `wall` seconds of wall clock (`before_kill` is called first): (timed_out, wait status, rusage). A Python
+    program's stdio run takes the same path (candidate.py)."""
     pidfd = os.pidfd_open(pid)
     timed_out = False
     try:
@@ -113,6 +115,8 @@ def wait_timed(pid: int, t0: float, cpu: float, wall: float) -> tuple[bool, int,
             if select.select([pidfd], [], [], wait)[0]:
                 break
         if timed_out:
+            if before_kill is not None:
+                before_kill()
             os.kill(pid, signal.SIGKILL)
         _, status, ru = os.wait4(pid, 0)
     finally:
@@ -157,6 +161,9 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     fout, ferr = os.memfd_create("stdout"), os.memfd_create("stderr")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)  # exec closes it: anything read from it is a failure to exec
     cap_wall = min(wall, WALL_FACTOR * cpu + WALL_EXTRA) if cpu > 0 else wall
+    # An interactive problem: the program talks with the interactor through two pipes instead of files.
+    pipes = (*os.pipe(), *os.pipe()) if setup.interactor is not None else None  # to program, to interactor
+    program_in, program_out = (pipes[0], pipes[3]) if pipes else (fin, fout)
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -164,9 +171,12 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
             import ctypes
 
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with this process
-            os.dup2(fin, 0)
-            os.dup2(fout, 1)
+            os.dup2(program_in, 0)
+            os.dup2(program_out, 1)
             os.dup2(ferr, 2)
+            # Python ignores SIGPIPE, and an ignored signal stays ignored across execve: a program writing to an
+            # interactor that has exited must die of it, as it would anywhere else.
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             close_fds_except({report_w})
             _limits(program.header, limits, cpu if cpu > 0 else wall)
             seccomp.install(os.getpid(), exec_artifact=True)
@@ -182,9 +192,16 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
                 os._exit(127)
         os._exit(127)
     os.close(report_w)
+    talk = _Interaction(setup.interactor, fin, answer or "", pipes) if setup.interactor is not None and pipes else None
     os.close(fin)
-    timed_out, status, ru = wait_timed(pid, t0, cpu, cap_wall)
+    # Whether the interactor had ended when the program was stopped at its time (after it, the interactor
+    # soon reads the end of file and ends too: too late to tell who went quiet first).
+    ended: list[bool] = []
+    timed_out, status, ru = wait_timed(pid, t0, cpu, cap_wall,
+                                       (lambda: ended.append(talk.done())) if talk is not None else None)
     seconds = time.monotonic() - t0
+    decided_first = bool(ended and ended[0])
+    verdict = talk.end() if talk is not None else None
     failure = os.read(report_r, 1000)
     os.close(report_r)
     if failure:
@@ -192,10 +209,24 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
             os.close(fd)
         return ["infra", f"could not execute the program: {failure.decode(errors='replace')}"]
     cpu_used = ru.ru_utime + ru.ru_stime
+    if talk is not None and verdict is not None:
+        if type(verdict[0]) is int and verdict[0] > 0 and verdict[0] != 3 and (decided_first or not timed_out):
+            # The interactor decided against the program and stopped talking: its verdict, not what the program
+            # did next (a broken pipe, or waiting for an answer until its time ran out). FAIL (3) is its own. A
+            # program stopped at its time while the interactor still waited (neither spoke: idleness) keeps
+            # its time_limit.
+            status, timed_out = 0, False
+        os.close(fout)
+        fout = talk.tout  # what the interactor wrote for the checker: the case's output
     exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    fout = setup.answer_fd(fout, int(limits["output_kb"]) * 1024)
-    checked = (check(setup.checker, stdin, fout, answer) if setup.checker is not None and answer is not None
-               and exit_status == 0 and not timed_out else None)
+    fout = setup.answer_fd(fout, int(limits["output_kb"]) * 1024) if talk is None else fout
+    ok = exit_status == 0 and not timed_out
+    if talk is not None:
+        checked = verdict if not ok or verdict is None or verdict[0] != 0 or setup.checker is None \
+            else check(setup.checker, stdin, fout, answer or "")
+    else:
+        checked = (check(setup.checker, stdin, fout, answer) if setup.checker is not None and answer is not None
+                   and ok else None)
     setup.after()
     os.lseek(fout, 0, os.SEEK_SET)
     out = os.read(fout, int(limits["output_kb"]) * 1024)
@@ -211,7 +242,7 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     reply: list[object] = ["ran", out.decode("utf-8", errors="replace"),
                            err.decode("utf-8", errors="replace")[-err_cap:], exit_status, sig, timed_out, seconds,
                            ru.ru_maxrss, cpu_used, oom]
-    return reply if setup.checker is None else [*reply, checked]
+    return reply if setup.checker is None and setup.interactor is None else [*reply, checked]
 
 
 # -- what every case of a suite shares: a checker, file I/O ----------------------------------------------------
@@ -222,8 +253,9 @@ class CaseSetup:
     file-I/O problem reads and writes in the working directory (model.StdioSuite input_file/output_file)."""
 
     def __init__(self, checker: Checker | None = None, input_file: str | None = None,
-                 output_file: str | None = None) -> None:
+                 output_file: str | None = None, interactor: Checker | None = None) -> None:
         self.checker = checker
+        self.interactor = interactor
         self.input_file = input_file if _plain(input_file) else None
         self.output_file = output_file if _plain(output_file) else None
 
@@ -288,16 +320,11 @@ class Checker:
         self.header = program.header
 
 
-def check(checker: Checker, stdin: str, out_fd: int, answer: str) -> list[object]:
-    """Run the checker as testlib does, `checker <input> <output> <answer>`, on the case's input, the
-    program's output (its memfd, `out_fd`) and the jury's answer: [exit status (-signal when killed, -1 past
-    its time), its message]. Called only after the program's process is gone: nothing of it still runs."""
-    fin = os.memfd_create("input")
-    os.write(fin, stdin.encode())
-    fans = os.memfd_create("answer")
-    os.write(fans, answer.encode())
-    fmsg = os.memfd_create("message")
-    t0 = time.monotonic()
+def _spawn(program: Checker, files: tuple[int, int, int], stdin: int | None, stdout: int, stderr: int) -> int:
+    """Fork and exec a task's own program (a checker or an interactor: Checker) as testlib runs them,
+    `program /proc/self/fd/3 /proc/self/fd/4 /proc/self/fd/5` on the three `files`, with `stdin` (None:
+    /dev/null), `stdout` and `stderr`; its pid. Its limits: CPU `program.seconds`, 1 GB of address space,
+    no process of its own."""
     pid = os.fork()
     if pid == 0:
         try:
@@ -306,32 +333,77 @@ def check(checker: Checker, stdin: str, out_fd: int, answer: str) -> list[object
             from .candidate import close_fds_except
 
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-            # Each source out of the way first: any of them may itself be numbered 3 to 6.
-            sources = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (fin, out_fd, fans, checker.fd, fmsg)]
-            for fd, target in zip(sources, (3, 4, 5, 6, 1)):
+            if stdin is None:
+                stdin = os.open("/dev/null", os.O_RDONLY)
+            # Each source out of the way first: any of them may itself be numbered 0 to 6.
+            sources = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in (*files, program.fd, stdout, stderr, stdin)]
+            for fd, target in zip(sources, (3, 4, 5, 6, 1, 2, 0)):
                 os.dup2(fd, target)
-            os.dup2(1, 2)
-            null = os.open("/dev/null", os.O_RDONLY)
-            os.dup2(null, 0)
             close_fds_except({3, 4, 5, 6})
             for fd in (3, 4, 5):
                 os.lseek(fd, 0, os.SEEK_SET)
             _limits({"memory": "as"}, {"memory_mb": CHECKER_MEMORY_MB, "output_kb": CHECKER_OUTPUT // 1024,
-                                       "open_files": 32}, checker.seconds)
+                                       "open_files": 32}, program.seconds)
             seccomp.install(os.getpid(), exec_artifact=True)
             os.execve("/proc/self/fd/6", ["checker", "/proc/self/fd/3", "/proc/self/fd/4", "/proc/self/fd/5"],
                       {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
         except BaseException as e:  # noqa: BLE001 — said on its message channel: the task's error
-            os.write(2, f"the checker could not start: {type(e).__name__}: {e}".encode())
+            os.write(2, f"the task's program could not start: {type(e).__name__}: {e}".encode())
         finally:
             os._exit(127)
-    for fd in (fin, fans):
-        os.close(fd)
-    timed_out, status, _ = wait_timed(pid, t0, checker.seconds, WALL_FACTOR * checker.seconds + WALL_EXTRA)
+    return pid
+
+
+def _verdict(pid: int, t0: float, program: Checker, fmsg: int, what: str) -> list[object]:
+    """Wait for a checker or interactor (`pid`) within its time: [exit status (-signal, -1 past its time),
+    its message (what it wrote, stdout and stderr)]."""
+    timed_out, status, _ = wait_timed(pid, t0, program.seconds, WALL_FACTOR * program.seconds + WALL_EXTRA)
     os.lseek(fmsg, 0, os.SEEK_SET)
     message = os.read(fmsg, CHECKER_OUTPUT).decode("utf-8", errors="replace").strip()
     os.close(fmsg)
     if timed_out:
-        return [-1, f"the checker ran out of its {checker.seconds:g} s"]
+        return [-1, f"the {what} ran out of its {program.seconds:g} s"]
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
     return [code, message[-2000:]]
+
+
+def _memfd(name: str, text: str) -> int:
+    fd = os.memfd_create(name)
+    os.write(fd, text.encode())
+    return fd
+
+
+def check(checker: Checker, stdin: str, out_fd: int, answer: str) -> list[object]:
+    """Run the checker as testlib does, `checker <input> <output> <answer>`, on the case's input, the
+    program's output (its memfd, `out_fd`) and the jury's answer: [exit status (-signal when killed, -1 past
+    its time), its message]. Called only after the program's process is gone: nothing of it still runs."""
+    fin, fans, fmsg = _memfd("input", stdin), _memfd("answer", answer), os.memfd_create("message")
+    t0 = time.monotonic()
+    pid = _spawn(checker, (fin, out_fd, fans), None, fmsg, fmsg)
+    for fd in (fin, fans):
+        os.close(fd)
+    return _verdict(pid, t0, checker, fmsg, "checker")
+
+
+class _Interaction:
+    """An interactive problem's interactor, started beside the program, as testlib runs one:
+    `interactor <input> <output> <answer>`, its stdin the program's stdout and its stdout the program's stdin
+    (the two pipes); what it writes to <output> is the case's output (a checker, if any, judges it)."""
+
+    def __init__(self, interactor: Checker, fin: int, answer: str, pipes: tuple[int, int, int, int]) -> None:
+        to_program_r, to_program_w, to_interactor_r, to_interactor_w = pipes
+        self.interactor = interactor
+        self.tout, fans, self.fmsg = os.memfd_create("tout"), _memfd("answer", answer), os.memfd_create("message")
+        self.t0 = time.monotonic()
+        self.pid = _spawn(interactor, (fin, self.tout, fans), to_interactor_r, to_program_w, self.fmsg)
+        os.close(fans)
+        for fd in pipes:  # ours are closed, so each side sees the end of file when the other exits
+            os.close(fd)
+
+    def done(self) -> bool:
+        """Whether it has ended (not reaped yet)."""
+        return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+    def end(self) -> list[object]:
+        """Its verdict, once the program is done (it then reads the end of file, or is stopped at its time)."""
+        return _verdict(self.pid, self.t0, self.interactor, self.fmsg, "interactor")

@@ -342,9 +342,12 @@ class StdioSuite:
         self.test_times = _test_times(p, len(self.cases))
         self.case_cpu = float(p.get("case_cpu") or 0.0)  # CPU seconds per case (native programs), 0: none
         # a testlib checker program (model.CheckerProgram): its payload goes to the runner, which runs it
-        self.checker_program: bytes | None = p.get("checker_program")
-        # what the runner is told when it loads the program (candidate._case_setup): the checker, the files
-        self.setup = {k: p[k] for k in ("checker_program", "checker_time", "input_file", "output_file") if k in p}
+        # a testlib checker or interactor (model.CheckerProgram): their payloads go to the runner, which runs them
+        # and answers their verdict with each case
+        self.judged_by_program = "checker_program" in p or "interactor" in p
+        # what the runner is told when it loads the program (candidate._case_setup): those programs, the files
+        self.setup = {k: p[k] for k in ("checker_program", "checker_program_time", "interactor", "interactor_time",
+                                        "input_file", "output_file") if k in p}
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)
@@ -375,7 +378,7 @@ class StdioSuite:
             # killed by the candidate process, which then still answers with the output it had written.
             if report:
                 r = proxy.request(["run", stdin, max(0.0, remaining - RUN_MARGIN), REPORT_STDERR, self.case_cpu])
-            elif self.checker_program is not None and not opts.collect:
+            elif self.judged_by_program and not opts.collect:
                 r = proxy.request(["run", stdin, remaining, MAX_DETAIL, self.case_cpu, expected or ""])
             elif self.case_cpu:
                 r = proxy.request(["run", stdin, remaining, MAX_DETAIL, self.case_cpu])
@@ -421,7 +424,7 @@ class StdioSuite:
         elif opts.collect:
             rec.collected(i, str(out), t, kb)
             return Cause.PASSED
-        elif self.checker_program is not None:
+        elif self.judged_by_program:
             cause, detail, facts = self._checked(i, checked)
         else:
             got = str(out)

@@ -210,6 +210,10 @@ class StdioSuite(_Model):
     output_file: str | None = Field(None, description=(
         "the program's answer is read from this file in its working directory instead of its stdout (missing: "
         "an empty answer)"))
+    interactor: CheckerProgram | None = Field(None, description=(
+        "interactive problems: a testlib-style interactor, `interactor <input> <output> <answer>`, talking with "
+        "the program through its stdin and stdout; its exit status is the verdict as a checker's is, and what "
+        "it writes to <output> goes to the checker program, if any"))
     subtasks: list[Subtask] | None = Field(None, description=(
         "IOI-style scoring: each subtask scores the least credit of its cases (Result.subtasks; the `subtasks` "
         "reward sums their points)"))
@@ -218,7 +222,7 @@ class StdioSuite(_Model):
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Absent when off, so every task written before the fields existed keeps its digest (and its cache).
         data: dict[str, Any] = handler(self)
-        for name in ("checker_program", "input_file", "output_file", "subtasks"):
+        for name in ("checker_program", "interactor", "input_file", "output_file", "subtasks"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data
@@ -355,6 +359,9 @@ class Task(_Model):
             raise ValueError("an SQL task's entry_point is 'query' (the function its query runs in)")
         if self.tests.kind == "sql" and self.tests.expected is None and not self.reference:
             raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
+        if self.tests.kind == "stdio" and self.tests.interactor is not None and self.language not in NATIVE_LANGUAGES:
+            raise ValueError("interactive problems (tests.interactor) run compiled programs: c, cpp17, cpp20, java, "
+                             "go, javascript (not yet python)")
         if self.language in NATIVE_LANGUAGES and self.tests.kind != "stdio":
             raise ValueError(f"a {self.language} program is judged on stdin/stdout: its tests must be of kind 'stdio'")
         if self.tests.kind in ("assert", "call") and not self.entry_point:
