@@ -28,6 +28,7 @@ ADD = {
             "    System.out.println(a + b);\n  }\n}\n",
     "go": 'package main\n\nimport "fmt"\n\nfunc main() {\n\tvar a, b int64\n\tfmt.Scan(&a, &b)\n'
           '\tfmt.Println(a+b)\n}\n',
+    "pypy": "a, b = map(int, input().split())\nprint(a + b)\n",
     "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
                   "console.log((a + b).toString());\n",
 }
@@ -130,6 +131,7 @@ def test_a_compile_error_is_the_programs_verdict_with_the_compilers_message(engi
               "cpp20": "int main(){ return undefined_name; }",
               "java": "public class Main { public static void main(String[] a) { int x = ; } }",
               "go": 'package main\nimport "os"\nfunc main() {}\n',  # an unused import: Go refuses it
+              "pypy": "print(1 +)\n",
               "javascript": "function ( {"}[language]
     r = engine.run(task(language), broken)
     assert r.status is Status.FAILED
@@ -575,3 +577,14 @@ def test_an_interactive_problem_is_judged_by_its_interactor(engine):
     with pytest.raises(ValidationError, match="interactive"):
         Task(id="g", language="python", tests={"kind": "stdio", "cases": [],
                                                "interactor": {"source": GUESS_INTERACTOR}})
+
+
+@pytest.mark.skipif(LANGUAGES["pypy"].runtime() is None, reason="no PyPy here: scripts/setup.sh installs it")
+def test_pypy_programs_start_no_process_and_get_cpu_and_memory_verdicts(engine):
+    spawn = ("import os\ntry:\n    os.system('echo escaped')\n    os.fork()\n    print('forked')\n"
+             "except OSError:\n    print('denied')\n")
+    assert engine.run(task("pypy", says("denied")), spawn).status is Status.PASSED
+    r = engine.run(task("pypy", says("1")), "x = []\nwhile True:\n    x.append(bytearray(1 << 20))\n")
+    assert r.tests[0].outcome is Outcome.MEMORY_LIMIT, r.tests[0]
+    r = engine.run(task("pypy", says("1"), case_time=0.5), "while True:\n    pass\n")
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT

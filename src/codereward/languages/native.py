@@ -164,6 +164,13 @@ _TABLE = [
                    compile_env=(("GOCACHE", "/build-cache"), ("GOPATH", "/tmp/go"), ("GO111MODULE", "off"),
                                 ("CGO_ENABLED", "0"), ("GOTOOLCHAIN", "local")), build_cache="go-build",
                    aliases=("golang",), apt="golang-go"),
+    # PyPy runs Python programs judged on stdin/stdout as a process of their own (CPython's run in the
+    # Python sandbox's zygote instead: language "python"); "compiling" is a syntax check.
+    NativeLanguage("pypy", "Python 3.9 (PyPy 7.3)", "pypy3", "main.py",
+                   ("pypy3", "-c", "import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[1], 'exec')", "{src}"),
+                   "", "main.py", ("{runtime}", "-S", "{artifact}"), "data", time_factor=1.5, data_slack_mb=128,
+                   stack_mb=64, env=(("PYTHONHASHSEED", "0"), ("PYTHONDONTWRITEBYTECODE", "1")),
+                   aliases=("pypy3",), apt="pypy3"),
     NativeLanguage("javascript", "JavaScript (Node.js)", "node", "main.js", ("node", "--check", "{src}"), "",
                    "main.js", ("{runtime}", "--stack-size=30000", "--max-old-space-size={memory_mb}", "{artifact}"),
                    "data", time_factor=2.0, data_slack_mb=256, stack_mb=32, aliases=("js", "nodejs"), apt="nodejs"),

@@ -300,10 +300,10 @@ _DIGESTS: dict[int, tuple[weakref.ref[Task], str]] = {}
 # The languages a task may be written in (languages/: python and sql run in the Python sandbox; the others
 # are compiled or interpreted programs judged on stdin/stdout: languages/native.py), and the other names
 # users give them.
-Language = Literal["python", "sql", "c", "cpp17", "cpp20", "java", "go", "javascript"]
-NATIVE_LANGUAGES = ("c", "cpp17", "cpp20", "java", "go", "javascript")
+Language = Literal["python", "sql", "c", "cpp17", "cpp20", "java", "go", "javascript", "pypy"]
+NATIVE_LANGUAGES = ("c", "cpp17", "cpp20", "java", "go", "javascript", "pypy")
 LANGUAGE_ALIASES = {"cpp": "cpp17", "c++": "cpp17", "c++17": "cpp17", "c++20": "cpp20", "js": "javascript",
-                    "nodejs": "javascript", "golang": "go", "python3": "python", "sqlite": "sql"}
+                    "nodejs": "javascript", "golang": "go", "pypy3": "pypy", "python3": "python", "sqlite": "sql"}
 
 
 class Task(_Model):
@@ -360,8 +360,8 @@ class Task(_Model):
         if self.tests.kind == "sql" and self.tests.expected is None and not self.reference:
             raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
         if self.tests.kind == "stdio" and self.tests.interactor is not None and self.language not in NATIVE_LANGUAGES:
-            raise ValueError("interactive problems (tests.interactor) run compiled programs: c, cpp17, cpp20, java, "
-                             "go, javascript (not yet python)")
+            raise ValueError("interactive problems (tests.interactor) run programs in their own process: c, cpp17, "
+                             "cpp20, java, go, javascript, pypy (not yet python)")
         if self.language in NATIVE_LANGUAGES and self.tests.kind != "stdio":
             raise ValueError(f"a {self.language} program is judged on stdin/stdout: its tests must be of kind 'stdio'")
         if self.tests.kind in ("assert", "call") and not self.entry_point:
