@@ -574,9 +574,15 @@ def test_an_interactive_problem_is_judged_by_its_interactor(engine):
              "char r[4];scanf(\"%3s\",r);}\n"  # never flushes: both sides wait, until the wall cap
     r = engine.run(guess_task(), silent)
     assert {t.outcome for t in r.tests} == {Outcome.TIME_LIMIT}
-    with pytest.raises(ValidationError, match="interactive"):
-        Task(id="g", language="python", tests={"kind": "stdio", "cases": [],
-                                               "interactor": {"source": GUESS_INTERACTOR}})
+    bisect_py = ("hi, lo = int(input()), 1\nwhile lo < hi:\n    m = (lo + hi) // 2\n    print('?', m, flush=True)\n"
+                 "    r = input()\n    if r == '=':\n        lo = hi = m\n    elif r == '<':\n        lo = m + 1\n"
+                 "    else:\n        hi = m - 1\nprint('!', lo, flush=True)\n")
+    assert engine.run(guess_task().in_language("python"), bisect_py).status is Status.PASSED
+    # print() to a pipe buffers; input() flushes stdout first, as CPython's does, but readline() does not
+    unflushed = "import sys\n" + bisect_py.replace(", flush=True", "").replace("r = input()",
+                                                                               "r = sys.stdin.readline().strip()")
+    r = engine.run(guess_task().in_language("python"), unflushed)
+    assert {t.outcome for t in r.tests} == {Outcome.TIME_LIMIT}
 
 
 @pytest.mark.skipif(LANGUAGES["pypy"].runtime() is None, reason="no PyPy here: scripts/setup.sh installs it")

@@ -286,12 +286,8 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
     """stdio tasks: one fresh process per case, forked from this (trusted) process; the last `err_cap`
     characters of its stderr come back. `cpu`: the case's CPU-time limit (Limits.case_time), timed as a
     native program's is (native.wait_timed), within a wall cap of twice that plus a second."""
-    setup = setup or native.CaseSetup()
-    setup.before(stdin)
-    fin = os.memfd_create("stdin")
-    os.write(fin, stdin.encode())
-    os.lseek(fin, 0, os.SEEK_SET)
-    fout = os.memfd_create("stdout")
+    case = native.Case(setup or native.CaseSetup(), stdin, answer)
+    program_in, program_out = case.program_in, case.program_out
     ferr = os.memfd_create("stderr")
     t0 = time.monotonic()
     pid = os.fork()
@@ -300,8 +296,8 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
             import ctypes
 
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with this process
-            os.dup2(fin, 0)
-            os.dup2(fout, 1)
+            os.dup2(program_in, 0)
+            os.dup2(program_out, 1)
             os.dup2(ferr, 2)
             close_fds_except({_audit.fd} if _audit is not None else set())
             _set_limits(limits, cpu or timeout)
@@ -331,27 +327,18 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
             os._exit(code)
         finally:
             os._exit(1)
-    os.close(fin)
+    case.started()
     wall = min(timeout, native.WALL_FACTOR * cpu + native.WALL_EXTRA) if cpu > 0 else timeout
-    timed_out, status, ru = native.wait_timed(pid, t0, cpu, max(wall, 0.0))
+    timed_out, status, ru = case.wait(pid, t0, cpu, max(wall, 0.0))
     elapsed = time.monotonic() - t0
-
-    def _slurp(fd: int, cap: int) -> str:
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = os.read(fd, cap)
-        os.close(fd)
-        return data.decode("utf-8", errors="replace")
-
-    out_cap = int(limits["output_kb"]) * 1024
-    exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    fout = setup.answer_fd(fout, out_cap)
-    checked = (native.check(setup.checker, stdin, fout, answer) if setup.checker is not None and answer is not None
-               and exit_status == 0 and not timed_out else None)
-    setup.after()
-    reply: list[object] = ["ran", _slurp(fout, out_cap), _slurp(ferr, max(4096, err_cap))[-err_cap:], exit_status,
+    status, timed_out, out, checked = case.settle(status, timed_out, int(limits["output_kb"]) * 1024)
+    os.lseek(ferr, 0, os.SEEK_SET)
+    err = os.read(ferr, max(4096, err_cap)).decode("utf-8", errors="replace")
+    os.close(ferr)
+    reply: list[object] = ["ran", out, err[-err_cap:], os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
                            os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
                            timed_out, elapsed, ru.ru_maxrss, ru.ru_utime + ru.ru_stime]
-    return reply if setup.checker is None else [*reply, False, checked]
+    return reply if not case.judged else [*reply, False, checked]
 
 
 def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, limits: dict[str, Any],

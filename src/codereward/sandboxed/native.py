@@ -151,19 +151,13 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     `cpu`: the case's CPU-time limit (0: none but `wall`); `wall`: the most wall time it may take. With a
     checker in `setup` and the case's `answer`, `checked` is check()'s verdict when the program ended
     normally, else None."""
-    setup = setup or CaseSetup()
-    setup.before(stdin)
     from .candidate import close_fds_except
 
-    fin = os.memfd_create("stdin")
-    os.write(fin, stdin.encode())
-    os.lseek(fin, 0, os.SEEK_SET)
-    fout, ferr = os.memfd_create("stdout"), os.memfd_create("stderr")
+    case = Case(setup or CaseSetup(), stdin, answer)
+    program_in, program_out = case.program_in, case.program_out
+    ferr = os.memfd_create("stderr")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)  # exec closes it: anything read from it is a failure to exec
     cap_wall = min(wall, WALL_FACTOR * cpu + WALL_EXTRA) if cpu > 0 else wall
-    # An interactive problem: the program talks with the interactor through two pipes instead of files.
-    pipes = (*os.pipe(), *os.pipe()) if setup.interactor is not None else None  # to program, to interactor
-    program_in, program_out = (pipes[0], pipes[3]) if pipes else (fin, fout)
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -192,45 +186,18 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
                 os._exit(127)
         os._exit(127)
     os.close(report_w)
-    talk = _Interaction(setup.interactor, fin, answer or "", pipes) if setup.interactor is not None and pipes else None
-    os.close(fin)
-    # Whether the interactor had ended when the program was stopped at its time (after it, the interactor
-    # soon reads the end of file and ends too: too late to tell who went quiet first).
-    ended: list[bool] = []
-    timed_out, status, ru = wait_timed(pid, t0, cpu, cap_wall,
-                                       (lambda: ended.append(talk.done())) if talk is not None else None)
+    case.started()
+    timed_out, status, ru = case.wait(pid, t0, cpu, cap_wall)
     seconds = time.monotonic() - t0
-    decided_first = bool(ended and ended[0])
-    verdict = talk.end() if talk is not None else None
     failure = os.read(report_r, 1000)
     os.close(report_r)
     if failure:
-        for fd in (fout, ferr):
-            os.close(fd)
+        os.close(ferr)
+        case.settle(status, timed_out, 0)
         return ["infra", f"could not execute the program: {failure.decode(errors='replace')}"]
     cpu_used = ru.ru_utime + ru.ru_stime
-    if talk is not None and verdict is not None:
-        if type(verdict[0]) is int and verdict[0] > 0 and verdict[0] != 3 and (decided_first or not timed_out):
-            # The interactor decided against the program and stopped talking: its verdict, not what the program
-            # did next (a broken pipe, or waiting for an answer until its time ran out). FAIL (3) is its own. A
-            # program stopped at its time while the interactor still waited (neither spoke: idleness) keeps
-            # its time_limit.
-            status, timed_out = 0, False
-        os.close(fout)
-        fout = talk.tout  # what the interactor wrote for the checker: the case's output
+    status, timed_out, out, checked = case.settle(status, timed_out, int(limits["output_kb"]) * 1024)
     exit_status = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    fout = setup.answer_fd(fout, int(limits["output_kb"]) * 1024) if talk is None else fout
-    ok = exit_status == 0 and not timed_out
-    if talk is not None:
-        checked = verdict if not ok or verdict is None or verdict[0] != 0 or setup.checker is None \
-            else check(setup.checker, stdin, fout, answer or "")
-    else:
-        checked = (check(setup.checker, stdin, fout, answer) if setup.checker is not None and answer is not None
-                   and ok else None)
-    setup.after()
-    os.lseek(fout, 0, os.SEEK_SET)
-    out = os.read(fout, int(limits["output_kb"]) * 1024)
-    os.close(fout)
     size = os.lseek(ferr, 0, os.SEEK_END)
     os.lseek(ferr, max(0, size - max(err_cap, 4096)), os.SEEK_SET)
     err = os.read(ferr, max(err_cap, 4096))
@@ -239,10 +206,77 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     failed = exit_status != 0 and not timed_out and sig != signal.SIGXFSZ
     oom = failed and (ru.ru_maxrss >= MEMORY_FULL * int(limits["memory_mb"]) * 1024
                       or any(mark in err[-1000:] for mark in OUT_OF_MEMORY))
-    reply: list[object] = ["ran", out.decode("utf-8", errors="replace"),
-                           err.decode("utf-8", errors="replace")[-err_cap:], exit_status, sig, timed_out, seconds,
-                           ru.ru_maxrss, cpu_used, oom]
-    return reply if setup.checker is None and setup.interactor is None else [*reply, checked]
+    reply: list[object] = ["ran", out, err.decode("utf-8", errors="replace")[-err_cap:], exit_status, sig, timed_out,
+                           seconds, ru.ru_maxrss, cpu_used, oom]
+    return reply if not case.judged else [*reply, checked]
+
+
+class Case:
+    """One case's input and output around its program's process, for either runner (this module's and the
+    Python programs' in candidate.py): its stdin and stdout (memfds, or the pipes to an interactor), the
+    files of a file-I/O problem, the interactor beside it, and the checker after it.
+
+        case = Case(setup, stdin, answer)       # then fork; the child takes case.program_in / program_out
+        case.started()                          # in the parent, once the child is forked
+        timed_out, status, ru = case.wait(pid, t0, cpu, wall)
+        status, timed_out, out, checked = case.settle(status, timed_out, cap)
+    """
+
+    def __init__(self, setup: CaseSetup, stdin: str, answer: str | None) -> None:
+        self.setup, self.stdin, self.answer = setup, stdin, answer
+        setup.before(stdin)
+        self.fin = _memfd("stdin", stdin)
+        os.lseek(self.fin, 0, os.SEEK_SET)
+        self.fout = os.memfd_create("stdout")
+        # An interactive problem: the program talks with the interactor through two pipes instead of files.
+        self.pipes = (*os.pipe(), *os.pipe()) if setup.interactor is not None else None  # to program, to it
+        self.program_in, self.program_out = (self.pipes[0], self.pipes[3]) if self.pipes else (self.fin, self.fout)
+        self.talk: _Interaction | None = None
+        self.judged = setup.checker is not None or setup.interactor is not None  # a `checked` verdict follows
+
+    def started(self) -> None:
+        if self.setup.interactor is not None and self.pipes is not None:
+            self.talk = _Interaction(self.setup.interactor, self.fin, self.answer or "", self.pipes)
+        os.close(self.fin)
+
+    def wait(self, pid: int, t0: float, cpu: float, wall: float) -> tuple[bool, int, Any]:
+        # Whether the interactor had ended when the program was stopped at its time (after it, the
+        # interactor soon reads the end of file and ends too: too late to tell who went quiet first).
+        talk, ended = self.talk, []
+        timed_out, status, ru = wait_timed(pid, t0, cpu, wall,
+                                           (lambda: ended.append(talk.done())) if talk is not None else None)
+        self.decided_first = bool(ended and ended[0])
+        self.verdict = talk.end() if talk is not None else None
+        return timed_out, status, ru
+
+    def settle(self, status: int, timed_out: bool, cap: int) -> tuple[int, bool, str, list[object] | None]:
+        """(status, timed_out, output, checked) once the program is gone: the interactor's verdict where it
+        decided first, the output (stdout, the output file, or what the interactor wrote), the checker's."""
+        setup, talk, verdict = self.setup, self.talk, self.verdict
+        fout = self.fout
+        if talk is not None and verdict is not None:
+            if type(verdict[0]) is int and verdict[0] > 0 and verdict[0] != 3 and (self.decided_first or not timed_out):
+                # The interactor decided against the program and stopped talking: its verdict, not what the
+                # program did next (a broken pipe, or waiting for an answer until its time ran out). FAIL (3) is
+                # its own. A program stopped at its time while the interactor still waited (neither spoke:
+                # Codeforces's idleness) keeps its time_limit.
+                status, timed_out = 0, False
+            os.close(fout)
+            fout = talk.tout  # what the interactor wrote for the checker: the case's output
+        else:
+            fout = setup.answer_fd(fout, cap)
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and not timed_out
+        checked: list[object] | None = None
+        if talk is not None:
+            checked = verdict if not ok or verdict is None or verdict[0] != 0 or setup.checker is None \
+                else check(setup.checker, self.stdin, fout, self.answer or "")
+        elif setup.checker is not None and self.answer is not None and ok:
+            checked = check(setup.checker, self.stdin, fout, self.answer)
+        setup.after()
+        os.lseek(fout, 0, os.SEEK_SET)
+        out = os.read(fout, cap).decode("utf-8", errors="replace")
+        os.close(fout)
+        return status, timed_out, out, checked
 
 
 # -- what every case of a suite shares: a checker, file I/O ----------------------------------------------------

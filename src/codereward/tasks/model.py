@@ -359,9 +359,6 @@ class Task(_Model):
             raise ValueError("an SQL task's entry_point is 'query' (the function its query runs in)")
         if self.tests.kind == "sql" and self.tests.expected is None and not self.reference:
             raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
-        if self.tests.kind == "stdio" and self.tests.interactor is not None and self.language not in NATIVE_LANGUAGES:
-            raise ValueError("interactive problems (tests.interactor) run programs in their own process: c, cpp17, "
-                             "cpp20, java, go, javascript, pypy (not yet python)")
         if self.language in NATIVE_LANGUAGES and self.tests.kind != "stdio":
             raise ValueError(f"a {self.language} program is judged on stdin/stdout: its tests must be of kind 'stdio'")
         if self.tests.kind in ("assert", "call") and not self.entry_point:
