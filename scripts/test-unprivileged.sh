@@ -17,4 +17,4 @@ as_user=(runuser -u "$user" --)
 "${as_user[@]}" "$home/venv/bin/python" -m pip install -q --disable-pip-version-check -e "$src[test]"
 cd "$src"
 "${as_user[@]}" env HOME="$home" "$home/venv/bin/python" -m pytest -q -p no:cacheprovider \
-  tests/test_sandbox.py tests/test_redteam.py tests/test_audit.py tests/test_judging.py
+  tests/test_sandbox.py tests/test_redteam.py tests/test_audit.py tests/test_judging.py tests/test_native.py

@@ -441,6 +441,7 @@ def test_the_program_cannot_rewrite_the_checker(engine):
 
 def test_trl_rewards_cpp_labels():
     """The real TRL reward function: a label holding a C++ task's JSON, chat completions with ```cpp blocks."""
+    pytest.importorskip("trl")  # the unprivileged tier's venv has the test extra only
     from codereward.integrations.trl import codereward_reward
 
     label = task("cpp17").model_dump_json()

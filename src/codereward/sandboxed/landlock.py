@@ -8,8 +8,9 @@ opened for execution, which is how the kernel opens the artifact and its ELF int
 
 Unprivileged (no capability needed; no_new_privs, which the zygote set for seccomp, is all it asks) and
 irreversible, inherited across execve. Kernel 5.13+ (ABI 1 is enough: only LANDLOCK_ACCESS_FS_EXECUTE is
-handled). `available()` says whether this kernel has it; the sandbox refuses native programs without it
-unless told otherwise (sandbox/bwrap.py).
+handled). On an older kernel (or one with Landlock disabled) `restrict_execution` does nothing and says so:
+the program could then replace itself with another binary of the sandbox's read-only /usr, which gains it
+nothing it could not do in its own code (no new process, no new privilege, the same rlimits and filter).
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ def abi() -> int:
     return max(0, int(version))
 
 
-def restrict_execution(paths: list[str]) -> None:
-    """From now on, this process (and what it execs) may execute only the files in `paths`.
+def restrict_execution(paths: list[str]) -> bool:
+    """From now on, this process (and what it execs) may execute only the files in `paths`; False (and nothing
+    done) on a kernel without Landlock, where seccomp alone keeps the program from starting processes.
 
     Raises OSError when the kernel refuses; a path that does not exist is skipped (a runtime's loader may
     live in /lib64 or /usr/lib64 only)."""
+    if abi() < 1:
+        return False
     attr = struct.pack("Q", ACCESS_FS_EXECUTE)  # struct landlock_ruleset_attr, handled_access_fs only
     ruleset = _syscall(ctypes.c_long(_CREATE_RULESET), ctypes.c_char_p(attr), ctypes.c_size_t(len(attr)),
                        ctypes.c_uint32(0))
@@ -61,3 +65,4 @@ def restrict_execution(paths: list[str]) -> None:
             raise OSError(ctypes.get_errno(), "landlock_restrict_self")
     finally:
         os.close(ruleset)
+    return True
