@@ -287,18 +287,12 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
     characters of its stderr come back. `cpu`: the case's CPU-time limit (Limits.case_time), timed as a
     native program's is (native.wait_timed), within a wall cap of twice that plus a second."""
     case = native.Case(setup or native.CaseSetup(), stdin, answer)
-    program_in, program_out = case.program_in, case.program_out
     ferr = os.memfd_create("stderr")
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            import ctypes
-
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with this process
-            os.dup2(program_in, 0)
-            os.dup2(program_out, 1)
-            os.dup2(ferr, 2)
+            case.enter(ferr)
             close_fds_except({_audit.fd} if _audit is not None else set())
             _set_limits(limits, cpu or timeout)
             seccomp.install(os.getpid())
@@ -343,28 +337,46 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
 
 def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, limits: dict[str, Any],
                 workdir: str) -> None:
+    """stdio tasks: this process stays ours and forks one process per case, a Python program's (_run_program)
+    or a compiled one's (native.run_case)."""
     if isinstance(code, native.NativeProgram):
-        _serve_native_runs(sock, code, limits, workdir)
-        return
+        program: native.NativeProgram | None = code
+        code = ""
+    else:
+        program = None
     compiled: types.CodeType | None = None
     setup = native.CaseSetup()
+    ready = False
     while True:
         raw = wire.read_frame(sock)
         if raw is None:
             os._exit(0)
         req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
         if req[0] == "load":
-            try:
-                setup = _case_setup(req)
-                compiled = code if not isinstance(code, str) else plan.compile_exec(code, "<candidate>")
-                _reply(sock, ["ok", None, 0])
-            except BaseException as e:  # noqa: BLE001
-                _reply(sock, ["compile", plan.compile_failure(e)])
-        elif req[0] == "run" and compiled is not None:
+            reply: list[object] = ["ok", None, 0]
+            if program is not None and program.compile_error is not None:
+                reply = ["compile", program.compile_error]
+            elif program is not None:
+                try:
+                    program.install(workdir)
+                except OSError as e:
+                    reply = ["infra", f"could not write the program's artifact: {e}"]
+            else:
+                try:
+                    compiled = plan.compile_exec(code, "<candidate>") if isinstance(code, str) else code
+                except BaseException as e:  # noqa: BLE001
+                    reply = ["compile", plan.compile_failure(e)]
+            if reply[0] == "ok":
+                setup, ready = _case_setup(req), True
+            _reply(sock, reply)
+        elif req[0] == "run" and ready:
             cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL  # a reported run keeps more stderr
             cpu = float(req[4]) if len(req) > 4 else 0.0
             answer = req[5] if len(req) > 5 else None
-            _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap, cpu, setup, answer))
+            if program is not None:
+                _reply(sock, native.run_case(program, req[1], cpu, float(req[2]), limits, cap, setup, answer))
+            elif compiled is not None:
+                _reply(sock, _run_program(compiled, req[1], float(req[2]), limits, workdir, cap, cpu, setup, answer))
         else:
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
@@ -379,36 +391,6 @@ def _case_setup(load: list[Any]) -> native.CaseSetup:
         seconds = float(setup.get(f"{name}_time") or 10.0)
         programs.append(native.Checker(payload, seconds) if type(payload) is bytes else None)
     return native.CaseSetup(programs[0], setup.get("input_file"), setup.get("output_file"), programs[1])
-
-
-def _serve_native_runs(sock: int, program: native.NativeProgram, limits: dict[str, Any], workdir: str) -> None:
-    """A compiled program's cases (sandboxed/native.py): this process stays ours and forks one per case."""
-    installed = False
-    setup = native.CaseSetup()
-    while True:
-        raw = wire.read_frame(sock)
-        if raw is None:
-            os._exit(0)
-        req = cast("list[Any]", wire.loads(raw))  # from the judge (trusted): always a list
-        if req[0] == "load":
-            if program.compile_error is not None:
-                _reply(sock, ["compile", program.compile_error])
-                continue
-            try:
-                program.install(workdir)
-                setup = _case_setup(req)
-            except OSError as e:
-                _reply(sock, ["infra", f"could not write the program's artifact: {e}"])
-                continue
-            installed = True
-            _reply(sock, ["ok", None, 0])
-        elif req[0] == "run" and installed:
-            cap = min(int(req[3]), 1 << 20) if len(req) > 3 else MAX_DETAIL
-            cpu = float(req[4]) if len(req) > 4 else 0.0
-            answer = req[5] if len(req) > 5 else None
-            _reply(sock, native.run_case(program, req[1], cpu, float(req[2]), limits, cap, setup, answer))
-        else:
-            _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
 
 _WARM_UP_CODE = marshal.dumps(compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True))

@@ -154,7 +154,6 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     from .candidate import close_fds_except
 
     case = Case(setup or CaseSetup(), stdin, answer)
-    program_in, program_out = case.program_in, case.program_out
     ferr = os.memfd_create("stderr")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)  # exec closes it: anything read from it is a failure to exec
     cap_wall = min(wall, WALL_FACTOR * cpu + WALL_EXTRA) if cpu > 0 else wall
@@ -162,12 +161,7 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     pid = os.fork()
     if pid == 0:
         try:
-            import ctypes
-
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with this process
-            os.dup2(program_in, 0)
-            os.dup2(program_out, 1)
-            os.dup2(ferr, 2)
+            case.enter(ferr)
             # Python ignores SIGPIPE, and an ignored signal stays ignored across execve: a program writing to an
             # interactor that has exited must die of it, as it would anywhere else.
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -216,7 +210,7 @@ class Case:
     Python programs' in candidate.py): its stdin and stdout (memfds, or the pipes to an interactor), the
     files of a file-I/O problem, the interactor beside it, and the checker after it.
 
-        case = Case(setup, stdin, answer)       # then fork; the child takes case.program_in / program_out
+        case = Case(setup, stdin, answer)       # then fork; the child calls case.enter(stderr_fd) first
         case.started()                          # in the parent, once the child is forked
         timed_out, status, ru = case.wait(pid, t0, cpu, wall)
         status, timed_out, out, checked = case.settle(status, timed_out, cap)
@@ -233,6 +227,15 @@ class Case:
         self.program_in, self.program_out = (self.pipes[0], self.pipes[3]) if self.pipes else (self.fin, self.fout)
         self.talk: _Interaction | None = None
         self.judged = setup.checker is not None or setup.interactor is not None  # a `checked` verdict follows
+
+    def enter(self, stderr: int) -> None:
+        """In the forked child, before anything else: die with the runner, take the case's stdin and stdout."""
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the runner
+        os.dup2(self.program_in, 0)
+        os.dup2(self.program_out, 1)
+        os.dup2(stderr, 2)
 
     def started(self) -> None:
         if self.setup.interactor is not None and self.pipes is not None:
