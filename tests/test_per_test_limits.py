@@ -44,7 +44,9 @@ def test_each_test_gets_its_own_limit_from_the_references_time_on_it(engine):
     times = engine.prep.get(task).test_times
     assert times is not None and len(times) == 6
     assert [t for i, t in enumerate(times) if i != 3] == [0.25] * 5
-    assert 0.6 <= times[3] < 1.5  # 2 x the reference's ~0.3 s (more on a loaded machine), never the floor
+    # 2 x the reference's ~0.3 s (more on a loaded machine), never the floor; a little less is possible: calls
+    # sent ahead (plan.py) can start before the judge's clock for their test does (0.592 s seen once)
+    assert 0.55 <= times[3] < 1.5
     # A slow answer is judged against its own test's limit: 0.45 s passes on input 3, fails on input 2.
     assert engine.run(task, sleeps_on(3, 0.45)).status is Status.PASSED
     slow = engine.run(task, sleeps_on(2, 0.45))

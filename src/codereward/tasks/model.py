@@ -186,14 +186,23 @@ class CheckerProgram(_Model):
         return self
 
 
-Comparator = Literal["exact", "lines", "tokens", "float"]
+Comparator = Literal["exact", "lines", "tokens", "float", "sandboxfusion", "codecontests", "livecodebench", "apps",
+                     "open_r1", "open_r1_codeforces"]
 
 
 class StdioSuite(_Model):
     """Run the program once per case with `stdin`; compare its stdout with a named comparator.
 
     exact: byte-for-byte; lines: trailing whitespace on each line and trailing blank lines ignored;
-    tokens: whitespace-separated tokens equal; float: tokens equal, numeric tokens within atol/rtol.
+    tokens: testlib's wcmp (tokens separated by space, tab, CR or LF equal, as many of each); float: tokens
+    equal, numeric tokens within atol/rtol.
+    Compatibility presets accept exactly what another judge accepts (sandboxed/compare.py cites each source;
+    atol/rtol do not apply): sandboxfusion (SandboxFusion's check_stdio_test_case: stripped lines,
+    lower-cased, floats within 1e-5 relative), codecontests (CodeContests' OutputsMatch: lower-cased tokens,
+    numbers within 1e-5 absolute as doubles), livecodebench (LiveCodeBench: stripped lines, equal or equal as
+    Decimal token lists), apps (APPS testing_util's chain of lenient comparisons), open_r1 (open-r1
+    code_reward: stripped lines zipped, so missing or extra trailing lines pass), open_r1_codeforces (open-r1's
+    Piston codeforces package: yes/no case-insensitive, whitespace collapsed).
     `checker`, if given, is Python source defining `check_output(stdin, output, expected) -> bool`.
     """
 
