@@ -256,7 +256,7 @@ def check_eval_sql_example(p: subprocess.CompletedProcess[str], cwd: Path) -> No
 
 
 def check_eval_native_example(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
-    rows = results(cwd / "native_results.jsonl")
+    rows = results(cwd / "native_results.jsonl")  # scripts/demo.sh writes the same file name
     assert [r["status"] for r in rows] == ["passed", "failed", "passed", "passed", "passed",
                                            "passed", "passed", "failed", "failed", "passed", "failed", "failed"]
     outcomes = [[t["outcome"] for t in r["tests"]] for r in rows]
@@ -849,6 +849,9 @@ def test_readme_command(command: rb.Command, cli_env: dict[str, str], tmp_path: 
         assert "canonical solutions passed: 164/164" in p.stdout, p.stdout
         rejected = re.search(r"bundled bad samples rejected: (\d+)/(\d+)", p.stdout)
         assert rejected and rejected[1] == rejected[2], p.stdout
+        native = re.search(r"Compiled languages: examples/native \(results in (\S+)\)", p.stdout)
+        assert native, p.stdout
+        check_eval_native_example(p, Path(native[1]).parent)  # the same verdicts as the README's own command
         return
 
     if argv[:1] == [".venv/bin/mypy"]:  # the type checker, over this tree, as scripts/test.sh runs it
