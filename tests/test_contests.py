@@ -15,17 +15,29 @@ from typing import Any
 
 import pytest
 
-from codereward import Engine, InputError, Status, label_program, load_dataset
+from codereward import Engine, InputError, Status, label_program, load_dataset, score
 from codereward.tasks import (
     DATASETS,
     contests,  # its private parsers, tested on purpose
 )
 from codereward.tasks.contests import (
     SKIP_CALL,
+    SKIP_CF_CHECKER,
+    SKIP_COMMONOJ_FILES,
+    SKIP_COMMONOJ_FORMAT,
+    SKIP_INTERACTIVE,
+    SKIP_IOI_CHECKER,
+    SKIP_IOI_GRADER,
+    SKIP_IOI_TESTS,
+    SKIP_IOI_TYPE,
     SKIP_NO_TESTS,
+    cf_checker,
     load_apps,
     load_codecontests,
+    load_commonoj,
     load_livecodebench,
+    load_open_r1_codeforces,
+    load_open_r1_ioi,
     load_taco,
 )
 from codereward.tasks.model import CallSuite, StdioSuite
@@ -366,3 +378,386 @@ def test_load_dataset_language_and_files(tmp_path: Path) -> None:
     assert len(load_dataset("humaneval", language="Python3")) == 164
     with pytest.raises(InputError, match="sql only"):
         load_dataset("spider", tmp_path / "dev.json", language="python")
+
+
+# -- open-r1/codeforces ---------------------------------------------------------------------------------------
+
+# A generated_checker in the dataset's style: `python3 checker.py <input> <correct output> <solution output>`,
+# printing 1 or 0. Any two positive integers summing to n are right, whatever the jury's answer.
+SPLIT_CHECKER = """import sys
+
+
+def main():
+    n = int(open(sys.argv[1]).read().split()[0])
+    jury = open(sys.argv[2]).read().split()
+    assert len(jury) == 2
+    words = open(sys.argv[3]).read().split()
+    if len(words) != 2 or not all(w.isdigit() for w in words):
+        print(0)
+        return
+    a, b = map(int, words)
+    print(1 if a > 0 and b > 0 and a + b == n else 0)
+
+
+if __name__ == "__main__":
+    main()
+"""
+CF_SPLIT = {
+    "id": "1/A", "contest_id": "1", "index": "A", "title": "Split", "time_limit": 1.0, "memory_limit": 64.0,
+    "description": "Print two positive integers whose sum is n.", "input_mode": "stdio", "interaction_format": None,
+    "examples": [{"input": "5\n", "output": "2 3\n"}],
+    "official_tests": [{"input": "5\r\n", "output": "2 3\r\n"}, {"input": "1000000\r\n", "output": "1 999999\r\n"}],
+    "official_tests_complete": True, "generated_checker": SPLIT_CHECKER, "executable": True,
+}
+CF_PARITY = {  # no checker: the Piston package's own comparison (YES/NO in any case)
+    **CF_SPLIT, "id": "1/B", "index": "B", "title": "Parity", "generated_checker": None, "memory_limit": 256.0,
+    "examples": [], "official_tests": [{"input": "4\n", "output": "YES\n"}, {"input": "7\n", "output": "NO\n"}],
+}
+CF_FILES = {**CF_PARITY, "id": "2/A", "input_mode": "file", "time_limit": None, "memory_limit": None}
+SPLIT_PY = "n = int(input())\nprint(1, n - 1)\n"  # not the jury's answer, and right
+SPLIT_CPP = "#include <cstdio>\nint main(){long long n;std::scanf(\"%lld\",&n);std::printf(\"%lld 1\\n\",n-1);}\n"
+PARITY_PY = "print('Yes' if int(input()) % 2 == 0 else 'no')\n"
+
+
+def cf_rows() -> list[Any]:
+    return [
+        CF_SPLIT, CF_PARITY, CF_FILES,
+        {**CF_PARITY, "id": "3/A", "interaction_format": "Ask at most 20 queries '? x'."},
+        {**CF_PARITY, "id": "3/B", "official_tests": []},
+        {**CF_SPLIT, "id": "3/C", "generated_checker": "def main(:\n"},
+    ]
+
+
+def test_open_r1_codeforces_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CF_TESTS_FOLDER", raising=False)
+    tasks = load_open_r1_codeforces(write_jsonl(tmp_path / "cf.jsonl", cf_rows()))
+    assert list(tasks) == ["cf/1/A", "cf/1/B", "cf/2/A"]
+    assert tasks.skipped == {SKIP_INTERACTIVE: 1, SKIP_NO_TESTS: 1, SKIP_CF_CHECKER: 1}
+    split = tasks["cf/1/A"]
+    assert split.language == "cpp17" and isinstance(split.tests, StdioSuite)
+    # a CR at line ends goes from inputs (the Piston package strips them); the example's input is visible
+    assert [(c.stdin, c.stdout, c.visible) for c in split.tests.cases] == [
+        ("5\n", "2 3\r\n", True), ("1000000\n", "1 999999\r\n", False)]
+    assert (split.limits.case_time, split.limits.memory_mb) == (1.0, 64)
+    assert split.tests.checker == cf_checker(SPLIT_CHECKER) and split.limits.time >= 10
+    parity = tasks["cf/1/B"].tests
+    assert isinstance(parity, StdioSuite) and parity.checker is None and parity.comparator == "open_r1_codeforces"
+    files = tasks["cf/2/A"]
+    assert isinstance(files.tests, StdioSuite)
+    assert (files.tests.input_file, files.tests.output_file) == ("input.txt", "output.txt")
+    assert (files.limits.case_time, files.limits.memory_mb) == (2.0, 256)  # the fallbacks
+    python = load_dataset("codeforces", tmp_path / "cf.jsonl", language="python3")
+    assert python["cf/1/A"].language == "python" and len(python) == 3
+
+
+def test_open_r1_codeforces_judged(tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CF_TESTS_FOLDER", raising=False)
+    tasks = load_open_r1_codeforces(write_jsonl(tmp_path / "cf.jsonl", cf_rows()), "python")
+    split = tasks["cf/1/A"]
+    assert engine.run(split, SPLIT_PY).status is Status.PASSED  # the checker accepts any valid answer
+    r = engine.run(split, "n = int(input())\nprint(0, n)\n")
+    assert r.status is Status.FAILED and all(t.outcome.value == "wrong_answer" for t in r.tests)
+    r = engine.run(split, "print('many words here')\n")  # the checker's own exit status: wrong answer
+    assert r.status is Status.FAILED
+    assert engine.run(split.in_language("cpp"), SPLIT_CPP).status is Status.PASSED
+    assert engine.run(tasks["cf/1/B"], PARITY_PY).status is Status.PASSED  # "Yes" for YES, "no" for NO
+    assert engine.run(tasks["cf/1/B"], PARITY_PY.replace("== 0", "== 1")).status is Status.FAILED
+    in_files = "n = int(open('input.txt').read())\nopen('output.txt', 'w').write('YES' if n % 2 == 0 else 'NO')\n"
+    assert engine.run(tasks["cf/2/A"], in_files).status is Status.PASSED
+    assert engine.run(tasks["cf/2/A"], PARITY_PY).status is Status.FAILED  # stdout is not the answer
+
+
+def run_checker(source: str, stdin: str, output: str, expected: str) -> bool:
+    ns: dict[str, Any] = {}
+    exec(cf_checker(source), ns)
+    result: bool = ns["check_output"](stdin, output, expected)
+    return result
+
+
+def test_cf_checker_sees_what_the_piston_package_writes() -> None:
+    """The files as the run script leaves them: the expected output through `$(cat)` + `echo`, then without
+    a CR at line ends or empty lines; the program's output without empty lines. Arguments: input, answer,
+    output. Passing: exit status 0 and "1" or "100" printed."""
+    seen = ("import sys\nfiles = [open(p).read() for p in sys.argv[1:]]\n"
+            "print(1 if files == {files!r} else 0)\n")
+    expect = ["5\n", "2 3\nx\n", "2\n 3"]
+    assert run_checker(seen.format(files=expect), "5\n", "\n2\n\n 3", "\r\n2 3\r\n\nx\n\n\n")
+    assert not run_checker(seen.format(files=expect), "5\n", "2\n 3\n", "2 3\nx")
+    assert run_checker(seen.format(files=["", "", ""]), "", "", "-n")  # `echo "-n"` prints nothing
+    assert run_checker("print(' 100 ')", "", "", "")
+    assert not run_checker("print('1.0')", "", "", "")
+    assert not run_checker("import sys\nprint(1)\nsys.exit(3)", "", "", "")
+    assert run_checker("import sys\nprint(1)\nsys.exit(0)", "", "", "")
+    assert run_checker("print(1)\nexit()", "", "", "")
+    with pytest.raises(ValueError):  # python3 would exit 1: the test fails, the detail says why
+        run_checker("import sys\nint(open(sys.argv[3]).read())", "", "x", "")
+
+
+def test_open_r1_codeforces_generated_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    folder = tmp_path / "generated_tests"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pylist([
+        {"problem_id": "1/A", "input": "7\n", "output": "3 4\n", "test_case_i": 0},
+        {"problem_id": "1/C", "input": "1\n", "output": "1\n", "test_case_i": 0},
+        {"problem_id": "1/A", "input": "9\r\n", "output": "4 5\n", "test_case_i": 1},
+    ]), folder / "test_cases_0001.parquet")
+    rows = write_jsonl(tmp_path / "cf.jsonl", [CF_SPLIT, {**CF_PARITY, "official_tests": []}, CF_FILES])
+    tasks = load_open_r1_codeforces(rows, tests_folder=folder)
+    split = tasks["cf/1/A"].tests
+    assert isinstance(split, StdioSuite)
+    assert [(c.stdin, c.visible) for c in split.cases] == [
+        ("5\n", True), ("1000000\n", False), ("7\n", False), ("9\n", False)]
+    assert list(tasks) == ["cf/1/A", "cf/2/A"] and tasks.skipped == {SKIP_NO_TESTS: 1}  # contest 2: no file
+    monkeypatch.setenv("CF_TESTS_FOLDER", str(folder))  # open-r1's variable is the default
+    assert load_open_r1_codeforces(rows) == tasks
+    assert load_dataset("open-r1-codeforces", rows, tests=folder) == tasks
+    monkeypatch.delenv("CF_TESTS_FOLDER")
+    pq.write_table(pa.Table.from_pylist([{"problem_id": "1/A", "input": "7\n", "output": None}]),
+                   folder / "test_cases_0001.parquet")
+    with pytest.raises(InputError) as e:
+        load_open_r1_codeforces(rows, tests_folder=folder)
+    assert_names(e.value, folder / "test_cases_0001.parquet", 1, "output")
+    with pytest.raises(InputError, match="not a directory"):
+        load_open_r1_codeforces(rows, tests_folder=tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"id": "1A"}, "id"),
+    ({"id": None}, "id"),
+    ({"official_tests": {"input": "1"}}, "official_tests"),
+    ({"official_tests": [{"input": "1\n", "output": 1}]}, "official_tests.0.output"),
+    ({"examples": ["1"]}, "examples.0"),
+    ({"input_mode": "pipe"}, "input_mode"),
+    ({"time_limit": "2 seconds"}, "time_limit"),
+    ({"memory_limit": -1}, "memory_limit"),
+    ({"generated_checker": 1}, "generated_checker"),
+])
+def test_open_r1_codeforces_bad_rows_are_named(tmp_path: Path, change: dict[str, Any], field: str) -> None:
+    path = write_jsonl(tmp_path / "cf.jsonl", [CF_SPLIT, {**CF_SPLIT, "id": "9/Z", **change}])
+    with pytest.raises(InputError) as e:
+        load_open_r1_codeforces(path)
+    assert_names(e.value, path, 2, field)
+
+
+# -- open-r1/ioi ----------------------------------------------------------------------------------------------
+
+IOI_CONFIG = json.dumps({"code": "mult", "name": "Multiply", "time_limit": 1.0, "memory_limit": 268435456,
+                         "task_type": "Batch"})
+
+
+def ioi_row(subtask: str, score: int, test_names: list[str], **extra: Any) -> dict[str, Any]:
+    return {"year": 2099, "day": "day1", "id": "mult", "name": "Multiply", "subtask": subtask, "score": score,
+            "score_precision": 2, "time_limit": 1.0, "memory_limit": 268435456, "task_type": "Batch",
+            "test_names": test_names, "statement": "Print a * b.", "starting_code": "",
+            "grader_files": [["graders/grader_config.json", IOI_CONFIG], ["graders/notes.txt", ""]], **extra}
+
+
+IOI_ROWS = [  # two subtasks with points; the examples' subtask is worth none; test 1-01 is in both
+    ioi_row("00-samples", 0, ["0-01"]),
+    ioi_row("01-small", 30, ["1-01", "1-02"]),
+    ioi_row("02-full", 70, ["1-01", "2-01", "2-02"]),
+]
+IOI_TESTS = [{"year": 2099, "day": "day1", "problem_name": "Multiply", "problem_id": "mult", "test_name": name,
+              "test_input": f"{a} {b}\n", "test_output": f"{a * b}\n"}
+             for name, a, b in [("0-01", 2, 3), ("1-01", 4, 5), ("1-02", 10, 10), ("2-01", 123456, 654321),
+                                ("2-02", 10**9, 10**9), ("9-99", 0, 0)]]
+MULT_PY = "a, b = map(int, input().split())\nprint(a * b, ' ')\n"  # trailing space: diff -b ignores it
+MULT_SMALL_PY = "a, b = map(int, input().split())\nprint(a * b if a * b <= 100 else -1)\n"
+
+
+def ioi_other_rows() -> list[dict[str, Any]]:
+    def other(pid: str, **change: Any) -> dict[str, Any]:
+        return {**ioi_row("01-all", 100, ["t1"]), "id": pid, **change}
+
+    grader = [["graders/grader.cpp", "int main() {}"], ["graders/nile.h", "long long f(int);"]]
+    return [
+        other("inrow", test_cases={"t1": ["6 7\n", "42\n"]}),
+        other("nile", grader_files=grader),
+        other("checked", grader_files=[["checker/checker.cpp", "int main() {}"]]),
+        other("talk", task_type="Communication"),
+        other("typeless", task_type=None, grader_files=[["graders/grader_config.json", '{"task_type": "OutputOnly"}']]),
+        other("untested"),
+    ]
+
+
+def test_open_r1_ioi_problems_and_subtasks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rows = write_jsonl(tmp_path / "ioi.jsonl", IOI_ROWS + ioi_other_rows())
+    tests = write_jsonl(tmp_path / "ioi-test-cases.jsonl", IOI_TESTS)
+    with caplog.at_level(logging.WARNING, logger="codereward.tasks.contests"):
+        tasks = load_open_r1_ioi(rows, tests=tests)
+    assert list(tasks) == ["ioi/2099/mult", "ioi/2099/inrow"]
+    assert tasks.skipped == {SKIP_IOI_GRADER: 1, SKIP_IOI_CHECKER: 1, SKIP_IOI_TYPE: 2, SKIP_IOI_TESTS: 1}
+    assert "skipped 5 of 7 problems" in caplog.text
+    t = tasks["ioi/2099/mult"]
+    assert isinstance(t.tests, StdioSuite) and t.tests.subtasks is not None
+    assert [(c.stdin, c.visible) for c in t.tests.cases] == [
+        ("2 3\n", True), ("4 5\n", False), ("10 10\n", False), ("123456 654321\n", False),
+        ("1000000000 1000000000\n", False)]
+    assert [(s.name, s.points, s.tests) for s in t.tests.subtasks] == [("01-small", 30, [1, 2]),
+                                                                     ("02-full", 70, [1, 3, 4])]
+    assert (t.language, t.limits.case_time, t.limits.memory_mb) == ("cpp17", 1.0, 256)  # 2^28 bytes
+    assert load_open_r1_ioi(rows, "python", tests=tests, case_time=3)["ioi/2099/mult"].limits.case_time == 3
+    # without the tests file only the problem carrying its tests in its rows is judged
+    alone = load_dataset("ioi", rows, language="python")
+    assert list(alone) == ["ioi/2099/inrow"] and alone.skipped[SKIP_IOI_TESTS] == 2  # type: ignore[attr-defined]
+    assert list(load_dataset("open-r1-ioi", rows, tests=tests)) == list(tasks)
+
+
+def test_open_r1_ioi_judged_by_subtask(tmp_path: Path, engine: Engine) -> None:
+    rows = write_jsonl(tmp_path / "ioi.jsonl", IOI_ROWS + ioi_other_rows()[:1])
+    tasks = load_open_r1_ioi(rows, "python", tests=write_jsonl(tmp_path / "tests.jsonl", IOI_TESTS))
+    task = tasks["ioi/2099/mult"]
+    right = engine.run(task, MULT_PY)
+    assert right.status is Status.PASSED and score([right], "subtasks") == [1.0]
+    partial = engine.run(task, MULT_SMALL_PY)  # right on the small subtask only
+    assert partial.status is Status.FAILED
+    assert [(s.name, s.score) for s in partial.subtasks or ()] == [("01-small", 1.0), ("02-full", 0.0)]
+    assert score([partial], "subtasks") == [0.3]
+    wrong = engine.run(task, "print(0)\n")
+    assert score([wrong], "subtasks") == [0.0]
+    inrow = tasks["ioi/2099/inrow"]
+    assert engine.run(inrow, "print(42)\n").status is Status.PASSED
+    assert engine.run(inrow, "print(4, 2)\n").status is Status.FAILED  # diff -b: "4 2" is not "42"
+
+
+def ioi_diff(output: str, expected: str) -> bool:
+    ns: dict[str, Any] = {}
+    exec(contests._IOI_DIFF_CHECKER, ns)
+    result: bool = ns["check_output"]("", output, expected)
+    return result
+
+
+@pytest.mark.parametrize("output,expected,same", [  # each checked with GNU diff -bq
+    ("1 2\n", "1  2\n\n\n", True), ("1 2", "1 2\n", True), ("1\t2 \r\n", "1 2\n", True), ("12\n", "1 2\n", False),
+    (" 1\n", "1\n", False), ("1\n\n2\n", "1\n2\n", False), ("1\n\n", "1\n", False), ("1\n \n", "1\n", False),
+    ("", "-n", True), ("\n", "-e", True),
+])
+def test_ioi_comparison_is_diff_b(output: str, expected: str, same: bool) -> None:
+    assert ioi_diff(output, expected) is same
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"score": -1}, "score"),
+    ({"score": "ten"}, "score"),
+    ({"test_names": "1-01"}, "test_names"),
+    ({"test_names": [1]}, "test_names.0"),
+    ({"test_names": []}, "test_names"),
+    ({"subtask": "01-small"}, "subtask"),
+    ({"test_cases": [["1\n", "1\n"], ["2\n", "2\n"]]}, "test_cases"),
+    ({"test_cases": {"3-01": ["1\n"]}}, "test_cases.3-01"),
+    ({"grader_files": [["graders/x.h"]]}, "grader_files.0"),
+    ({"task_type": 3}, "task_type"),
+    ({"memory_limit": "1 GB"}, "memory_limit"),
+    ({"year": [2099]}, "year"),
+])
+def test_open_r1_ioi_bad_rows_are_named(tmp_path: Path, change: dict[str, Any], field: str) -> None:
+    bad = {**ioi_row("03-more", 10, ["3-01"]), **change}
+    path = write_jsonl(tmp_path / "ioi.jsonl", [*IOI_ROWS[:2], bad])
+    with pytest.raises(InputError) as e:
+        load_open_r1_ioi(path)
+    assert_names(e.value, path, 3, field)
+
+
+def test_open_r1_ioi_bad_test_rows_are_named(tmp_path: Path) -> None:
+    rows = write_jsonl(tmp_path / "ioi.jsonl", IOI_ROWS)
+    tests = write_jsonl(tmp_path / "tests.jsonl", [IOI_TESTS[0], {**IOI_TESTS[1], "test_input": None}])
+    with pytest.raises(InputError) as e:
+        load_open_r1_ioi(rows, tests=tests)
+    assert_names(e.value, tests, 2, "test_input")
+
+
+def test_open_r1_ioi_parquet_tests(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows, tests = tmp_path / "test-00000-of-00001.parquet", tmp_path / "train-00000-of-00001.parquet"
+    pq.write_table(pa.Table.from_pylist(IOI_ROWS), rows)
+    pq.write_table(pa.Table.from_pylist(IOI_TESTS), tests)
+    expected = load_open_r1_ioi(write_jsonl(tmp_path / "ioi.jsonl", IOI_ROWS),
+                                tests=write_jsonl(tmp_path / "tests.jsonl", IOI_TESTS))
+    assert load_open_r1_ioi(rows, tests=tests) == expected
+
+
+# -- SandboxFusion CommonOJ -----------------------------------------------------------------------------------
+
+def oj_test(stdin: str, stdout: str) -> dict[str, Any]:
+    return {"input": {"stdin": stdin}, "output": {"stdout": stdout}}
+
+
+OJ_EVEN = {"id": 7, "content": "Print YES if n is even, else NO.", "labels": {"problem_format": "Standard"},
+           "test": [oj_test("4\n", "YES\n"), oj_test("7\n", "NO\n"), oj_test("0\n", "YES")],
+           "canonical_solution": {"python": ["print('YES' if int(input()) % 2 == 0 else 'NO')"]}}
+OJ_FILES = {**OJ_EVEN, "id": "files",
+            "test": [{"input": {"in.txt": "4\n"}, "output": {"out.txt": "YES\n"}},
+                     {"input": {"stdin": "7\n", "in.txt": "7\n"}, "output": {"out.txt": "NO\n"}}]}
+EVEN_PY = "print('yes' if int(input()) % 2 == 0 else 'no')\n"  # SandboxFusion lower-cases both sides
+
+
+def oj_rows() -> list[Any]:
+    return [
+        OJ_EVEN,
+        # SandboxFusion keeps labels and test as JSON text in its tables
+        {**OJ_EVEN, "id": 8, "labels": json.dumps(OJ_EVEN["labels"]), "test": json.dumps(OJ_EVEN["test"])},
+        OJ_FILES,
+        {**OJ_EVEN, "id": 9, "labels": {"problem_format": "Testlib"}},
+        {**OJ_EVEN, "id": 10, "test": []},
+        {**OJ_EVEN, "id": 11, "test": [{"input": {"a.txt": "1", "b.txt": "2"}, "output": {"stdout": "3"}}]},
+        {**OJ_EVEN, "id": 12, "test": [{"input": {"stdin": "1"}, "output": {"stdout": "1", "out.txt": "1"}}]},
+        {**OJ_EVEN, "id": 13, "test": [{"input": {"stdin": "1", "in.txt": "2"}, "output": {"stdout": "1"}}]},
+        {**OJ_EVEN, "id": 14, "test": [{"input": {"data/in.txt": "1"}, "output": {"stdout": "1"}}]},
+    ]
+
+
+def test_commonoj_rows(tmp_path: Path) -> None:
+    tasks = load_commonoj(write_jsonl(tmp_path / "oj.jsonl", oj_rows()))
+    assert list(tasks) == ["commonoj/7", "commonoj/8", "commonoj/files"]
+    assert tasks.skipped == {SKIP_COMMONOJ_FORMAT: 1, SKIP_NO_TESTS: 1, SKIP_COMMONOJ_FILES: 4}
+    t = tasks["commonoj/7"]
+    assert isinstance(t.tests, StdioSuite) and t.tests.comparator == "sandboxfusion"
+    assert [(c.stdin, c.stdout, c.visible) for c in t.tests.cases] == [
+        ("4\n", "YES\n", True), ("7\n", "NO\n", True), ("0\n", "YES", True)]
+    assert t.tests == tasks["commonoj/8"].tests
+    assert (t.language, t.limits.case_time, t.reference) == ("python", 20.0, None)
+    files = tasks["commonoj/files"].tests
+    assert isinstance(files, StdioSuite) and (files.input_file, files.output_file) == ("in.txt", "out.txt")
+    assert [c.stdin for c in files.cases] == ["4\n", "7\n"]
+    cpp = load_dataset("commonoj", tmp_path / "oj.jsonl", language="cpp")
+    assert cpp["commonoj/7"].limits.case_time == 10.0  # SandboxFusion's run_timeout for compiled languages
+
+
+def test_commonoj_judged(tmp_path: Path, engine: Engine) -> None:
+    tasks = load_commonoj(write_jsonl(tmp_path / "oj.jsonl", oj_rows()[:3]))
+    assert engine.run(tasks["commonoj/7"], EVEN_PY).status is Status.PASSED
+    assert engine.run(tasks["commonoj/7"], EVEN_PY.replace("== 0", "== 1")).status is Status.FAILED
+    in_files = "n = int(open('in.txt').read())\nopen('out.txt', 'w').write('YES' if n % 2 == 0 else 'NO')\n"
+    assert engine.run(tasks["commonoj/files"], in_files).status is Status.PASSED
+    assert engine.run(tasks["commonoj/files"], EVEN_PY).status is Status.FAILED
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"id": None}, "id"),
+    ({"labels": "{"}, "labels"),
+    ({"labels": {"problem_format": 1}}, "labels.problem_format"),
+    ({"test": {"input": {}}}, "test"),
+    ({"test": ["4"]}, "test.0"),
+    ({"test": [{"input": "4", "output": {"stdout": "YES"}}]}, "test.0.input"),
+    ({"test": [{"input": {"stdin": 4}, "output": {"stdout": "YES"}}]}, "test.0.input.stdin"),
+    ({"test": [{"input": {"stdin": "4"}, "output": {}}]}, "test.0.output"),
+])
+def test_commonoj_bad_rows_are_named(tmp_path: Path, change: dict[str, Any], field: str) -> None:
+    path = write_jsonl(tmp_path / "oj.jsonl", [OJ_EVEN, {**OJ_EVEN, **change}])
+    with pytest.raises(InputError) as e:
+        load_commonoj(path)
+    assert_names(e.value, path, 2, field)
+
+
+def test_new_dataset_names(tmp_path: Path) -> None:
+    assert {"open-r1-codeforces", "open-r1-ioi", "commonoj"} <= set(DATASETS)
+    path = write_jsonl(tmp_path / "oj.jsonl", [OJ_EVEN])
+    assert list(load_dataset(" CommonOJ ", path)) == ["commonoj/7"]
+    with pytest.raises(InputError, match="takes no separate tests") as e:
+        load_dataset("commonoj", path, tests=tmp_path)
+    assert e.value.field == "tests"
+    with pytest.raises(InputError, match="--data-file"):
+        load_dataset("codeforces")

@@ -18,7 +18,13 @@ from codereward.tasks._validate import json_type, need, validation_error
 from codereward.tasks.model import LANGUAGE_ALIASES, AssertSuite, CallSuite, Limits, PerTestLimit, Task
 from codereward.tasks.samples import PathLike, read_jsonl
 
-DATASETS = ("humaneval", "humanevalplus", "spider", "bird", "codecontests", "taco", "apps", "livecodebench")
+DATASETS = ("humaneval", "humanevalplus", "spider", "bird", "codecontests", "taco", "apps", "livecodebench",
+            "open-r1-codeforces", "open-r1-ioi", "commonoj")
+DATASET_ALIASES = {"codeforces": "open-r1-codeforces", "ioi": "open-r1-ioi"}
+# The competitive-programming datasets (tasks/contests.py), and those of them whose tests may be in a second
+# file (`tests`): open-r1's generated Codeforces tests (a folder), open-r1/ioi-test-cases (a file).
+_CONTESTS = ("codecontests", "taco", "apps", "livecodebench", "open-r1-codeforces", "open-r1-ioi", "commonoj")
+_TESTS_ARGUMENT = {"open-r1-codeforces": "tests_folder", "open-r1-ioi": "tests"}
 # The language each of the other datasets is written in (the competitive-programming ones take any).
 _FIXED_LANGUAGE = {"humaneval": "python", "humanevalplus": "python", "spider": "sql", "bird": "sql"}
 
@@ -166,20 +172,30 @@ def load_task_file(path: PathLike) -> dict[str, Task]:
     return tasks
 
 
-def load_dataset(name: str, data_file: PathLike | None = None, language: str | None = None) -> dict[str, Task]:
+def load_dataset(name: str, data_file: PathLike | None = None, language: str | None = None, *,
+                 tests: PathLike | None = None) -> dict[str, Task]:
     """Load a benchmark by name: 'humaneval' (bundled, or `data_file`), 'humanevalplus', 'spider' or 'bird'
     (`data_file`: evalplus's file; Spider's or BIRD's dev.json, beside its databases: tasks/text2sql.py), or
-    'codecontests', 'taco', 'apps' or 'livecodebench' (`data_file`: the dataset's rows, JSONL or parquet;
-    `language`: what the programs are written in, by default the loader's: tasks/contests.py)."""
+    'codecontests', 'taco', 'apps', 'livecodebench', 'open-r1-codeforces' ('codeforces'), 'open-r1-ioi'
+    ('ioi') or 'commonoj' (`data_file`: the dataset's rows, JSONL or parquet; `language`: what the programs
+    are written in, by default the loader's: tasks/contests.py). `tests`: open-r1-codeforces' generated tests
+    folder (default: $CF_TESTS_FOLDER), or open-r1-ioi's test cases (open-r1/ioi-test-cases rows)."""
     key = name.strip().lower()
-    if key in ("codecontests", "taco", "apps", "livecodebench"):
+    key = DATASET_ALIASES.get(key, key)
+    if tests is not None and key not in _TESTS_ARGUMENT:
+        raise InputError(f"dataset {key!r} takes no separate tests (only {', '.join(_TESTS_ARGUMENT)} do)",
+                         field="tests")
+    if key in _CONTESTS:
         if data_file is None:
             raise InputError(f"dataset {key!r} needs its rows as a file (JSONL, optionally .gz, or .parquet), "
                              "e.g. a Hugging Face export: nothing is downloaded", field="--data-file")
         from .contests import CONTEST_LOADERS
 
         loader = CONTEST_LOADERS[key]
-        return loader(data_file) if language is None else loader(data_file, language)
+        options: dict[str, Any] = {} if language is None else {"language": language}
+        if tests is not None:
+            options[_TESTS_ARGUMENT[key]] = tests
+        return loader(data_file, **options)
     if key in _FIXED_LANGUAGE and language is not None:
         wanted = language.strip().lower()
         if LANGUAGE_ALIASES.get(wanted, wanted) != _FIXED_LANGUAGE[key]:
