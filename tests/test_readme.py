@@ -258,13 +258,17 @@ def check_eval_sql_example(p: subprocess.CompletedProcess[str], cwd: Path) -> No
 def check_eval_native_example(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
     rows = results(cwd / "native_results.jsonl")  # scripts/demo.sh writes the same file name
     assert [r["status"] for r in rows] == ["passed", "failed", "passed", "passed", "passed",
-                                           "passed", "passed", "failed", "failed", "passed", "failed", "failed"]
+                                           "passed", "passed", "failed", "failed", "passed", "failed", "failed",
+                                           "passed", "passed", "failed", "failed", "failed", "passed"]
     outcomes = [[t["outcome"] for t in r["tests"]] for r in rows]
     assert outcomes[1][-1] == "wrong_answer"  # int overflow on the 3000 x 10^9 case
     assert outcomes[7] == ["passed", "passed", "time_limit"]  # quadratic Python on 8,000 numbers
     assert set(outcomes[8]) == {"memory_limit"}  # the 8 GB table
     assert outcomes[10] == ["passed", "wrong_answer", "passed", "passed"]  # the checker: 97 is prime
     assert set(outcomes[11]) == {"compile_error"}
+    assert outcomes[14] == ["passed", "wrong_answer", "wrong_answer"]  # the interactor: more than 30 questions
+    scores = [[s["score"] for s in rows[i]["subtasks"]] for i in (15, 16, 17)]  # IOI-style subtasks
+    assert scores == [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]  # int overflow; a 3e9 loop; the formula
 
 
 def check_eval_codecontests(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
