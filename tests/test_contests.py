@@ -1,4 +1,4 @@
-"""Competitive-programming loaders (tasks/contests.py): CodeContests, TACO / APPS and LiveCodeBench rows in their
+"""Competitive-programming loaders (tasks/contests/): CodeContests, TACO / APPS and LiveCodeBench rows in their
 own formats become tasks with the right cases, splits and limits; bad rows are named by file, line and field;
 and a right and a wrong program of each fixture problem are judged in real sandboxes."""
 

@@ -1,5 +1,5 @@
 """Turn benchmark files into Tasks: HumanEval, HumanEval+ (evalplus) and codereward's own task JSONL; by name
-(`load_dataset`) also Spider and BIRD (tasks/text2sql.py) and the competitive-programming sets (tasks/contests.py).
+(`load_dataset`) also Spider and BIRD (tasks/text2sql.py) and the competitive-programming sets (tasks/contests/).
 
 Every loader goes through `read_jsonl`, so a bad file is reported with its name, line and field whatever
 its format. Loaders only read data: no task or candidate code is executed here (expected outputs of
@@ -21,7 +21,7 @@ from codereward.tasks.samples import PathLike, read_jsonl
 DATASETS = ("humaneval", "humanevalplus", "spider", "bird", "codecontests", "taco", "apps", "livecodebench",
             "open-r1-codeforces", "open-r1-ioi", "commonoj")
 DATASET_ALIASES = {"codeforces": "open-r1-codeforces", "ioi": "open-r1-ioi"}
-# The competitive-programming datasets (tasks/contests.py), and those of them whose tests may be in a second
+# The competitive-programming datasets (tasks/contests/), and those of them whose tests may be in a second
 # file (`tests`): open-r1's generated Codeforces tests (a folder), open-r1/ioi-test-cases (a file).
 _CONTESTS = ("codecontests", "taco", "apps", "livecodebench", "open-r1-codeforces", "open-r1-ioi", "commonoj")
 _TESTS_ARGUMENT = {"open-r1-codeforces": "tests_folder", "open-r1-ioi": "tests"}
@@ -178,7 +178,7 @@ def load_dataset(name: str, data_file: PathLike | None = None, language: str | N
     (`data_file`: evalplus's file; Spider's or BIRD's dev.json, beside its databases: tasks/text2sql.py), or
     'codecontests', 'taco', 'apps', 'livecodebench', 'open-r1-codeforces' ('codeforces'), 'open-r1-ioi'
     ('ioi') or 'commonoj' (`data_file`: the dataset's rows, JSONL or parquet; `language`: what the programs
-    are written in, by default the loader's: tasks/contests.py). `tests`: open-r1-codeforces' generated tests
+    are written in, by default the loader's: tasks/contests/). `tests`: open-r1-codeforces' generated tests
     folder (default: $CF_TESTS_FOLDER), or open-r1-ioi's test cases (open-r1/ioi-test-cases rows)."""
     key = name.strip().lower()
     key = DATASET_ALIASES.get(key, key)
