@@ -361,3 +361,104 @@ def test_soft_f1_is_partial_credit_for_the_fraction_reward(engine) -> None:
     # a test whose checker gives no credit keeps its result line as before: no "score" key
     plain = engine.check(Task(id="t/plain", reference="SELECT 1", tests=SqlSuite(schema=SCHEMA)), solution="SELECT 2")
     assert "score" not in plain.to_dict()["tests"][0] and score([plain], "fraction") == [0.0]
+
+
+# -- PaVeRL-SQL's matched-cell accuracy ---------------------------------------------------------------------
+# Expected values: PaVeRL-SQL/PaVeRL-SQL accuracy_reward.py (commit 5ce9a48) run on the same rows with pandas
+# 2.3, clamped to [0, 1].
+
+FR = [("Jus", "FR", 29), ("Rose", "FR", 41)]
+
+
+@pytest.mark.parametrize("gold,pred,acc", [
+    (FR, FR, 1.0),  # exact match
+    (FR, [(29, "Jus"), (41, "Rose")], 2 / 3),  # a missing column: 2 of the gold's 3 columns
+    (FR, [(41, "FR", "Rose"), (29, "FR", "Jus")], 1.0),  # columns (and rows) in another order
+    ([(1, "a"), (2, "b")], [(1, "b"), (2, "a")], 1.0),  # columns compare as sorted lists: rows are not paired
+    ([(1.2344,), (2.0,)], [(1.2336,), (2.0,)], 1.0),  # rounded to 3 decimals: 1.234 both
+    ([(1.234,), (2.0,)], [(1.238,), (2.0,)], 1.0),  # then within 0.005
+    ([(1.234,), (2.0,)], [(1.2395,), (2.0,)], 0.0),  # 1.24 is 0.006 away
+    ([(0.0025,)], [(0.0075,)], 0.0),  # numpy rounds halves to even: 0.002, 0.008 (Python's round: 0.003, 0.007)
+    ([(2.0004,), (3.0,)], [(2,), (3,)], 1.0),  # a float column against an integer one: rounded, then exact
+    ([(2.0006,)], [(2,)], 0.0),
+    ([("1",), ("2",)], [(1,), (2,)], 1.0),  # text that pd.to_numeric reads is numeric
+    ([(i, f"x{i}") for i in range(10)], [(i, f"x{i}") for i in range(4)], 0.0),  # 6 rows short: more than 5
+    ([(i, f"x{i}") for i in range(10)], [(i, f"x{i}") for i in range(5)], 0.5),  # 5 short: p/g of every column
+    ([(i,) for i in range(4)], [(i,) for i in range(10)], 0.0),  # 6 rows too many
+    ([*FR, ("Tim", "US", 32)], FR, 2 / 3),  # a row short: the query's key (name) picks 2 gold rows, acc p/g
+    (FR, [*FR, ("Tim", "US", 32), ("Ann", "NL", 60)], 1.0),  # extra rows whose key is not the gold's: dropped
+    (FR, [*FR, FR[1]], 0.0),  # an extra row with a gold key: 3 rows stay, 0
+    ([("a",), ("a",), ("b",)], [("a",), ("b",)], 2 / 3),
+    ([("a",), ("b",), ("c",)], [("a", 1), ("b", 2)], 1.0),  # their quirk: acc 2·2/3 = 4/3, clamped
+    ([(1, None), (2, "a")], [(2, "a"), (1, None)], 1.0),  # NULLs
+    ([(1, None), (2, "a")], [(1, "-10000000000"), (2, "a")], 1.0),  # NULL in text is their '-10000000000'
+    ([(1, None), (2, 3)], [(1, -10000000000), (2, 3)], 1.0),  # and -1e10 in a number column
+    ([(None,), (1.5,)], [(-10000000000.0,), (1.5,)], 1.0),
+    ([(None,), ("a",)], [("none",), ("a",)], 0.0),
+    ([(None, 1), (None, 2)], [(2, None), (1, None)], 1.0),  # all-NULL columns
+    ([(b"\x00\x01",), (b"x",)], [(b"x",), (b"\x00\x01",)], 1.0),  # blobs
+    ([], [], 1.0), ([], [(1,)], 0.0), ([(1,)], [], 0.0),
+])
+def test_paverl_is_paverl_sqls_accuracy(gold, pred, acc) -> None:
+    from codereward.sandboxed.sqlresult import paverl
+
+    assert paverl(gold, pred) == pytest.approx(acc)
+    assert rows_match(gold, pred, "paverl") is (acc == 1.0)
+
+
+def test_paverl_takes_odd_values_without_raising() -> None:
+    from codereward.sandboxed.sqlresult import checker, paverl
+
+    odd = [None, 0, -1, 2**70, 1.5, float("nan"), float("inf"), "", " 7 ", "1e500", "nan", "١٢", "1_000", "abc",
+           b"", b"12", b"\xff", True, [1, 2], {"a": 1}]
+    rng = random.Random(3)
+    for _ in range(300):
+        width = rng.randint(1, 3)
+        gold = [[rng.choice(odd) for _ in range(width)] for _ in range(rng.randint(1, 6))]
+        pred = [tuple(v if rng.random() < 0.7 else rng.choice(odd) for v in row) for row in gold]
+        if rng.random() < 0.3:
+            pred = pred[:-1] if rng.random() < 0.5 else pred + [pred[0]]
+        if rng.random() < 0.1:
+            pred[0] = pred[0][:-1]  # a short row: pandas pads it with NULL
+        assert 0.0 <= paverl(gold, pred) <= 1.0
+        assert paverl(gold, [tuple(r) for r in gold]) == 1.0  # mixed text and numbers: pandas raises, we do not
+    check = checker("paverl")
+    assert check([], {}, None, [[1]]) == 0.0 and check([], {}, [(1,)], [[1]]) == 1.0
+    assert paverl([[]], [()]) == 0.0  # no columns: their acc divides by zero
+
+
+def test_paverl_is_fast_on_10000_rows() -> None:
+    """O(c·n log n + c²·n): their float key match is a double loop over the rows, here binary searches."""
+    import time
+
+    from codereward.sandboxed.sqlresult import paverl
+
+    rng = random.Random(5)
+    gold = [(i, f"n{i}", rng.random() * 1000, rng.choice(["FR", None]), None if i % 7 else 1.5, b"x")
+            for i in range(10_000)]
+    floats = [(rng.random() * 1000, rng.random()) for _ in range(10_000)]
+    cases = [(gold, rng.sample([r[::-1] for r in gold], len(gold)), 1.0),
+             (gold, gold + [(-1, "zz", 1.0, "FR", None, b"x")] * 3, 1.0),
+             (floats, floats + [(2000.0 + i, 0.5) for i in range(4)], 1.0),
+             (floats, [(a + 0.001, b - 0.001) for a, b in floats], 1.0)]
+    start = time.perf_counter()
+    assert [paverl(g, p) for g, p, _ in cases] == [acc for _, _, acc in cases]
+    assert time.perf_counter() - start < 5.0
+
+
+def test_paverl_is_partial_credit_in_a_sandbox() -> None:
+    from codereward import score
+
+    gold = "SELECT name, country, age FROM singer WHERE country = 'FR'"
+    task = Task(id="t/paverl", reference=gold, tests=SqlSuite(schema=SCHEMA, compare="paverl"))
+    with Engine(workers=1) as e:
+        part = e.run(task, "SELECT age, name FROM singer WHERE country = 'FR'")  # 2 of 3 columns
+        full = e.run(task, "SELECT country, age, name FROM singer WHERE country = 'FR' ORDER BY age DESC")
+        lenient = e.run(task, "SELECT name, country, age FROM singer WHERE age < 45")  # + Tim: key not gold's
+        broken = e.run(task, "SELECT nme FROM singer")
+    assert part.status is Status.FAILED and part.tests[0].score == pytest.approx(2 / 3)
+    assert part.tests[0].outcome is Outcome.WRONG_ANSWER
+    assert full.status is Status.PASSED and full.tests[0].score == 1.0
+    assert lenient.status is Status.PASSED and lenient.tests[0].score == 1.0
+    assert broken.tests[0].outcome is Outcome.RUNTIME_ERROR
+    assert score([part, full, broken], "fraction") == pytest.approx([2 / 3, 1.0, 0.0])

@@ -253,13 +253,13 @@ class StdioSuite(_Model):
 
 
 SQL_ENTRY_POINT = "query"  # the function an SQL task's query runs in (languages/sql.py's runner)
-SqlComparison = Literal["strict", "ordered", "bag", "set", "soft_f1"]
+SqlComparison = Literal["strict", "ordered", "bag", "set", "soft_f1", "paverl"]
 
 
 class SqlSuite(_Model):
     """Text-to-SQL: run the candidate query (language "sql") on each database; its rows must match the gold
-    rows under `compare` (sandboxed/sqlresult.py: strict, Spider's ordered/bag, BIRD's set, and BIRD's
-    soft_f1 as partial credit, which the `fraction` reward counts).
+    rows under `compare` (sandboxed/sqlresult.py: strict, Spider's ordered/bag, BIRD's set, and as partial
+    credit, which the `fraction` reward counts, BIRD's soft_f1 and PaVeRL-SQL's matched-cell paverl).
 
     Each database is an SQLite file (`databases`, paths read by the host when it builds the suite, relative
     ones from the working directory), or one built from an SQL script (`schema`). Several databases are
