@@ -327,6 +327,9 @@ def test_a_sample_line_names_its_language(tmp_path, engine):
     with pytest.raises(InputError) as e:
         read_samples(path, tasks)
     assert "s.jsonl:1" in str(e.value) and "'language'" in str(e.value)
+    with_reference = Task.model_validate({**task("cpp17").model_dump(), "reference": ADD["cpp17"]})
+    assert with_reference.in_language("java").reference is None  # the C++ reference is no Java program
+    assert with_reference.in_language("cpp") is with_reference
     humaneval_like = Task(id="h", entry_point="f", tests={"kind": "call", "cases": [{"args": [1], "expected": 1}]})
     with pytest.raises(ValueError, match="stdin/stdout"):
         humaneval_like.in_language("cpp")

@@ -380,8 +380,9 @@ class Task(_Model):
     def in_language(self, language: str) -> Task:
         """This task for a program written in `language` (an alias is fine): the same stdin/stdout tests and
         limits, the program compiled and run as that language's. Competitive-programming problems are judged
-        in any language, and a sample line may say which its program is written in (`"language"`). Copies are
-        kept, so each (task, language) is prepared once. ValueError if the tests cannot judge that language."""
+        in any language, and a sample line may say which its program is written in (`"language"`). The
+        reference solution is dropped: it is a program in the task's own language. Copies are kept, so each
+        (task, language) is prepared once. ValueError if the tests cannot judge that language."""
         name = language.strip().lower()
         name = LANGUAGE_ALIASES.get(name, name)
         if name == self.language:
@@ -391,7 +392,7 @@ class Task(_Model):
         if hit is None:
             if len(_IN_LANGUAGE) > 4096:
                 _IN_LANGUAGE.clear()
-            hit = _IN_LANGUAGE[key] = Task.model_validate({**self.model_dump(), "language": name})
+            hit = _IN_LANGUAGE[key] = Task.model_validate({**self.model_dump(), "language": name, "reference": None})
         return hit
 
     def program(self, *, completion: str | None = None, solution: str | None = None) -> str:
