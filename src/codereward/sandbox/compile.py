@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from ..errors import InfraError
 from ..sandboxed import seccomp
+from ..tasks.model import plain_file_name
 from .bwrap import _root_binds, check_bwrap
 
 COMPILE_TIME = 30.0  # wall seconds (cold javac or g++ with <bits/stdc++.h> take 2-6 s on a loaded VM)
@@ -59,7 +60,7 @@ def compile_program(argv: Sequence[str], files: dict[str, bytes], *, isolation: 
     sandbox itself could not run. A failing compiler is Compiled(ok=False), with its message. `build_cache`:
     a host directory the compiler keeps its own cache in, writable at BUILD_CACHE (Go's GOCACHE)."""
     for name in files:  # written on the host: a path could land anywhere
-        if not name or "/" in name or name in (".", "..") or "\0" in name:
+        if not plain_file_name(name):
             raise ValueError(f"a compiled file's name must be a plain file name, not {name!r}")
     workdir = tempfile.mkdtemp(prefix="codereward-build-")
     os.chmod(workdir, 0o755)  # the sandbox's user (65534 when we are root) writes here

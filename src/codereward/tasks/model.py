@@ -155,6 +155,12 @@ class StdioCase(_Model):
         return _held_out_alias(data)
 
 
+def plain_file_name(name: str) -> bool:
+    """A file name that stays in the directory it is written to (no path, not . or ..): the names a task gives
+    files its programs see (a checker's headers, a file-I/O problem's input and output)."""
+    return bool(name) and "/" not in name and name not in (".", "..") and "\0" not in name
+
+
 class Subtask(_Model):
     """An IOI-style subtask: some of the suite's cases (by index), worth `points`; it scores the least credit
     among them (all or nothing, or a checker's partial points)."""
@@ -181,7 +187,7 @@ class CheckerProgram(_Model):
     @model_validator(mode="after")
     def _plain_names(self) -> CheckerProgram:
         for name in self.files:
-            if not name or "/" in name or name in (".", "..") or "\0" in name or name.startswith("main."):
+            if not plain_file_name(name) or name.startswith("main."):
                 raise ValueError(f"files: {name!r} is not a plain file name beside the checker's source")
         return self
 
@@ -241,7 +247,7 @@ class StdioSuite(_Model):
         if self.checker is not None and self.checker_program is not None:
             raise ValueError("give checker (Python) or checker_program (testlib), not both")
         for name in (self.input_file, self.output_file):
-            if name is not None and (not name or "/" in name or name in (".", "..") or "\0" in name):
+            if name is not None and not plain_file_name(name):
                 raise ValueError(f"{name!r} is not a plain file name (the program's working directory holds it)")
         if self.input_file is not None and self.input_file == self.output_file:
             raise ValueError("input_file and output_file must differ")
