@@ -38,7 +38,7 @@ from ..languages import case_cpu_seconds
 from ..memo import PerTask
 from ..results import ErrorCause, Outcome, Result, Status
 from ..sandboxed import plan, sqlresult, wire
-from ..sandboxed.native import WALL_EXTRA, WALL_FACTOR
+from ..sandboxed.native import wall_cap
 from ..sandboxed.records import short
 from ..tasks.model import AssertSuite, CallSuite, CheckerProgram, PerTestLimit, SqlSuite, StdioSuite, Task
 from .sqldb import database_args
@@ -357,7 +357,7 @@ class TaskPrep:
         for stdio cases with their own CPU limit (`case_time`), at least every case's wall cap."""
         if task.limits.case_time is not None and isinstance(task.tests, StdioSuite):
             cpu = case_cpu_seconds(task.language, task.limits.case_time)
-            return max(task.limits.time, len(task.tests.cases) * (WALL_FACTOR * cpu + WALL_EXTRA) + 1.0)
+            return max(task.limits.time, len(task.tests.cases) * wall_cap(cpu) + 1.0)
         if self.time_limit == AUTO:
             if wall is None:
                 raise ValueError("a calibrated limit needs the reference's time")

@@ -52,6 +52,11 @@ LOADERS = ("/lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2",
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def wall_cap(cpu: float) -> float:
+    """The wall clock a process with `cpu` CPU seconds may take: past it, it is waiting, not computing."""
+    return WALL_FACTOR * cpu + WALL_EXTRA
+
+
 class NativeProgram:
     """A decoded native payload: the header (argv, memory mode, ...) and the artifact's bytes."""
 
@@ -162,7 +167,7 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     case = Case(setup or CaseSetup(), stdin, answer)
     ferr = os.memfd_create("stderr")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)  # exec closes it: anything read from it is a failure to exec
-    cap_wall = min(wall, WALL_FACTOR * cpu + WALL_EXTRA) if cpu > 0 else wall
+    cap_wall = min(wall, wall_cap(cpu)) if cpu > 0 else wall
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
