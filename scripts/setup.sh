@@ -8,9 +8,9 @@
 #                       CUDA builds)
 #   CODEREWARD_APT      extra Debian packages, each checked by the command of its name (scripts/test.sh asks for
 #                       chromium, to render the HTML report, and jq and curl, which README commands use)
-#   CODEREWARD_LANGUAGES  toolchains for native languages (comma-separated: c, cpp, java, go, javascript, pypy,
+#   CODEREWARD_LANGUAGES  toolchains for native languages (comma-separated: c, cpp, java, go, rust, javascript, pypy,
 #                       or all; default none: a Python-only user pays nothing): gcc, g++, default-jdk-headless
-#                       (OpenJDK 17), golang-go, nodejs, pypy3 — each installed only when its command is missing
+#                       (OpenJDK 17), golang-go, rustc (+ gcc), nodejs, pypy3 — each installed only when its command is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,19 +25,24 @@ for pkg in ${CODEREWARD_APT:-}; do
   command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 languages=${CODEREWARD_LANGUAGES:-}
-[ "$languages" = all ] && languages=c,cpp,java,go,javascript,pypy
+# Toolchains are looked for where the sandboxes look (sandbox/compile.py TOOL_PATH): a rustup or sdkman
+# install in the home directory is invisible to them, so it does not count as installed.
+toolchains=/usr/local/bin:/usr/bin:/bin
+[ "$languages" = all ] && languages=c,cpp,java,go,rust,javascript,pypy
 for lang in ${languages//,/ }; do
   case "$lang" in  # "command package": the toolchain's command, and the Debian package that brings it
     c) need="gcc gcc" ;;
     cpp|cpp17|cpp20|c++) need="g++ g++" ;;
     java) need="javac default-jdk-headless" ;;
     go|golang) need="go golang-go" ;;
+    rust|rs) need="rustc rustc"  # rustc links with gcc, so gcc comes with it
+             PATH=$toolchains command -v gcc >/dev/null 2>&1 || missing+=(gcc) ;;
     pypy|pypy3) need="pypy3 pypy3" ;;
     javascript|js|node|nodejs) need="node nodejs" ;;
-    *) echo "setup: unknown language '$lang' in CODEREWARD_LANGUAGES (c, cpp, java, go, javascript, pypy, all)" >&2
+    *) echo "setup: unknown language '$lang' in CODEREWARD_LANGUAGES (c, cpp, java, go, rust, javascript, pypy, all)" >&2
        exit 2 ;;
   esac
-  command -v "${need% *}" >/dev/null 2>&1 || missing+=("${need#* }")
+  PATH=$toolchains command -v "${need% *}" >/dev/null 2>&1 || missing+=("${need#* }")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2

@@ -1,6 +1,6 @@
-"""Compiled and other native languages (C, C++, Java, JavaScript) on stdin/stdout: the task model, the compile
-sandbox and its artifact cache, CPU-time and memory verdicts, and the red team per language — each attack
-written so that the program's own output says what it managed, and the test asserts it managed nothing."""
+"""Compiled and other native languages (C, C++, Java, Go, Rust, JavaScript, PyPy) on stdin/stdout: the task model,
+the compile sandbox and its artifact cache, CPU-time and memory verdicts, and the red team per language — each
+attack written so that the program's own output says what it managed, and the test asserts it managed nothing."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ ADD = {
     "go": 'package main\n\nimport "fmt"\n\nfunc main() {\n\tvar a, b int64\n\tfmt.Scan(&a, &b)\n'
           '\tfmt.Println(a+b)\n}\n',
     "pypy": "a, b = map(int, input().split())\nprint(a + b)\n",
+    "rust": "use std::io::Read;\nfn main() {\n    let mut s = String::new();\n"
+            "    std::io::stdin().read_to_string(&mut s).unwrap();\n"
+            "    let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect();\n"
+            "    let (a, b) = (v[0], v[1]);\n    println!(\"{}\", a + b);\n}\n",
     "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
                   "console.log((a + b).toString());\n",
 }
@@ -132,6 +136,7 @@ def test_a_compile_error_is_the_programs_verdict_with_the_compilers_message(engi
               "java": "public class Main { public static void main(String[] a) { int x = ; } }",
               "go": 'package main\nimport "os"\nfunc main() {}\n',  # an unused import: Go refuses it
               "pypy": "print(1 +)\n",
+              "rust": "fn main() { let x: i32 = \"s\"; }",
               "javascript": "function ( {"}[language]
     r = engine.run(task(language), broken)
     assert r.status is Status.FAILED
@@ -346,7 +351,7 @@ def test_python_stdio_cases_are_timed_by_cpu_too(engine):
 
 
 @pytest.mark.parametrize("language,fence", [("cpp17", "cpp"), ("cpp17", "c++"), ("java", "java"),
-                                            ("javascript", "js"), ("c", "c")])
+                                            ("javascript", "js"), ("c", "c"), ("rust", "rs")])
 def test_the_answer_is_the_last_block_in_the_tasks_language(language, fence):
     from codereward.integrations.extract import extract_code
 
@@ -587,6 +592,34 @@ def test_an_interactive_problem_is_judged_by_its_interactor(engine):
                                                                                "r = sys.stdin.readline().strip()")
     r = engine.run(guess_task().in_language("python"), unflushed)
     assert {t.outcome for t in r.tests} == {Outcome.TIME_LIMIT}
+
+
+@pytest.mark.skipif(LANGUAGES["rust"].runtime() is None, reason="no rustc here: scripts/setup.sh installs it")
+@pytest.mark.parametrize("program,outcome", [
+    ('use std::process::Command;\nfn main() {\n'
+     '    match Command::new("/bin/sh").arg("-c").arg("echo escaped").status() {\n'
+     '        Ok(_) => println!("started"),\n        Err(_) => println!("denied"),\n    }\n}\n', Outcome.PASSED),
+    ('fn main() {\n    let r = std::fs::read_to_string("/etc/shadow").is_ok()\n'
+     '        || std::fs::write("/usr/evil", "x").is_ok() || std::net::TcpStream::connect("127.0.0.1:22").is_ok();\n'
+     '    println!("{}", if r { "escaped" } else { "denied" });\n}\n', Outcome.PASSED),
+    ("fn main() {\n    let mut v: Vec<Vec<u8>> = Vec::new();\n    loop { v.push(vec![1u8; 1 << 20]); }\n}\n",
+     Outcome.MEMORY_LIMIT),
+    # std::hint::black_box is Rust 1.66: Debian's 1.63 has volatile reads and writes
+    ("fn main() {\n    let mut x: u64 = 0;\n    loop { unsafe { std::ptr::write_volatile(&mut x, x + 1) } }\n}\n",
+     Outcome.TIME_LIMIT),
+    ("fn f(n: u64) -> u64 { let b = [n; 512]; let k = unsafe { std::ptr::read_volatile(&b[3]) };\n"
+     "    if n == 0 { 0 } else { f(n + 1) + k } }\n"
+     "fn main() { println!(\"{}\", f(1)); }\n", Outcome.RUNTIME_ERROR),
+    ('fn main() { let v: Vec<i32> = Vec::new(); println!("{}", v[3]); }\n', Outcome.RUNTIME_ERROR),
+    ("fn main() {\n    let mut n = 0;\n    while std::thread::Builder::new().spawn(|| std::thread::sleep("
+     "std::time::Duration::from_secs(100))).is_ok() { n += 1; if n > 100000 { break; } }\n"
+     '    println!("denied");\n}\n', Outcome.PASSED),
+], ids=["spawn a shell", "host files and network", "memory bomb", "infinite loop", "stack overflow", "panic",
+        "thread bomb"])
+def test_rust_programs_are_contained_and_get_their_verdicts(engine, program, outcome):
+    # 512 MB, 2 s: as for C, the 256 MB stack overflows before the memory limit is reached
+    r = engine.run(task("rust", says("denied"), case_time=2.0, memory_mb=512), program)
+    assert r.tests[0].outcome is outcome, r.tests[0]
 
 
 @pytest.mark.skipif(LANGUAGES["pypy"].runtime() is None, reason="no PyPy here: scripts/setup.sh installs it")

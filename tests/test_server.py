@@ -399,14 +399,16 @@ def test_verl_sandbox_fusion_payload(srv):
 
 
 def test_sandbox_fusion_client_runs_compiled_languages(srv):
-    """The sandbox-fusion client's cpp, java and nodejs requests: compile errors in compile_result, as its
+    """The sandbox-fusion client's cpp, java, nodejs and rust requests: compile errors in compile_result, as its
     server answers them."""
     from sandbox_fusion import RunCodeRequest, RunStatus, run_code
 
     base, _ = srv
     java = "public class Main { public static void main(String[] a) { System.out.println(\"hi \" + " \
            "new java.util.Scanner(System.in).next()); } }"
-    for language, code in [("java", java), ("nodejs", "console.log('hi ' + require('fs').readFileSync(0, 'utf8'))")]:
+    rust = 'fn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); println!("hi {}", s); }'
+    for language, code in [("java", java), ("nodejs", "console.log('hi ' + require('fs').readFileSync(0, 'utf8'))"),
+                           ("rust", rust)]:
         resp = run_code(RunCodeRequest(code=code, stdin="there", language=language), endpoint=base, max_attempts=1)
         assert resp.status == RunStatus.Success and resp.run_result.stdout.strip() == "hi there", resp
     broken = run_code(RunCodeRequest(code="int main() { return x; }", language="cpp"), endpoint=base, max_attempts=1)

@@ -90,7 +90,7 @@ DataFileOpt = Annotated[Path | None, typer.Option(
 LanguageOpt = Annotated[str | None, typer.Option(
     "--language", "-l", metavar="NAME", show_default="the tasks' own", rich_help_panel=TASKS,
     help="The language the programs are written in: [b]python[/], [b]c[/], [b]cpp17[/] ([b]cpp[/]), [b]cpp20[/], "
-         "[b]java[/], [b]go[/], [b]javascript[/] ([b]js[/]), [b]pypy[/]. Loads the competitive-programming "
+         "[b]java[/], [b]go[/], [b]rust[/], [b]javascript[/] ([b]js[/]), [b]pypy[/]. Loads the competitive-programming "
          "datasets in it, or judges the stdin/stdout tasks of --tasks in it; a sample line's own \"language\" "
          "wins.")]
 TasksOpt = Annotated[Path | None, typer.Option(

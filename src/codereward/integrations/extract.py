@@ -44,6 +44,7 @@ _TAGS = {"python": _PYTHON_TAGS, "sql": frozenset({"", "sql", "sqlite"}),
          "cpp20": frozenset({"", "cpp", "c++", "cc", "cxx", "hpp", "cpp20", "c++20"}),
          "java": frozenset({"", "java"}),
          "go": frozenset({"", "go", "golang"}),
+         "rust": frozenset({"", "rust", "rs"}),
          "pypy": _PYTHON_TAGS | {"pypy", "pypy3"},
          "javascript": frozenset({"", "javascript", "js", "node", "nodejs", "mjs", "cjs"})}
 CODE_LANGUAGES = tuple(_TAGS)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InfraError
-from ..sandbox.compile import compile_program
+from ..sandbox.compile import TOOL_PATH, compile_program
 
 if TYPE_CHECKING:
     from .native import NativeLanguage
@@ -136,7 +136,7 @@ class ArtifactCache:
             return Built(data, None)
         argv = [a.format(src=source, cls=source.rsplit(".", 1)[0]) for a in language.compile]
         # The real path: /usr/bin/javac is a link through /etc/alternatives, which the sandbox does not see.
-        argv[0] = os.path.realpath(shutil.which(argv[0]) or argv[0])
+        argv[0] = os.path.realpath(shutil.which(argv[0], path=TOOL_PATH) or argv[0])
         extra = {name: text.encode("utf-8", "surrogatepass") for name, text in files.items()}
         result = compile_program(argv, {**extra, source: data}, isolation=self.isolation, etc=language.etc,
                                  env=dict(language.compile_env), build_cache=self._build_cache(language))

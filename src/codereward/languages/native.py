@@ -1,4 +1,5 @@
-"""Compiled and other non-Python languages: C, C++ (17, 20), Java and JavaScript (Node), judged on stdin/stdout.
+"""Compiled and other non-Python languages: C, C++ (17, 20), Java, Go, Rust, JavaScript (Node) and PyPy, judged on
+stdin/stdout.
 
 Each language is a row of LANGUAGES below: how its source is compiled (once, in a sandbox of its own:
 languages/artifacts.py), how its artifact is run (by the native profile's sandbox, one process per case:
@@ -36,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from ..sandbox.compile import TOOL_PATH
 from ..sandboxed.native import PROGRAM_NATIVE
 from ..sandboxed.records import short
 from . import PreparedProgram
@@ -70,7 +72,7 @@ class NativeLanguage:
     def runtime(self) -> str | None:
         """The real path of `tool`, if installed (a symlink through /etc/alternatives would not resolve in
         the sandbox, which sees /usr but not /etc)."""
-        found = shutil.which(self.tool, path="/usr/local/bin:/usr/bin:/bin")
+        found = shutil.which(self.tool, path=TOOL_PATH)
         return os.path.realpath(found) if found else None
 
     def main_class(self, source: str) -> str:
@@ -116,7 +118,7 @@ def _payload(header: dict[str, object], artifact: bytes) -> bytes:
 @functools.cache
 def toolchain_version(tool: str) -> str:
     """The first line `tool --version` prints (java and node print theirs differently; both are covered)."""
-    path = shutil.which(tool)
+    path = shutil.which(tool, path=TOOL_PATH)  # the toolchain the sandbox runs, not one a user put first on PATH
     if path is None:
         return "missing"
     flag = "-version" if tool in ("java", "javac") else "--version"
@@ -171,6 +173,12 @@ _TABLE = [
                    "", "main.py", ("{runtime}", "-S", "{artifact}"), "data", time_factor=1.5, data_slack_mb=128,
                    stack_mb=64, env=(("PYTHONHASHSEED", "0"), ("PYTHONDONTWRITEBYTECODE", "1")),
                    aliases=("pypy3",), apt="pypy3"),
+    # Debian bookworm's rustc (1.63; edition 2021): std linked in, glibc too (crt-static), so the binary loads
+    # nothing at start, like the C/C++ ones; it links with gcc (named: `cc` is a link through /etc/alternatives).
+    NativeLanguage("rust", "Rust 2021 (rustc)", "rustc", "main.rs",
+                   ("rustc", "--edition=2021", "-O", "-C", "target-feature=+crt-static", "-C", "strip=symbols",
+                    "-C", "linker=gcc", "--cfg", "ONLINE_JUDGE", "-o", "main", "{src}"),
+                   "main", "main", ("{artifact}",), "as", aliases=("rs",), apt="rustc"),
     NativeLanguage("javascript", "JavaScript (Node.js)", "node", "main.js", ("node", "--check", "{src}"), "",
                    "main.js", ("{runtime}", "--stack-size=30000", "--max-old-space-size={memory_mb}", "{artifact}"),
                    "data", time_factor=2.0, data_slack_mb=256, stack_mb=32, aliases=("js", "nodejs"), apt="nodejs"),

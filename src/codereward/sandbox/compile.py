@@ -30,6 +30,9 @@ COMPILE_CPU = 60  # CPU seconds (RLIMIT_CPU)
 COMPILE_MEMORY_MB = 2048  # RLIMIT_DATA: javac is a JVM, and an address-space cap breaks it
 COMPILE_OUTPUT_MB = 256  # RLIMIT_FSIZE: an artifact or a compiler's message bigger than this is refused
 MESSAGE_CHARS = 2000  # of the compiler's output kept as the compile_error detail (its head: the first error)
+# Where toolchains are looked for, on the host and in the sandbox alike: directories both see (a rustup or
+# sdkman install under the home directory is not bound, so it must not give the cache key its version either).
+TOOL_PATH = "/usr/local/bin:/usr/bin:/bin"
 BUILD_DIR = "/build"
 BUILD_CACHE = "/build-cache"
 
@@ -69,7 +72,7 @@ def compile_program(argv: Sequence[str], files: dict[str, bytes], *, isolation: 
             with open(os.path.join(workdir, name), "wb") as f:
                 f.write(data)
             os.chmod(os.path.join(workdir, name), 0o644)
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp", **(env or {})}
+        env = {"PATH": TOOL_PATH, "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp", **(env or {})}
         if isolation == "none":
             cmd, cwd, pass_fds = list(argv), workdir, []
             filt_fd = None

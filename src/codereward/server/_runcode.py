@@ -124,7 +124,8 @@ def _sandbox_error(message: str) -> dict[str, Any]:
 
 # SandboxFusion's language keys (and ours) -> codereward's languages.
 LANGUAGES = {"python": "python", "python3": "python", "cpp": "cpp17", "cpp17": "cpp17", "cpp20": "cpp20",
-             "c": "c", "java": "java", "go": "go", "pypy": "pypy", "nodejs": "javascript", "js": "javascript",
+             "c": "c", "java": "java", "go": "go", "rust": "rust",
+             "pypy": "pypy", "nodejs": "javascript", "js": "javascript",
              "javascript": "javascript"}
 
 

@@ -315,10 +315,11 @@ _DIGESTS: dict[int, tuple[weakref.ref[Task], str]] = {}
 # The languages a task may be written in (languages/: python and sql run in the Python sandbox; the others
 # are compiled or interpreted programs judged on stdin/stdout: languages/native.py), and the other names
 # users give them.
-Language = Literal["python", "sql", "c", "cpp17", "cpp20", "java", "go", "javascript", "pypy"]
-NATIVE_LANGUAGES = ("c", "cpp17", "cpp20", "java", "go", "javascript", "pypy")
+Language = Literal["python", "sql", "c", "cpp17", "cpp20", "java", "go", "rust", "javascript", "pypy"]
+NATIVE_LANGUAGES = ("c", "cpp17", "cpp20", "java", "go", "rust", "javascript", "pypy")
 LANGUAGE_ALIASES = {"cpp": "cpp17", "c++": "cpp17", "c++17": "cpp17", "c++20": "cpp20", "js": "javascript",
-                    "nodejs": "javascript", "golang": "go", "pypy3": "pypy", "python3": "python", "sqlite": "sql"}
+                    "nodejs": "javascript", "golang": "go", "rs": "rust",
+                    "pypy3": "pypy", "python3": "python", "sqlite": "sql"}
 
 
 class Task(_Model):

@@ -1,6 +1,6 @@
 """Competitive-programming benchmarks from the files users have: CodeContests, TACO / APPS, LiveCodeBench,
 open-r1's Codeforces and IOI sets and SandboxFusion's CommonOJ, as stdin/stdout tasks in any language
-(tasks/model.py: python, c, cpp17, cpp20, java, go, javascript), plus Python call tasks for their
+(tasks/model.py: python, c, cpp17, cpp20, java, go, rust, javascript, pypy), plus Python call tasks for their
 function-style problems. Nothing is downloaded.
 
 One module a dataset family, each describing its rows, cases, limits and ids:
