@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from codereward import Engine, InputError, Status, label_program, load_dataset, score
+from codereward import Engine, InputError, Outcome, Status, label_program, load_dataset, score
 from codereward.tasks import (
     DATASETS,
     contests,  # its private parsers, tested on purpose
@@ -26,8 +26,8 @@ from codereward.tasks.contests import (
     SKIP_COMMONOJ_FILES,
     SKIP_COMMONOJ_FORMAT,
     SKIP_INTERACTIVE,
-    SKIP_IOI_CHECKER,
     SKIP_IOI_GRADER,
+    SKIP_IOI_LANGUAGE,
     SKIP_IOI_TESTS,
     SKIP_IOI_TYPE,
     SKIP_NO_TESTS,
@@ -571,11 +571,11 @@ def ioi_other_rows() -> list[dict[str, Any]]:
     def other(pid: str, **change: Any) -> dict[str, Any]:
         return {**ioi_row("01-all", 100, ["t1"]), "id": pid, **change}
 
-    grader = [["graders/grader.cpp", "int main() {}"], ["graders/nile.h", "long long f(int);"]]
+    headless = [["graders/grader.cpp", "int main() {}"], ["graders/testlib.h", ""]]
     return [
         other("inrow", test_cases={"t1": ["6 7\n", "42\n"]}),
-        other("nile", grader_files=grader),
-        other("checked", grader_files=[["checker/checker.cpp", "int main() {}"]]),
+        other("headless", grader_files=headless),  # no <problem>.h: cms_ioi cannot name the program
+        other("checked", grader_files=[["checker/checker.cpp", "int main() {}"]]),  # no tests for it
         other("talk", task_type="Communication"),
         other("typeless", task_type=None, grader_files=[["graders/grader_config.json", '{"task_type": "OutputOnly"}']]),
         other("untested"),
@@ -588,7 +588,7 @@ def test_open_r1_ioi_problems_and_subtasks(tmp_path: Path, caplog: pytest.LogCap
     with caplog.at_level(logging.WARNING, logger="codereward.tasks.contests"):
         tasks = load_open_r1_ioi(rows, tests=tests)
     assert list(tasks) == ["ioi/2099/mult", "ioi/2099/inrow"]
-    assert tasks.skipped == {SKIP_IOI_GRADER: 1, SKIP_IOI_CHECKER: 1, SKIP_IOI_TYPE: 2, SKIP_IOI_TESTS: 1}
+    assert tasks.skipped == {SKIP_IOI_GRADER: 1, SKIP_IOI_TYPE: 2, SKIP_IOI_TESTS: 2}
     assert "skipped 5 of 7 problems" in caplog.text
     t = tasks["ioi/2099/mult"]
     assert isinstance(t.tests, StdioSuite) and t.tests.subtasks is not None
@@ -601,7 +601,7 @@ def test_open_r1_ioi_problems_and_subtasks(tmp_path: Path, caplog: pytest.LogCap
     assert load_open_r1_ioi(rows, "python", tests=tests, case_time=3)["ioi/2099/mult"].limits.case_time == 3
     # without the tests file only the problem carrying its tests in its rows is judged
     alone = load_dataset("ioi", rows, language="python")
-    assert list(alone) == ["ioi/2099/inrow"] and alone.skipped[SKIP_IOI_TESTS] == 2  # type: ignore[attr-defined]
+    assert list(alone) == ["ioi/2099/inrow"] and alone.skipped[SKIP_IOI_TESTS] == 3  # type: ignore[attr-defined]
     assert list(load_dataset("open-r1-ioi", rows, tests=tests)) == list(tasks)
 
 
@@ -620,6 +620,129 @@ def test_open_r1_ioi_judged_by_subtask(tmp_path: Path, engine: Engine) -> None:
     inrow = tasks["ioi/2099/inrow"]
     assert engine.run(inrow, "print(42)\n").status is Status.PASSED
     assert engine.run(inrow, "print(4, 2)\n").status is Status.FAILED  # diff -b: "4 2" is not "42"
+
+
+# A function-interface problem in the release's layout (IOI 2020-2024): the program implements
+# `long long closest(int K, std::vector<int> A)` (the sum of two elements closest to K, at most K), compiled with
+# graders/grader.cpp and graders/closest.h; checker/checker.cpp speaks CMS's protocol and gives half the points
+# for an answer of the right parity (IOI's partial scoring), reading a secret first line as IOI graders print.
+CLOSEST_H = "#include <vector>\nlong long closest(int K, std::vector<int> A);\n"
+CLOSEST_GRADER = r"""#include "closest.h"
+#include <cstdio>
+#include <vector>
+int main() {
+    int N, K;
+    if (scanf("%d %d", &N, &K) != 2) return 1;
+    std::vector<int> A(N);
+    for (int& a : A) scanf("%d", &a);
+    long long r = closest(K, A);
+    printf("secret-7f3a\n%lld\n", r);
+}
+"""
+CLOSEST_CHECKER = r"""#include "messages.h"
+#include <fstream>
+#include <iostream>
+#include <string>
+int main(int argc, char** argv) {
+    if (argc < 4) return 1;
+    std::ifstream in(argv[1]), ans(argv[2]), out(argv[3]);  // CMS: input, correct output, contestant's
+    std::string secret, got_secret; long long want, got;
+    ans >> secret >> want;
+    if (!(out >> got_secret >> got) || got_secret != secret) {
+        std::cout << 0 << std::endl; std::cerr << WRONG; return 0;
+    }
+    if (got == want) { std::cout << 1 << std::endl; std::cerr << OK; }
+    else if ((got - want) % 2 == 0) { std::cout << 0.5 << std::endl; std::cerr << PARTIAL; }
+    else { std::cout << 0 << std::endl; std::cerr << WRONG; }
+}
+"""
+CLOSEST_MESSAGES = ('#define OK "translate:success"\n#define PARTIAL "translate:partial"\n'
+                    '#define WRONG "translate:wrong"\n')
+CLOSEST_RIGHT = """long long closest(int K, vector<int> A) {
+    long long best = -1;
+    for (size_t i = 0; i < A.size(); i++)
+        for (size_t j = i + 1; j < A.size(); j++)
+            if (A[i] + A[j] <= K) best = max(best, (long long)A[i] + A[j]);
+    return best;
+}
+"""
+
+
+def closest_rows() -> list[dict[str, Any]]:
+    config = json.dumps({"code": "closest", "task_type": "Batch", "time_limit": 1.0, "memory_limit": 268435456})
+    files = [["graders/grader_config.json", config], ["graders/grader.cpp", CLOSEST_GRADER],
+             ["graders/closest.h", CLOSEST_H], ["graders/closest.cpp", "// the contestants' stub\n"],
+             ["checker/checker.cpp", CLOSEST_CHECKER], ["checker/messages.h", CLOSEST_MESSAGES]]
+    cases = {"s": ("3 10\n1 2 3\n", "secret-7f3a\n5\n"), "a": ("4 9\n5 1 3 7\n", "secret-7f3a\n8\n"),
+             "b": ("3 3\n2 2 5\n", "secret-7f3a\n-1\n"), "c": ("5 100\n40 30 20 60 2\n", "secret-7f3a\n100\n")}
+
+    def row(subtask: str, points: int, names: list[str]) -> dict[str, Any]:
+        return {**ioi_row(subtask, points, names), "id": "closest", "grader_files": files,
+                "test_cases": {n: list(cases[n]) for n in names}}
+
+    return [row("00-samples", 0, ["s"]), row("01-small", 40, ["s", "a"]), row("02-full", 60, ["a", "b", "c"])]
+
+
+def test_open_r1_ioi_function_problems_compile_with_the_grader_and_the_cms_checker_scores(
+        tmp_path: Path, engine: Engine) -> None:
+    rows = write_jsonl(tmp_path / "ioi.jsonl", closest_rows())
+    task = load_open_r1_ioi(rows)["ioi/2099/closest"]
+    assert isinstance(task.tests, StdioSuite) and task.tests.grader is not None
+    assert task.tests.grader.name == "closest" and "closest.cpp" not in task.tests.grader.files
+    assert task.tests.checker_program is not None and task.tests.checker_program.protocol == "cms"
+    right = engine.run(task, CLOSEST_RIGHT)  # open-r1's add_includes: <bits/stdc++.h>, using namespace std
+    assert right.status is Status.PASSED, right.tests
+    assert score([right], "subtasks") == [1.0]
+    off_by_two = CLOSEST_RIGHT.replace("return best;", "return best == 100 ? 98 : best;")
+    half = engine.run(task, off_by_two)  # case c: the right parity, half its points
+    assert [t.score for t in half.tests] == [None, None, None, 0.5]
+    assert "partial" in (half.tests[3].detail or "") and "translate" not in (half.tests[3].detail or "")
+    assert score([half], "subtasks") == [pytest.approx(0.4 + 0.6 * 0.5)]
+    wrong = engine.run(task, CLOSEST_RIGHT.replace("return best;", "return best + 1;"))
+    assert score([wrong], "subtasks") == [0.0] and {t.outcome for t in wrong.tests} == {Outcome.WRONG_ANSWER}
+    own_main = "long long closest(int K, std::vector<int> A) { return 0; }\nint main() { puts(\"secret-7f3a\\n5\"); }\n"
+    r = engine.run(task, own_main)  # a main of its own clashes with the grader's: it does not link
+    assert {t.outcome for t in r.tests} == {Outcome.COMPILE_ERROR}
+    assert load_open_r1_ioi(rows, "python").skipped == {SKIP_IOI_LANGUAGE: 1}
+    from pydantic import ValidationError
+
+    from codereward.tasks.model import CheckerProgram
+
+    assert "protocol" not in CheckerProgram(source="x").model_dump()  # testlib tasks keep their digests
+    with pytest.raises(ValidationError, match="interactor speaks testlib"):
+        StdioSuite(cases=[], interactor={"source": "x", "protocol": "cms"})
+    with pytest.raises(ValidationError, match="grader is C"):
+        task.in_language("java")
+
+
+def test_a_cms_checker_that_prints_no_score_is_the_tasks_error(tmp_path: Path, engine: Engine) -> None:
+    from codereward.results import ErrorCause
+
+    rows = closest_rows()
+    for row in rows:
+        row["grader_files"] = [f if f[0] != "checker/checker.cpp" else [f[0], "int main() { return 0; }"]
+                               for f in row["grader_files"]]
+    task = load_open_r1_ioi(write_jsonl(tmp_path / "ioi.jsonl", rows))["ioi/2099/closest"]
+    r = engine.run(task, CLOSEST_RIGHT)
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "no score" in r.reason
+
+
+def test_the_cli_reads_ioi_test_cases_from_their_own_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    rows = write_jsonl(tmp_path / "ioi.jsonl", IOI_ROWS)
+    cases = write_jsonl(tmp_path / "ioi-test-cases.jsonl", IOI_TESTS)
+    samples = write_jsonl(tmp_path / "samples.jsonl", [{"task_id": "ioi/2099/mult", "solution": MULT_PY},
+                                                       {"task_id": "ioi/2099/mult", "solution": MULT_SMALL_PY}])
+    cli = [sys.executable, "-m", "codereward.cli", "eval", "--dataset", "ioi", "--data-file", str(rows),
+           "--language", "python", "--samples", str(samples), "--reward", "subtasks", "--json"]
+    p = subprocess.run([*cli, "--test-cases", str(cases)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    lines = [json.loads(line) for line in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
+    assert [line["reward"] for line in lines] == [1.0, 0.3]
+    p = subprocess.run(cli, capture_output=True, text=True, timeout=300)  # without them: no task to judge
+    assert p.returncode == 2 and "ioi/2099/mult" in p.stderr
 
 
 def ioi_diff(output: str, expected: str) -> bool:

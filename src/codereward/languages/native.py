@@ -24,6 +24,7 @@ start slowly (a JVM needs ~0.2-0.3 s of CPU for hello world here) — HackerEart
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import glob
 import hashlib
@@ -36,11 +37,15 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from ..sandbox.compile import TOOL_PATH
 from ..sandboxed.native import PROGRAM_NATIVE
 from ..sandboxed.records import short
 from . import PreparedProgram
+
+if TYPE_CHECKING:
+    from ..tasks.model import Grader
 
 
 @dataclass(frozen=True)
@@ -102,12 +107,34 @@ class NativeLanguage:
                       env=dict(self.env), executable=[runtime] if self.run[0] == "{runtime}" else [])
         return PreparedProgram(_payload(header, built.artifact), None)
 
+    def with_grader(self, grader: Grader) -> NativeLanguage:
+        """This C++ compiling a program with an IOI grader (model.Grader), as the Piston cms_ioi package
+        does: the program is <name>.cpp, compiled with -DEVAL and the grader's sources (grader.cpp...), its
+        headers beside it. The same flags otherwise (static, -O2), so it runs as every C++ program runs."""
+        argv = (self.compile[0], "-DEVAL", *self.compile[1:], *grader.compiled_with)
+        return dataclasses.replace(self, source=f"{grader.name}.cpp", compile=argv)
+
     def cache_key(self, program: str, files: Mapping[str, str] | None = None) -> str:
         """What an artifact is a function of: language, compiler and its version, flags, source (and the
         files compiled beside it: a checker's testlib.h)."""
         parts = [self.name, toolchain_version(self.tool), json.dumps(self.compile), program,
                  json.dumps(sorted((files or {}).items()))]
         return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def ioi_includes(program: str, name: str) -> str:
+    """open-r1's add_includes (utils/competitive_programming/ioi_utils.py), which its IOI reward applies to
+    every program before it is compiled with the grader: <bits/stdc++.h>, the problem's header unless the
+    program includes it, and `using namespace std;` unless the program says std:: or uses it already."""
+    if not program:
+        return program
+    header = "#include <bits/stdc++.h>\n"
+    include = f'#include "{name}.h"'
+    if include not in program:
+        header += include + "\n"
+    if "using namespace std;" not in program and "std::" not in program:
+        header += "\nusing namespace std;\n\n"
+    return header + program
 
 
 def _payload(header: dict[str, object], artifact: bytes) -> bytes:

@@ -384,14 +384,16 @@ def _serve_runs(sock: int, code: str | types.CodeType | native.NativeProgram, li
 
 
 def _case_setup(load: list[Any]) -> caseio.CaseSetup:
-    """What the judge's "load" says of every case: ["load", {checker_program, checker_program_time, interactor,
-    interactor_time, input_file, output_file}] (a stdio suite's own; all optional)."""
+    """What the judge's "load" says of every case: ["load", {checker_program, checker_program_time,
+    checker_program_protocol, interactor, interactor_time, input_file, output_file}] (a stdio suite's own; all
+    optional)."""
     setup = load[1] if len(load) > 1 and type(load[1]) is dict else {}
     programs = []
     for name in ("checker_program", "interactor"):
         payload = setup.get(name)
         seconds = float(setup.get(f"{name}_time") or 10.0)
-        programs.append(caseio.Checker(payload, seconds) if type(payload) is bytes else None)
+        cms = setup.get(f"{name}_protocol") == "cms"
+        programs.append(caseio.Checker(payload, seconds, cms) if type(payload) is bytes else None)
     return caseio.CaseSetup(programs[0], setup.get("input_file"), setup.get("output_file"), programs[1])
 
 

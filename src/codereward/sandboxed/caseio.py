@@ -161,8 +161,9 @@ class Checker:
     """A task's checker program (model.CheckerProgram), held in a memfd by the runner: not a file in the
     working directory, which the candidate's process could rewrite before the checker runs."""
 
-    def __init__(self, payload: bytes, seconds: float) -> None:
+    def __init__(self, payload: bytes, seconds: float, cms: bool = False) -> None:
         program = NativeProgram(payload)
+        self.cms = cms  # CMS's protocol (model.CheckerProgram.protocol), not testlib's
         self.fd = os.memfd_create("checker", 0)  # no MFD_CLOEXEC: the checker's child execs it by fd
         view = program.artifact
         while view:
@@ -227,13 +228,45 @@ def _memfd(name: str, text: str) -> int:
 def check(checker: Checker, stdin: str, out_fd: int, answer: str) -> list[object]:
     """Run the checker as testlib does, `checker <input> <output> <answer>`, on the case's input, the
     program's output (its memfd, `out_fd`) and the jury's answer: [exit status (-signal when killed, -1 past
-    its time), its message]. Called only after the program's process is gone: nothing of it still runs."""
+    its time), its message]. Called only after the program's process is gone: nothing of it still runs.
+    A CMS checker (checker.cms) is run as CMS runs one and its verdict told in testlib's terms (_cms_verdict)."""
     fin, fans, fmsg = _memfd("input", stdin), _memfd("answer", answer), os.memfd_create("message")
     t0 = time.monotonic()
-    pid = _spawn(checker, (fin, out_fd, fans), None, fmsg, fmsg)
+    if not checker.cms:
+        pid = _spawn(checker, (fin, out_fd, fans), None, fmsg, fmsg)
+        for fd in (fin, fans):
+            os.close(fd)
+        return _verdict(pid, t0, checker, fmsg, "checker")
+    fscore = os.memfd_create("score")
+    pid = _spawn(checker, (fin, fans, out_fd), None, fscore, fmsg)
     for fd in (fin, fans):
         os.close(fd)
-    return _verdict(pid, t0, checker, fmsg, "checker")
+    return _cms_verdict(_verdict(pid, t0, checker, fmsg, "checker"), fscore)
+
+
+def _cms_verdict(verdict: list[object], fscore: int) -> list[object]:
+    """A CMS checker's outcome (`checker <input> <answer> <output>`: its score in [0, 1] on stdout, its message
+    on stderr, CMS's "translate:" keys shortened) as testlib's exit statuses: 1 is 0 (wrong answer), 0 is 1
+    (accepted), points between (7, "points <score>"); no score, a score outside [0, 1] or an exit status but 0
+    is the checker's failure (3)."""
+    os.lseek(fscore, 0, os.SEEK_SET)
+    printed = os.read(fscore, CHECKER_OUTPUT).decode("utf-8", errors="replace").split()
+    os.close(fscore)
+    code, message = verdict
+    message = str(message).replace("translate:", "")
+    if code != 0:
+        return verdict
+    try:
+        score = float(printed[0])
+    except (IndexError, ValueError):
+        return [3, f"the CMS checker printed no score: {message}"]
+    if not 0.0 <= score <= 1.0:
+        return [3, f"the CMS checker printed a score outside [0, 1]: {printed[0]}"]
+    if score == 1.0:
+        return [0, message]
+    if score == 0.0:
+        return [1, message]
+    return [7, f"points {score!r} {message}".strip()]
 
 
 class _Interaction:

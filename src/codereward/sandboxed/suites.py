@@ -346,8 +346,8 @@ class StdioSuite:
         # and answers their verdict with each case
         self.judged_by_program = "checker_program" in p or "interactor" in p
         # what the runner is told when it loads the program (candidate._case_setup): those programs, the files
-        self.setup = {k: p[k] for k in ("checker_program", "checker_program_time", "interactor", "interactor_time",
-                                        "input_file", "output_file") if k in p}
+        self.setup = {k: p[k] for k in ("checker_program", "checker_program_time", "checker_program_protocol",
+                                        "interactor", "interactor_time", "input_file", "output_file") if k in p}
 
     def run(self, proxy: Proxy, rec: Recorder, opts: Options = DEFAULT) -> None:
         rec.plan(self.names)

@@ -183,6 +183,9 @@ class CheckerProgram(_Model):
     language: Literal["c", "cpp17", "cpp20"] = "cpp17"
     files: dict[str, str] = Field(default_factory=dict, description="headers beside the source: testlib.h")
     time: float = Field(10.0, gt=0, description="CPU seconds one check may take")
+    protocol: Literal["testlib", "cms"] = Field("testlib", description=(
+        "cms: a CMS (IOI) checker, `checker <input> <answer> <output>`, printing its score in [0, 1] on stdout "
+        "and its message on stderr; exit status other than 0 is its failure"))
 
     @model_validator(mode="after")
     def _plain_names(self) -> CheckerProgram:
@@ -190,6 +193,45 @@ class CheckerProgram(_Model):
             if not plain_file_name(name) or name.startswith("main."):
                 raise ValueError(f"files: {name!r} is not a plain file name beside the checker's source")
         return self
+
+    @model_serializer(mode="wrap")
+    def _omit_default_protocol(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)  # absent for testlib: tasks written before it keep their digests
+        if data.get("protocol") == "testlib":
+            data.pop("protocol")
+        return data
+
+
+class Grader(_Model):
+    """IOI's function-interface problems: the program implements the problem's functions and is compiled with
+    the jury's grader, which reads the case's input and prints the output judged (the CMS `Batch` type with
+    graders, as the Piston cms_ioi package compiles it: `g++ -DEVAL -std=gnu++17 -O2 <name>.cpp grader.cpp`).
+    The program is written to `<name>.cpp` beside `files` (grader.cpp, <name>.h, stub.cpp...)."""
+
+    name: str = Field(description="the problem's code: the program is <name>.cpp and includes <name>.h")
+    files: dict[str, str] = Field(description="the grader's files, by plain name: grader.cpp, <name>.h")
+    sources: list[str] = Field(default_factory=list, description=(
+        "the files compiled with the program (default: grader.cpp and stub.cpp, those present, as cms_ioi)"))
+    add_includes: bool = Field(True, description=(
+        "open-r1's add_includes: the program gets `#include <bits/stdc++.h>`, `#include \"<name>.h\"` and, "
+        "without std::, `using namespace std;` prepended, as open-r1's IOI reward does"))
+
+    @model_validator(mode="after")
+    def _plain_names(self) -> Grader:
+        if not plain_file_name(f"{self.name}.cpp"):
+            raise ValueError(f"name: {self.name!r} cannot name a file")
+        for name in self.files:
+            if not plain_file_name(name) or name == f"{self.name}.cpp":
+                raise ValueError(f"files: {name!r} is not a plain file name beside the program")
+        for name in self.sources:
+            if name not in self.files:
+                raise ValueError(f"sources: {name!r} is not one of the grader's files")
+        return self
+
+    @property
+    def compiled_with(self) -> list[str]:
+        """The files compiled with the program."""
+        return self.sources or [n for n in ("grader.cpp", "stub.cpp") if n in self.files]
 
 
 Comparator = Literal["exact", "lines", "tokens", "float", "sandboxfusion", "codecontests", "livecodebench", "apps",
@@ -232,12 +274,13 @@ class StdioSuite(_Model):
     subtasks: list[Subtask] | None = Field(None, description=(
         "IOI-style scoring: each subtask scores the least credit of its cases (Result.subtasks; the `subtasks` "
         "reward sums their points)"))
+    grader: Grader | None = Field(None, description="IOI function-interface problems: the grader (Grader)")
 
     @model_serializer(mode="wrap")
     def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Absent when off, so every task written before the fields existed keeps its digest (and its cache).
         data: dict[str, Any] = handler(self)
-        for name in ("checker_program", "interactor", "input_file", "output_file", "subtasks"):
+        for name in ("checker_program", "interactor", "input_file", "output_file", "subtasks", "grader"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data
@@ -246,6 +289,8 @@ class StdioSuite(_Model):
     def _one_checker(self) -> StdioSuite:
         if self.checker is not None and self.checker_program is not None:
             raise ValueError("give checker (Python) or checker_program (testlib), not both")
+        if self.interactor is not None and self.interactor.protocol != "testlib":
+            raise ValueError("an interactor speaks testlib's protocol (protocol 'cms' is for checkers)")
         for name in (self.input_file, self.output_file):
             if name is not None and not plain_file_name(name):
                 raise ValueError(f"{name!r} is not a plain file name (the program's working directory holds it)")
@@ -377,6 +422,8 @@ class Task(_Model):
             raise ValueError("SQL tests without 'expected' rows need a reference (gold) query")
         if self.language in NATIVE_LANGUAGES and self.tests.kind != "stdio":
             raise ValueError(f"a {self.language} program is judged on stdin/stdout: its tests must be of kind 'stdio'")
+        if self.tests.kind == "stdio" and self.tests.grader is not None and self.language not in ("cpp17", "cpp20"):
+            raise ValueError(f"a grader is C++ compiled with the program: a {self.language} program cannot use it")
         if self.tests.kind in ("assert", "call") and not self.entry_point:
             raise ValueError(f"{self.tests.kind} tests need an entry_point")
         if self.tests.kind == "call":

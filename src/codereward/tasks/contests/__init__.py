@@ -89,8 +89,8 @@ from codereward.tasks.contests.commonoj import (
 )
 from codereward.tasks.contests.ioi import _IOI_DIFF_CHECKER as _IOI_DIFF_CHECKER  # tests run it
 from codereward.tasks.contests.ioi import (
-    SKIP_IOI_CHECKER,
     SKIP_IOI_GRADER,
+    SKIP_IOI_LANGUAGE,
     SKIP_IOI_TESTS,
     SKIP_IOI_TYPE,
     load_open_r1_ioi,
@@ -100,8 +100,8 @@ from codereward.tasks.contests.livecodebench import LCB_CASE_TIME, load_livecode
 __all__ = [
     "CF_CHECKER_TIME", "CF_TESTS_ENV", "CODECONTESTS_CASE_TIME", "CODECONTESTS_MEMORY_MB", "COMMONOJ_CASE_TIME",
     "COMMONOJ_COMPILED_CASE_TIME", "CONTEST_LANGUAGES", "CONTEST_LOADERS", "LCB_CASE_TIME", "SKIP_CALL",
-    "SKIP_CF_CHECKER", "SKIP_COMMONOJ_FILES", "SKIP_COMMONOJ_FORMAT", "SKIP_INTERACTIVE", "SKIP_IOI_CHECKER",
-    "SKIP_IOI_GRADER", "SKIP_IOI_TESTS", "SKIP_IOI_TYPE", "SKIP_NO_TESTS", "TACO_CASE_TIME", "ContestTasks",
+    "SKIP_CF_CHECKER", "SKIP_COMMONOJ_FILES", "SKIP_COMMONOJ_FORMAT", "SKIP_INTERACTIVE", "SKIP_IOI_GRADER",
+    "SKIP_IOI_LANGUAGE", "SKIP_IOI_TESTS", "SKIP_IOI_TYPE", "SKIP_NO_TESTS", "TACO_CASE_TIME", "ContestTasks",
     "cf_checker", "contest_language", "load_apps", "load_codecontests", "load_commonoj", "load_livecodebench",
     "load_open_r1_codeforces", "load_open_r1_ioi", "load_taco", "read_rows",
 ]

@@ -1,6 +1,7 @@
-"""open-r1/ioi rows (`load_open_r1_ioi`), one per subtask: one stdio task per problem with IOI `subtasks`; only
-problems without a grader or checker (none of the release's: see `load_open_r1_ioi`), compared as the Piston
-cms_ioi package compares them (`diff -b`). Ids `ioi/<year>/<id>`.
+"""open-r1/ioi rows (`load_open_r1_ioi`), one per subtask: one stdio task per problem with IOI `subtasks`, judged
+as the Piston cms_ioi package open-r1 runs judges them: the program compiled with the problem's grader
+(model.Grader), its output judged by the problem's CMS checker (model.CheckerProgram, protocol "cms") or else
+compared as `diff -b` compares. Ids `ioi/<year>/<id>`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from codereward.tasks.contests._common import (
 from codereward.tasks.loaders import _Row
 from codereward.tasks.samples import PathLike
 
-SKIP_IOI_GRADER = "function-interface problems (the solution is compiled with the dataset's grader)"
-SKIP_IOI_CHECKER = "problems judged by a CMS checker program"
+SKIP_IOI_GRADER = "problems whose grader has no <problem>.h (cms_ioi names the program after it)"
+SKIP_IOI_LANGUAGE = "function-interface problems, in a language other than C++ (the grader is C++)"
 SKIP_IOI_TYPE = "problems of a task type other than Batch (Communication, OutputOnly)"
 SKIP_IOI_TESTS = "problems whose test cases are not given (open-r1/ioi-test-cases: the `tests` file)"
 _IOI_CONFIG = "graders/grader_config.json"
@@ -147,15 +148,47 @@ def _ioi_task_type(row: _Row, files: dict[str, str]) -> str:
 
 
 def _ioi_skip(row: _Row) -> str | None:
-    """Why the problem cannot be judged faithfully on stdin/stdout (None: it can)."""
+    """Why the problem cannot be judged as IOI judges it (None: it can)."""
     files = _ioi_grader_files(row)
     if _ioi_task_type(row, files).strip().lower() != "batch":
         return SKIP_IOI_TYPE
-    if any(name.startswith("graders/") and name != _IOI_CONFIG for name in files):
+    if _folder(files, "graders/") and _ioi_problem_name(files) is None:
         return SKIP_IOI_GRADER
-    if any(name.startswith("checker/") for name in files):
-        return SKIP_IOI_CHECKER
     return None
+
+
+def _folder(files: dict[str, str], folder: str) -> dict[str, str]:
+    """The files under `folder` (graders/, checker/) by their plain names, grader_config.json left out (the
+    run script's, read here for the task type only)."""
+    return {name[len(folder):]: text for name, text in files.items()
+            if name.startswith(folder) and name != _IOI_CONFIG and "/" not in name[len(folder):]}
+
+
+def _ioi_problem_name(files: dict[str, str]) -> str | None:
+    """The problem's name as the cms_ioi compile script finds it: the first header in graders/ (in `ls`
+    order) that is not testlib.h; the program is compiled as graders/<name>.cpp."""
+    headers = sorted(n for n in _folder(files, "graders/") if n.endswith(".h") and n != "testlib.h")
+    return headers[0][:-2] if headers else None
+
+
+def _ioi_grader(files: dict[str, str]) -> dict[str, Any] | None:
+    """The problem's grader (model.Grader) from graders/, None without one (a program reading stdin)."""
+    graders = _folder(files, "graders/")
+    name = _ioi_problem_name(files)
+    if not graders or name is None:
+        return None
+    graders.pop(f"{name}.cpp", None)  # a stub of the program's own file: the program takes its place
+    return {"name": name, "files": graders}
+
+
+def _ioi_checker(files: dict[str, str]) -> dict[str, Any] | None:
+    """checker/checker.cpp as a CMS checker (model.CheckerProgram, protocol "cms"), with the files beside it
+    (its testlib.h), compiled as cms_ioi compiles it (g++ -std=gnu++17 -O2)."""
+    checker = _folder(files, "checker/")
+    source = checker.pop("checker.cpp", None)
+    if source is None:
+        return None
+    return {"source": source, "files": checker, "language": "cpp17", "protocol": "cms"}
 
 
 def _ioi_memory(row: _Row) -> int | None:
@@ -186,9 +219,8 @@ def _ioi_file_tests(path: PathLike, wanted: set[str]) -> dict[str, dict[str | No
 
 def load_open_r1_ioi(path: PathLike, language: str = "cpp17", tests: PathLike | None = None, *,
                      case_time: float | None = None) -> ContestTasks:
-    """open-r1/ioi-format problems as stdio tasks with IOI subtasks: those that can be judged faithfully on
-    stdin/stdout. The open-r1/ioi release itself (IOI 2020-2024) has none: every problem of it is skipped,
-    see below; problems of other sources written in its format are judged.
+    """open-r1/ioi-format problems (IOI 2020-2024 in the open-r1/ioi release) as stdio tasks with IOI
+    subtasks, judged as open-r1 judges them with the Piston cms_ioi package.
 
     Rows are subtasks (huggingface/open-r1 ioi_scoring.py): `id`, `year`, `subtask`, `score` (its points),
     `score_precision`, `test_names`, `time_limit` (s), `memory_limit` (bytes, as Piston's run_memory_limit;
@@ -202,22 +234,19 @@ def load_open_r1_ioi(path: PathLike, language: str = "cpp17", tests: PathLike | 
     is `case_time`, else the row's time_limit; memory its memory_limit. Ids `ioi/<year>/<id>` (`ioi/<id>`
     without a year).
 
-    Judged: Batch problems whose `grader_files` hold no grader (nothing under graders/ but
-    grader_config.json) and no checker: a program reading stdin, its output compared as the Piston cms_ioi
-    package compares it (`diff -b` with the expected output). Every test scores 0 or 1, so score_precision
-    changes nothing.
+    Judged, as the cms_ioi package's compile and run scripts do:
+    * the program (a C++ solution implementing the problem's functions) is compiled with the grader's files
+      in graders/ (model.Grader: `g++ -DEVAL ... <problem>.cpp grader.cpp [stub.cpp]`, <problem> named by the
+      first header there that is not testlib.h), after open-r1's add_includes; the grader reads the case's
+      input on stdin and prints the output judged. A problem without graders/ is a program reading stdin;
+    * a problem with checker/checker.cpp is judged by it in CMS's protocol (`checker input answer output`,
+      the score in [0, 1] on stdout: partial credit, so score_precision's rounding is not applied); the
+      others as cms_ioi compares (`diff -b` with the expected output: 0 or 1).
 
     Skipped, and counted, rather than judged some other way than IOI judges them:
-    * function-interface problems (IOI's kind for over a decade): the solution implements functions and is
-      compiled with the dataset's graders/grader.cpp and <problem>.h (the cms_ioi package: `g++ -DEVAL ...
-      graders/<problem>.cpp graders/grader.cpp`, which needs that header, so every problem open-r1 runs is
-      one), the grader reading the test input and writing the output the tests expect (after a secret first
-      line). codereward compiles one source file per program, and the grader pasted into the solution's file
-      would not be the same program (one translation unit: its globals and static helpers clash with the
-      solution's; `-DEVAL` and the header missing), so these are not faked;
-    * problems with a checker program (checker/checker.cpp): CMS's protocol (the score printed on stdout,
-      arguments input, expected, output) is not testlib's, which model.CheckerProgram runs;
     * Communication problems (a manager process talking to the program through FIFOs) and other task types;
+    * problems with a grader whose graders/ has no header to name the program after;
+    * problems with a grader when `language` is not C++;
     * problems whose test cases are neither in the rows nor in `tests`."""
     language = contest_language(language)
     source = os.fspath(path)
@@ -270,10 +299,18 @@ def load_open_r1_ioi(path: PathLike, language: str = "cpp17", tests: PathLike | 
         subtasks = [{"name": st, "points": points, "tests": [index[n] for n in ns]}
                     for st, points, ns in problem.subtasks if points]
         row = problem.row
+        files = _ioi_grader_files(row)
+        grader, checker = _ioi_grader(files), _ioi_checker(files)
+        if grader is not None and language not in ("cpp17", "cpp20"):
+            tasks.skip(SKIP_IOI_LANGUAGE)
+            continue
+        judged_by: dict[str, Any] = {"checker_program": checker} if checker else {"checker": _IOI_DIFF_CHECKER}
+        if grader is not None:
+            judged_by["grader"] = grader
         seconds = case_time or _number(row, "time_limit") or CODECONTESTS_CASE_TIME
         tid = f"ioi/{problem.year}/{problem.pid}" if problem.year is not None else f"ioi/{problem.pid}"
-        task = _stdio_task(row, tid, language, cases, seconds, _ioi_memory(row), checker=_IOI_DIFF_CHECKER,
-                           subtasks=subtasks or None)
+        task = _stdio_task(row, tid, language, cases, seconds, _ioi_memory(row), subtasks=subtasks or None,
+                           **judged_by)
         tasks.add(task, row, "id")
     return tasks.report(source, len(problems))
 
