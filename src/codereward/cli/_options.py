@@ -193,6 +193,7 @@ app = typer.Typer(
     epilog="[b]Examples[/]\n\n"
            "  codereward check --task HumanEval/13 --solution sol.py\n"
            "  codereward eval --samples samples.jsonl --workers 8 --k 1,10\n"
+           "  codereward eval --tasks examples/native/tasks.jsonl --samples examples/native/samples.jsonl\n"
            "  codereward demo\n\n"
            "Run [b]codereward COMMAND --help[/] for each command's options.")
 
@@ -204,7 +205,10 @@ def _main(version: Annotated[bool, typer.Option(
 
     Every candidate runs in a warm [b]bubblewrap[/] sandbox; its tests run in a separate judge process, so a
     program that exits early, prints fake success, returns an always-equal object or patches builtins cannot
-    pass. Tasks come from HumanEval (bundled), HumanEval+ (--data-file) or a codereward task file (--tasks).
+    pass. Programs in Python, C, C++, Java, Go, Rust, JavaScript or PyPy are compiled once and judged on
+    stdin/stdout under CPU-time limits; SQL queries run on read-only databases. Tasks come from HumanEval
+    (bundled), HumanEval+, Spider, BIRD, CodeContests, TACO, APPS, LiveCodeBench, open-r1's Codeforces and IOI
+    sets and CommonOJ (--dataset with --data-file: nothing is downloaded) or a codereward task file (--tasks).
 
     Exit status: [b]0[/] the run completed (candidates may have failed), [b]1[/] a check ended in status
     [i]error[/] or the sandbox cannot start, [b]2[/] usage or input error, [b]130[/] interrupted.
