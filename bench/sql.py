@@ -3,6 +3,7 @@ them, in the same run; and the cost of each comparison mode.
 
     .venv/bin/python bench/sql.py                    # 20 gold queries x 14 predictions (280 samples)
     .venv/bin/python bench/sql.py --predictions 28 --rows 5000 --long
+    .venv/bin/python bench/sql.py --duckdb           # and the same samples run by DuckDB, beside SQLite
 
 The database (built here, seeded): singer, stadium, concert, singer_in_concert with `--rows` singers (default
 2,000), written to a temporary directory. 20 gold queries (selections, joins, GROUP BY, ORDER BY, nested
@@ -21,6 +22,10 @@ Harnesses, one after the other in the same run:
    60 s, cannot interrupt a running sqlite3 call).
 2. **codereward**: `Engine(workers=2, data_dirs=[...]).evaluate(tasks, samples)`, every sample a sandboxed
    execution (dedupe off); the gold runs once per task (its preparation), not once per sample.
+3. **codereward, DuckDB** (with `--duckdb`, needs the duckdb extra): the same database copied into a DuckDB
+   file, the same samples as SqlSuite(dialect="duckdb") on an engine whose sandboxes import duckdb, beside
+   SQLite again on exactly those samples: only the gold queries DuckDB accepts (its GROUP BY is strict: a
+   selected column must be grouped), and the DROP TABLE is refused by both.
 
 Printed: samples, seconds, samples/s, ratio (Spider's s / codereward s), verdict agreement; then, per
 comparison mode, microseconds per comparison of two equal 200-row, 4-column results (the worst case: no
@@ -136,6 +141,49 @@ def spider_way(db: str, pairs: list[tuple[str, str, str]], limit: float) -> tupl
     return time.perf_counter() - t0, verdicts
 
 
+def duckdb_way(tmp: str, db: Path, tasks: dict[str, Task], samples: list[Sample], workers: int,
+               limit: float) -> tuple[int, float, float, tuple[int, int]]:
+    """The samples whose gold DuckDB runs, judged by SQLite then by DuckDB (a copy of `db`): (samples, SQLite
+    seconds, DuckDB seconds, (SQLite passes, DuckDB passes))."""
+    import duckdb
+
+    path = Path(tmp) / "concert_singer.duckdb"
+    source, target = sqlite3.connect(db), duckdb.connect(str(path))
+    for (name, sql) in source.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall():
+        target.execute(sql.replace(" PRIMARY KEY", ""))
+        rows = source.execute(f"SELECT * FROM {name}").fetchall()
+        target.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    target.close()
+    os.chmod(path, 0o644)
+    check = duckdb.connect(str(path), read_only=True)
+    ok = set()
+    for task_id, task in tasks.items():
+        try:
+            check.execute(task.reference or "").fetchall()
+            ok.add(task_id)
+        except duckdb.Error:
+            pass
+    chosen = [s for s in samples if s.task_id in ok]
+    duck_tasks = {i: t.model_copy(update={"tests": t.tests.model_copy(update={"dialect": "duckdb",
+              "databases": [str(path)]})}) for i, t in tasks.items() if i in ok}
+    sqlite_tasks = {i: t for i, t in tasks.items() if i in ok}
+    t0 = time.perf_counter()
+    with Engine(workers=workers, data_dirs=[tmp], dedupe=False, time_limit=limit) as engine:
+        sqlite_results = engine.evaluate(sqlite_tasks, chosen)
+    sqlite_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with Engine(workers=workers, data_dirs=[tmp], dedupe=False, time_limit=limit,
+                packages=("numpy", "duckdb")) as engine:
+        duck_results = engine.evaluate(duck_tasks, chosen)
+    duck_s = time.perf_counter() - t0
+    errors = [r.reason for r in duck_results if r.status.value == "error"]
+    assert not errors, errors[:3]
+    passes = (sum(r.status.value == "passed" for r in sqlite_results),
+              sum(r.status.value == "passed" for r in duck_results))
+    print(f"  DuckDB:       {duck_s:.2f} s ({len(chosen)} samples; SQLite on them {sqlite_s:.2f} s)", flush=True)
+    return len(chosen), sqlite_s, duck_s, passes
+
+
 def compare_cost(repeat: int = 200) -> dict[str, float]:
     rng = random.Random(1)
     gold = [(rng.randint(0, 10**6), rng.choice(COUNTRIES), rng.random(), f"n{i}") for i in range(200)]
@@ -156,6 +204,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=2000, help="singers in the database (default 2,000)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--long", action="store_true", help="add a cross join that runs into the time limit (1 s)")
+    ap.add_argument("--duckdb", action="store_true", help="also run the samples with DuckDB (the duckdb extra)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
@@ -179,6 +228,7 @@ def main() -> None:
             results = engine.evaluate(tasks, samples)
         cr_s = time.perf_counter() - t0
         print(f"  codereward:   {cr_s:.2f} s", flush=True)
+        duck = duckdb_way(tmp, db, tasks, samples, args.workers, limit) if args.duckdb else None
     ours = [r.status.value == "passed" for r in results]
     agree = sum(a == b for a, b in zip(ours, spider_verdicts))
     errors = sum(r.status.value == "error" for r in results)
@@ -193,6 +243,13 @@ def main() -> None:
         if a != b:
             print(f"  differs: {samples[i].task_id} {samples[i].solution!r}: codereward {results[i].status.value}, "
                   f"Spider {'passed' if b else 'failed'}")
+    if duck is not None:
+        print()
+        n, sqlite_s, duck_s, passes = duck
+        print(f"same {n} samples, gold queries DuckDB accepts ({f'codereward Engine(workers={args.workers})'}):")
+        print(f"  {'SQLite':<8} {sqlite_s:8.2f} s {n / sqlite_s:8.1f} samples/s  passes {passes[0]}")
+        print(f"  {'DuckDB':<8} {duck_s:8.2f} s {n / duck_s:8.1f} samples/s  passes {passes[1]}  "
+              f"({sqlite_s / duck_s:.2f}x SQLite's rate)")
     print()
     print("comparison of two equal results, 200 rows x 4 columns (rows reversed for bag and set):")
     for mode, us in compare_cost().items():

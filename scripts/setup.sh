@@ -10,7 +10,8 @@
 #                       chromium, to render the HTML report, and jq and curl, which README commands use)
 #   CODEREWARD_LANGUAGES  toolchains for native languages (comma-separated: c, cpp, java, go, rust, javascript, pypy,
 #                       or all; default none: a Python-only user pays nothing): gcc, g++, default-jdk-headless
-#                       (OpenJDK 17), golang-go, rustc (+ gcc), nodejs, pypy3 — each installed only when its command is missing
+#                       (OpenJDK 17), golang-go, rustc (+ gcc), nodejs, pypy3 — each installed only when its command is missing;
+#                       and duckdb, SQL tasks' optional engine: the pip extra codereward[duckdb] (all includes it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,8 @@ languages=${CODEREWARD_LANGUAGES:-}
 # Toolchains are looked for where the sandboxes look (sandbox/compile.py TOOL_PATH): a rustup or sdkman
 # install in the home directory is invisible to them, so it does not count as installed.
 toolchains=/usr/local/bin:/usr/bin:/bin
-[ "$languages" = all ] && languages=c,cpp,java,go,rust,javascript,pypy
+[ "$languages" = all ] && languages=c,cpp,java,go,rust,javascript,pypy,duckdb
+python_extras=  # languages that come from PyPI, not apt: added to the pip extras below
 for lang in ${languages//,/ }; do
   case "$lang" in  # "command package": the toolchain's command, and the Debian package that brings it
     c) need="gcc gcc" ;;
@@ -39,7 +41,8 @@ for lang in ${languages//,/ }; do
              PATH=$toolchains command -v gcc >/dev/null 2>&1 || missing+=(gcc) ;;
     pypy|pypy3) need="pypy3 pypy3" ;;
     javascript|js|node|nodejs) need="node nodejs" ;;
-    *) echo "setup: unknown language '$lang' in CODEREWARD_LANGUAGES (c, cpp, java, go, rust, javascript, pypy, all)" >&2
+    duckdb) python_extras=,duckdb; continue ;;
+    *) echo "setup: unknown language '$lang' in CODEREWARD_LANGUAGES (c, cpp, java, go, rust, javascript, pypy, duckdb, all)" >&2
        exit 2 ;;
   esac
   PATH=$toolchains command -v "${need% *}" >/dev/null 2>&1 || missing+=("${need#* }")
@@ -61,7 +64,7 @@ fi
 # there has nothing to do: scripts/demo.sh (extras "test") after scripts/test.sh ("test,ray,train") must not
 # reinstall, nor make the next test.sh reinstall.
 stamp=.venv/.codereward-installed
-extras=${CODEREWARD_EXTRAS:-test}
+extras=${CODEREWARD_EXTRAS:-test}$python_extras
 nodeps=${CODEREWARD_NODEPS:-}
 project=$(sha256sum pyproject.toml | cut -d' ' -f1)
 installed_project= installed_extras=

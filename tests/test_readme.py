@@ -896,6 +896,7 @@ PYTHON_CHECKS: dict[str, list[list[str]]] = {
     "score_testgen(engine, task, programs, rollouts)": [["[0.4333, 0.0042]", "[1.0, -1.0]"]],
     'queries = ["SELECT id FROM item WHERE price >= 7"': [["['passed', 'failed', 'failed', 'passed']"]],
     'loop = "int main() { for (;;); }"': [["['passed', 'time_limit']"]],
+    'dialect="duckdb"': [["['passed', 'failed']"]],
 }
 PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 

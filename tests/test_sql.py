@@ -462,3 +462,192 @@ def test_paverl_is_partial_credit_in_a_sandbox() -> None:
     assert lenient.status is Status.PASSED and lenient.tests[0].score == 1.0
     assert broken.tests[0].outcome is Outcome.RUNTIME_ERROR
     assert score([part, full, broken], "fraction") == pytest.approx([2 / 3, 1.0, 0.0])
+
+
+# -- DuckDB (SqlSuite dialect "duckdb"; the optional duckdb package) ---------------------------------------
+
+
+def make_duckdb(path: Path, script: str = SCHEMA) -> Path:
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(path))
+    connection.execute(script.replace("INTEGER PRIMARY KEY", "INTEGER"))
+    connection.close()
+    return make_db_permissions(path)
+
+
+def make_db_permissions(path: Path) -> Path:
+    for p in (path, *path.parents):  # as make_db: sandboxes started by root run as nobody
+        if p == Path("/") or p == Path("/tmp"):
+            break
+        p.chmod(p.stat().st_mode | 0o005 if p.is_dir() else 0o644)
+    return path
+
+
+@pytest.fixture(scope="module")
+def duck_dir(tmp_path_factory) -> Path:
+    pytest.importorskip("duckdb", reason="the duckdb extra: pip install 'codereward[duckdb]'")
+    d = tmp_path_factory.mktemp("duckdata")
+    make_duckdb(d / "shop.duckdb")
+    make_db(d / "shop.sqlite")
+    return d
+
+
+@pytest.fixture(scope="module")
+def duck_engine(duck_dir) -> Engine:
+    with Engine(workers=2, packages=("numpy", "duckdb"), data_dirs=[str(duck_dir)]) as e:
+        yield e
+
+
+def duck_task(duck_dir: Path, reference: str, compare: str = "bag", **limits) -> Task:
+    return Task(id=f"d/{hashlib.md5(reference.encode()).hexdigest()[:6]}", reference=reference,
+                limits=Limits(**limits) if limits else Limits(),
+                tests=SqlSuite(dialect="duckdb", databases=[str(duck_dir / "shop.duckdb")], compare=compare))
+
+
+def test_the_dialect_is_sqlite_unless_said_and_left_out_of_sqlite_tasks_json() -> None:
+    from codereward.judge.sqldb import packages
+
+    sqlite = Task(id="q", reference="SELECT 1", tests=SqlSuite(schema=SCHEMA))
+    duck = Task(id="q", reference="SELECT 1", tests=SqlSuite(schema=SCHEMA, dialect="duckdb"))
+    assert sqlite.tests.dialect == "sqlite" and "dialect" not in sqlite.model_dump()["tests"]
+    assert Task.model_validate(json.loads(duck.model_dump_json())) == duck and duck.digest() != sqlite.digest()
+    assert packages({"a": sqlite}) == [] and packages({"a": sqlite, "b": duck}) == ["duckdb"]
+    with pytest.raises(ValidationError, match="dialect"):
+        SqlSuite(schema=SCHEMA, dialect="postgres")
+
+
+@pytest.mark.parametrize("query,outcome,detail", [
+    ("SELECT age, name FROM singer WHERE country = 'FR' ORDER BY age", Outcome.PASSED, ""),
+    ("SELECT name, age FROM singer WHERE country = 'FR' ORDER BY age DESC", Outcome.WRONG_ANSWER, "expected"),
+    ("SELEC name FROM singer", Outcome.RUNTIME_ERROR, 'syntax error at or near "SELEC"'),
+    ("", Outcome.RUNTIME_ERROR, "empty query"),
+    ("SELECT 1; SELECT 2", Outcome.RUNTIME_ERROR, "one statement at a time"),  # DuckDB would run both
+    ("SELECT * FROM nowhere", Outcome.RUNTIME_ERROR, "nowhere does not exist"),
+    ("SELECT name, age FROM singer WHERE country = 'FR' QUALIFY row_number() OVER (ORDER BY age) <= 9 ORDER BY 2",
+     Outcome.PASSED, ""),  # DuckDB's own SQL
+])
+def test_duckdb_queries_are_judged_on_the_files_rows(duck_engine, duck_dir, query, outcome, detail) -> None:
+    task = duck_task(duck_dir, "SELECT name, age FROM singer WHERE country = 'FR' ORDER BY age", "ordered")
+    r = duck_engine.check(task, solution=query)
+    assert [t.outcome for t in r.tests] == [outcome] and detail in r.tests[0].detail, r.tests[0].detail
+    assert r.tests[0].name == "database shop.duckdb"
+
+
+@pytest.mark.parametrize("attack,message", [
+    ("COPY singer TO '{out}'", "file system operations are disabled"),
+    ("SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+    ("SELECT * FROM read_text('/etc/hostname')", "file system operations are disabled"),
+    ("ATTACH '{out}' AS x", "file system operations are disabled"),
+    ("EXPORT DATABASE '{out_dir}'", "file system operations are disabled"),
+    ("INSTALL httpfs", "disabled"),
+    ("LOAD httpfs", "disabled through configuration"),
+    ("SET enable_external_access = true", "the configuration has been locked"),
+    ("RESET lock_configuration", "the configuration has been locked"),
+    ("DROP TABLE singer", "read-only"),
+    ("UPDATE singer SET age = 0", "read-only"),
+    ("DELETE FROM singer", "read-only"),
+    ("CREATE TABLE pwned (x INTEGER)", "read-only"),
+    ("CHECKPOINT", "expected"),  # runs (nothing to write) and returns no rows
+])
+@pytest.mark.parametrize("isolation", ["bwrap", "none"])
+def test_duckdb_cannot_touch_host_files_extensions_or_the_fixture(duck_engine, duck_dir, tmp_path, attack, message,
+                                                                  isolation) -> None:
+    """In the sandbox, and without one: DuckDB's own configuration stops each of these (enable_external_access,
+    no extension loading, locked configuration, a read_only connection), so the sandbox is a second wall."""
+    db = duck_dir / "shop.duckdb"
+    before, out = digest(db), tmp_path / "leak.csv"
+    task = duck_task(duck_dir, "SELECT count(*) FROM singer")
+    if isolation == "bwrap":
+        r = duck_engine.check(task, solution=attack.format(out=out, out_dir=tmp_path / "exp"))
+    else:
+        with Engine(workers=1, isolation="none") as e:
+            r = e.check(task, solution=attack.format(out=out, out_dir=tmp_path / "exp"))
+    assert r.status is Status.FAILED and message in r.tests[0].detail, r.tests[0].detail
+    assert digest(db) == before and not out.exists() and not (tmp_path / "exp").exists()
+    assert not list(duck_dir.glob("*.wal")) and sorted(p.name for p in duck_dir.iterdir()) == ["shop.duckdb",
+                                                                                              "shop.sqlite"]
+    assert duck_engine.check(task, solution="SELECT count(*) FROM singer").status is Status.PASSED
+
+
+def test_an_engine_whose_sandboxes_lack_duckdb_says_so_once_as_the_tasks_error(duck_dir) -> None:
+    """Not a runtime_error for every candidate (a wrong answer to a trainer): the engine knows what its
+    sandboxes import, and says it before any candidate runs."""
+    from codereward.results import ErrorCause
+
+    task = Task(id="d/rows", tests=SqlSuite(schema=SCHEMA, dialect="duckdb", expected=[[[3]]]))
+    with Engine(workers=1) as e:  # the default packages: numpy only
+        r = e.check(task, solution="SELECT count(*) FROM singer")
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "packages" in r.reason and "duckdb" in r.reason
+
+
+def test_the_cli_gives_duckdb_tasks_their_package(duck_dir, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    task = Task(id="d/cli", reference="SELECT count(*) FROM singer WHERE country = 'FR'",
+                tests=SqlSuite(dialect="duckdb", databases=[str(duck_dir / "shop.duckdb")]))
+    (tmp_path / "tasks.jsonl").write_text(task.model_dump_json() + "\n")
+    (tmp_path / "q.sql").write_text("SELECT count(*) FROM singer WHERE country = 'FR'")
+    p = subprocess.run([sys.executable, "-m", "codereward.cli", "check", "--tasks", str(tmp_path / "tasks.jsonl"),
+                        "--task", "d/cli", "--solution", str(tmp_path / "q.sql"), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and json.loads(p.stdout)["status"] == "passed", (p.stdout, p.stderr)
+
+
+def test_a_duckdb_schema_database_is_a_private_copy_each_time(duck_engine) -> None:
+    task = Task(id="d/schema", reference="SELECT count(*) FROM singer", tests=SqlSuite(schema=SCHEMA, dialect="duckdb"))
+    assert duck_engine.check(task, solution="DELETE FROM singer RETURNING id").status is Status.FAILED
+    assert duck_engine.check(task, solution="CREATE TABLE t AS SELECT 1").status is Status.FAILED
+    assert duck_engine.check(task, solution="SELECT count(*) FROM singer").status is Status.PASSED
+
+
+def test_duckdb_runaway_queries_huge_results_and_memory_are_bounded(duck_engine, duck_dir) -> None:
+    """A runaway query is stopped by the sandbox's time limit (one DuckDB thread: CPU time is wall time), a
+    clean time_limit; a result is streamed, so a billion rows cost only row_limit + 1; a query past memory is
+    DuckDB's own out-of-memory error (its limit is half the process's, no spilling), a memory_limit."""
+    task = duck_task(duck_dir, "SELECT count(*) FROM singer", time=1.0)
+    r = duck_engine.check(task, solution="SELECT count(*) FROM range(100000000) a, range(100000000) b")
+    assert r.tests[0].outcome is Outcome.TIME_LIMIT and r.time < 5
+    rows = Task(id="d/cap", reference="SELECT 1", tests=SqlSuite(schema=SCHEMA, row_limit=100, dialect="duckdb"))
+    r = duck_engine.check(rows, solution="SELECT * FROM range(1000000000)")
+    assert r.tests[0].outcome is Outcome.RUNTIME_ERROR and "more than 100 rows" in r.tests[0].detail and r.time < 5
+    hungry = Task(id="d/mem", reference="SELECT 1", limits=Limits(memory_mb=512, time=10.0),
+                  tests=SqlSuite(schema=SCHEMA, dialect="duckdb"))
+    r = duck_engine.check(hungry, solution="SELECT list(i) FROM range(300000000) t(i)")
+    assert r.tests[0].outcome is Outcome.MEMORY_LIMIT
+
+
+def test_duckdb_values_are_made_plain_and_compared_as_sqlites(duck_engine) -> None:
+    script = ("CREATE TABLE t (price DECIMAL(6, 2), day DATE, tags VARCHAR[], seen TIMESTAMP); INSERT INTO t VALUES "
+              "(2.50, DATE '2024-02-29', ['a', 'b'], TIMESTAMP '2024-02-29 10:00:00'), (7.00, NULL, [], NULL);")
+    gold = [[[2.5, "2024-02-29", ["a", "b"], "2024-02-29 10:00:00"], [7.0, None, [], None]]]
+    task = Task(id="d/plain", tests=SqlSuite(schema=script, dialect="duckdb", expected=gold, compare="set"))
+    assert duck_engine.check(task, solution="SELECT * FROM t").status is Status.PASSED
+    paverl = Task(id="d/paverl", reference="SELECT price, day FROM t",
+                  tests=SqlSuite(schema=script, dialect="duckdb", compare="paverl"))
+    r = duck_engine.check(paverl, solution="SELECT price FROM t")
+    assert r.tests[0].score == pytest.approx(0.5)
+
+
+def test_duckdb_task_errors_name_the_file_or_the_package(duck_engine, duck_dir, tmp_path, monkeypatch) -> None:
+    from codereward.judge import sqldb
+
+    sqlite_file = Task(id="d/sqlite", reference="SELECT 1",
+                       tests=SqlSuite(dialect="duckdb", databases=[str(duck_dir / "shop.sqlite")]))
+    missing = Task(id="d/missing", reference="SELECT 1",
+                   tests=SqlSuite(dialect="duckdb", databases=[str(duck_dir / "no.duckdb")]))
+    leak = tmp_path / "schema.csv"
+    script = Task(id="d/script", reference="SELECT 1",
+                  tests=SqlSuite(dialect="duckdb", schema=f"CREATE TABLE t AS SELECT 1 AS a; COPY t TO '{leak}';"))
+    for task, reason in [(sqlite_file, "is not a DuckDB database file (the suite's dialect is duckdb; it is an SQLite"),
+                         (missing, "No such file"), (script, "the schema script fails")]:
+        r = duck_engine.check(task, solution="SELECT 1")
+        assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and reason in r.reason, r.reason
+    assert not leak.exists()
+    monkeypatch.setattr(sqldb, "_duckdb_installed", lambda: False)
+    absent = Task(id="d/absent", reference="SELECT 1", tests=SqlSuite(dialect="duckdb", schema=SCHEMA))
+    r = duck_engine.check(absent, solution="SELECT 1")
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK
+    assert "need the Python package duckdb" in r.reason and "pip install 'codereward[duckdb]'" in r.reason

@@ -92,7 +92,9 @@ class Engine:
         # its file too: a later run, or another server process, does not run the reference again.
         self.prep = TaskPrep(self._execute, time_limit=time_limit, auto=auto, validate_tests=validate_tests,
                              per_test=per_test, memory=cache, memory_settings=executor.fingerprint,
-                             data_dirs=getattr(executor, "data_dirs", None))  # an executor may say what it binds
+                             # an executor may say what its sandboxes see: directories, packages
+                             data_dirs=getattr(executor, "data_dirs", None),
+                             packages=getattr(executor, "packages", None))
         self.auditor = Auditor(self.prep.outputs_known)
         # Every setting that can change a result keys the cache (the time limit and the task: per result; with
         # per-test limits, the suite they are in).

@@ -92,6 +92,11 @@ class LocalPool:
         return self._n
 
     @property
+    def packages(self) -> tuple[str, ...] | None:
+        """The packages its candidates may import (None: every installed one, there is no sandbox)."""
+        return None if self.spec.isolation == "none" else self.spec.packages
+
+    @property
     def data_dirs(self) -> tuple[str, ...] | None:
         """The host directories its sandboxes read (None: every path, there is no sandbox)."""
         return None if self.spec.isolation == "none" else self.spec.data_dirs

@@ -27,6 +27,7 @@ from ..backends import create_engine
 from ..engine import Engine
 from ..errors import InfraError, InputError, IsolationError, UsageError
 from ..judge.sqldb import data_dirs
+from ..judge.sqldb import packages as sql_packages
 from ..report import progress_bar
 from ..results import Detail, Result
 from ..rewards import PerResult, Shaper, get_shaper, score
@@ -114,7 +115,8 @@ def make_engine(workers: int | None, isolation: Isolation, time_limit: float | s
         warnings.simplefilter("ignore")
         return create_engine(backend.value if backend is not None else "local", workers=workers,
                              isolation=isolation.value, time_limit=time_limit, fail_fast=fail_fast, audit=audit,
-                             dedupe=dedupe, validate_tests=validate_tests, packages=tuple(packages),
+                             dedupe=dedupe, validate_tests=validate_tests,
+                             packages=tuple(dict.fromkeys([*packages, *sql_packages(tasks or {})])),
                              per_test=per_test, data_dirs=data_dirs(tasks or {}))
 
 

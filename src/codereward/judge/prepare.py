@@ -35,6 +35,7 @@ from .. import pyast
 from ..errors import InfraError, TaskError
 from ..executor import Execution, Mode, SuitePayload
 from ..languages import case_cpu_seconds
+from ..languages.sql import DUCKDB_HINT
 from ..memo import PerTask
 from ..results import ErrorCause, Outcome, Result, Status
 from ..sandboxed import plan, sqlresult, wire
@@ -42,6 +43,7 @@ from ..sandboxed.native import wall_cap
 from ..sandboxed.records import short
 from ..tasks.model import AssertSuite, CallSuite, CheckerProgram, PerTestLimit, SqlSuite, StdioSuite, Task
 from .sqldb import database_args
+from .sqldb import packages as sql_packages
 from .testplan import TestPlan
 from .verdict import decide
 
@@ -240,9 +242,10 @@ class TaskPrep:
     def __init__(self, run: Run, *, time_limit: float | str | None = None, auto: AutoTimeLimit = DEFAULT_AUTO,
                  validate_tests: bool = False, per_test: PerTestLimit | None | str = TASK_OWN,
                  memory: ResultCache | None = None, memory_settings: str = "",
-                 data_dirs: tuple[str, ...] | None = None) -> None:
+                 data_dirs: tuple[str, ...] | None = None, packages: tuple[str, ...] | None = None) -> None:
         self.run = run
         self.data_dirs = data_dirs  # the directories the executor's sandboxes read (None: any path)
+        self.packages = packages  # the packages their candidates import (None: whatever is installed)
         # Where preparations are kept across runs (the result cache's file), under the settings of the
         # executor that measured them.
         self.memory, self.memory_settings = memory, memory_settings
@@ -264,7 +267,11 @@ class TaskPrep:
 
     def raw_suite(self, task: Task) -> tuple[SuitePayload, TestPlan | None]:
         """The tests without computed expectations: for running programs in collect mode."""
-        return self._raw.get(task, lambda: build_suite(task, data_dirs=self.data_dirs))
+        return self._raw.get(task, lambda: self._build_raw(task))
+
+    def _build_raw(self, task: Task) -> tuple[SuitePayload, TestPlan | None]:
+        self._importable(task)
+        return build_suite(task, data_dirs=self.data_dirs)
 
     def reference_outputs(self, task: Task) -> list[object]:
         """What the reference solution returns for each call case (the expectation of a case without one)."""
@@ -278,7 +285,17 @@ class TaskPrep:
         """The per-test time limit policy that applies to `task`."""
         return task.limits.per_test if self.per_test == TASK_OWN else self.per_test  # type: ignore[return-value]
 
+    def _importable(self, task: Task) -> None:
+        """TaskError if the task's programs need a package the executor's sandboxes do not bind (a DuckDB SQL
+        task without duckdb): said once here, before any candidate fails on it as if it were its fault."""
+        missing = [name for name in sql_packages({task.id: task}) if self.packages is not None
+                   and name not in self.packages]
+        if missing:
+            raise TaskError(f"{task.id}: its queries need {missing[0]} in the sandboxes, and this engine's "
+                            f"packages are {list(self.packages or ())}: {DUCKDB_HINT}")
+
     def _prepare(self, task: Task) -> Prepared:
+        self._importable(task)
         per_test = self.per_test_of(task)
         if per_test is not None and not task.reference:
             raise TaskError(f"{task.id}: per-test time limits need a reference solution to calibrate them")

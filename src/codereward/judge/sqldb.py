@@ -6,34 +6,66 @@ sandbox/bwrap.py's DATA_ROOT, so a fixture of any size is never copied and a pre
 a read-only file.
 A database built from a `schema` script is small by nature: it crosses as an SQLite image (bytes), loaded
 into memory by the candidate. Either way the candidate can change only what dies with its process.
+
+DuckDB (a suite's `dialect`) has no image to send: its schema script crosses as text and runs in each
+execution's private in-memory DuckDB, after the host ran it once under the same locked configuration (a script
+that fails is the task's error, named once, never a candidate's runtime error). The duckdb package is
+optional: a DuckDB task on a host without it is the task's error, saying how to install it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from ..errors import TaskError
+from ..languages.sql import DUCKDB_CONFIG, DUCKDB_HINT
 from ..memo import PerTask
 from ..tasks.model import SqlSuite, Task
 
 _IMAGES: PerTask[bytes] = PerTask()  # per task built from a schema script: its database's image
+_DUCK_SCHEMAS: PerTask[str] = PerTask()  # per DuckDB task built from a schema script: the script, once checked
 
 
-def database_args(task: Task, visible: tuple[str, ...] | None) -> list[str | bytes]:
-    """Each database's argument for the candidate's `query`: the file's real path (checked at every call:
-    engines may see different directories), or the schema's image (built once per task). `visible`: the
-    directories the executor's sandboxes see (None: every path, no sandbox). TaskError naming the file if
-    one is missing, unreadable, or not in a directory the sandboxes see."""
+def database_args(task: Task, visible: tuple[str, ...] | None) -> list[str | bytes | dict[str, Any]]:
+    """Each database's argument for the candidate's `query`: SQLite, the file's real path (checked at every
+    call: engines may see different directories) or the schema's image (built once per task); DuckDB, a dict
+    holding the file's real path or the schema script (run once here first). `visible`: the directories the
+    executor's sandboxes see (None: every path, no sandbox). TaskError naming the file if one is missing,
+    unreadable, not in a directory the sandboxes see or (DuckDB) not a DuckDB database; naming the package
+    if DuckDB is not installed."""
     suite = task.tests
     assert isinstance(suite, SqlSuite)
     script = suite.schema_sql
+    if suite.dialect == "duckdb":
+        if not _duckdb_installed():
+            raise TaskError(f"{task.id}: DuckDB SQL tasks need the Python package duckdb, which is not "
+                            f"installed: {DUCKDB_HINT}")
+        if script is not None:
+            return [{"dialect": "duckdb", "schema": _DUCK_SCHEMAS.get(task, lambda: _duckdb_schema(task, script))}]
+        return [{"dialect": "duckdb", "file": _duckdb_file(task, path, visible)} for path in suite.databases]
     if script is not None:
         return [_IMAGES.get(task, lambda: _image(task, script))]
     return [_checked(task, path, visible) for path in suite.databases]
+
+
+def packages(tasks: Mapping[str, Task]) -> list[str]:
+    """The packages, beyond the defaults, that the sandboxes judging `tasks` must be able to import: duckdb
+    if one is a DuckDB task (an engine's `packages`, as `data_dirs` gives its directories)."""
+    duck = any(isinstance(t.tests, SqlSuite) and t.tests.dialect == "duckdb" for t in tasks.values())
+    return ["duckdb"] if duck else []
+
+
+def installed_packages() -> list[str]:
+    """The optional packages SQL tasks may need that are installed here (duckdb): what a server, which takes
+    tasks from its clients, gives its sandboxes."""
+    return ["duckdb"] if _duckdb_installed() else []
 
 
 def data_dirs(tasks: Mapping[str, Task]) -> list[str]:
@@ -64,6 +96,28 @@ def _checked(task: Task, path: str, visible: tuple[str, ...] | None) -> str:
     return real
 
 
+def _duckdb_installed() -> bool:
+    return importlib.util.find_spec("duckdb") is not None
+
+
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file (its main header)
+
+
+def _duckdb_file(task: Task, path: str, visible: tuple[str, ...] | None) -> str:
+    """`_checked`, and the file must be a DuckDB database: an SQLite file given to a DuckDB task is the task's
+    error here, not a runtime error of every candidate."""
+    real = _checked(task, path, visible)
+    try:
+        with open(real, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise TaskError(f"{task.id}: database {path}: {e.strerror}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise TaskError(f"{task.id}: database {path} is not a DuckDB database file (the suite's dialect is "
+                        f"duckdb{'; it is an SQLite file' if head.startswith(b'SQLite format') else ''})")
+    return real
+
+
 MAX_SCHEMA_SECONDS = 10.0
 MAX_SCHEMA_MB = 64
 
@@ -86,4 +140,25 @@ def _image(task: Task, script: str) -> bytes:
             raise TaskError(f"{task.id}: the schema script ran past {MAX_SCHEMA_SECONDS:g} s") from None
         raise TaskError(f"{task.id}: the schema script fails: {type(e).__name__}: {e}") from None
     finally:
+        connection.close()
+
+
+def _duckdb_schema(task: Task, script: str) -> str:
+    """`script`, once it ran here in an in-memory DuckDB as every execution will run it (DUCKDB_CONFIG: no file,
+    network or extension), capped like an SQLite schema: MAX_SCHEMA_MB of memory, MAX_SCHEMA_SECONDS (a timer
+    interrupts it). TaskError saying why it fails."""
+    import duckdb
+
+    connection = duckdb.connect(":memory:", config={**DUCKDB_CONFIG, "memory_limit": f"{MAX_SCHEMA_MB}MB"})
+    timer = threading.Timer(MAX_SCHEMA_SECONDS, connection.interrupt)
+    timer.start()
+    try:
+        connection.execute(script)
+        return script
+    except duckdb.Error as e:
+        if not timer.is_alive():
+            raise TaskError(f"{task.id}: the schema script ran past {MAX_SCHEMA_SECONDS:g} s") from None
+        raise TaskError(f"{task.id}: the schema script fails: {type(e).__name__}: {e}") from None
+    finally:
+        timer.cancel()
         connection.close()

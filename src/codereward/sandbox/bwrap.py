@@ -67,7 +67,9 @@ class SandboxSpec:
 
 
 def _package_dirs(name: str) -> list[Path]:
-    """The directory of an installed package plus its vendored shared libraries (`numpy.libs`)."""
+    """The directory of an installed package plus what it loads from beside it: its vendored shared libraries
+    (`numpy.libs`), a compiled top-level module of its own (duckdb's `_duckdb.cpython-311-*.so`) and its
+    dist-info (duckdb reads its version from there at import)."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         return []
@@ -76,6 +78,7 @@ def _package_dirs(name: str) -> list[Path]:
     libs = root.parent / f"{name}.libs"
     if libs.is_dir():
         dirs.append(libs)
+    dirs += sorted(root.parent.glob(f"_{name}.*.so")) + sorted(root.parent.glob(f"{name}-*.dist-info"))
     return dirs
 
 

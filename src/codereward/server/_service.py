@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from ..backends import create_engine
 from ..cache import ResultCache
 from ..engine import Engine
-from ..judge.sqldb import data_dirs
+from ..judge.sqldb import data_dirs, installed_packages
 from ..judge.verdict import sandbox_error
 from ..results import Result
 from ..tasks.model import Task
@@ -128,7 +128,7 @@ class EvalService:
                 warnings.simplefilter("ignore")
                 self.engine = create_engine(s.backend, workers=s.workers, isolation=s.isolation,
                                             time_limit=s.time_limit, fail_fast=s.fail_fast, cache=self.cache,
-                                            per_test=s.per_test,
+                                            per_test=s.per_test, packages=("numpy", *installed_packages()),
                                             data_dirs=sorted({*s.data_dirs, *data_dirs(s.tasks)}))
         else:
             self.cache = self.engine.cache

@@ -305,6 +305,7 @@ class StdioSuite(_Model):
 
 SQL_ENTRY_POINT = "query"  # the function an SQL task's query runs in (languages/sql.py's runner)
 SqlComparison = Literal["strict", "ordered", "bag", "set", "soft_f1", "paverl"]
+SqlDialect = Literal["sqlite", "duckdb"]
 
 
 class SqlSuite(_Model):
@@ -313,14 +314,18 @@ class SqlSuite(_Model):
     credit, which the `fraction` reward counts, BIRD's soft_f1 and PaVeRL-SQL's matched-cell paverl).
 
     Each database is an SQLite file (`databases`, paths read by the host when it builds the suite, relative
-    ones from the working directory), or one built from an SQL script (`schema`). Several databases are
+    ones from the working directory), or one built from an SQL script (`schema`); with `dialect` "duckdb",
+    a DuckDB file or script, the queries run by DuckDB (the optional duckdb package). Several databases are
     Spider's test-suite accuracy: the query must match on every one, each one test. The gold rows are
     `expected` (one list of rows per database) or, absent, the task's `reference` query's rows. The query
     runs on a private in-memory copy in the candidate process, with at most `row_limit` rows returned.
     """
 
     kind: Literal["sql"] = "sql"
-    databases: list[str] = Field(default_factory=list, description="SQLite database files")
+    # `dialect`, not `engine`: codereward's Engine is another thing, and what a task author picks here is the
+    # SQL the gold and the predicted queries are written in (the system that runs them follows).
+    dialect: SqlDialect = Field("sqlite", description="the database system the queries are written for")
+    databases: list[str] = Field(default_factory=list, description="database files (SQLite, or DuckDB)")
     schema_sql: str | None = Field(None, alias="schema", description="an SQL script that builds the database")
     expected: list[list[list[Any]]] | None = Field(None, description="gold rows, one list per database")
     compare: SqlComparison = "bag"
@@ -346,6 +351,8 @@ class SqlSuite(_Model):
         data: dict[str, Any] = handler(self)
         if "schema_sql" in data:
             data["schema"] = data.pop("schema_sql")
+        if data.get("dialect") == "sqlite":  # the default left out: SQLite tasks keep their digests
+            data.pop("dialect")
         return data
 
 

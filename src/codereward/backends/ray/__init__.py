@@ -90,6 +90,7 @@ class RayPool:
         self.stats = Stats(*NODE_STATS, "nodes", "batches", "actor_deaths", "actor_retries", "batch_errors")
         self._cond = threading.Condition(threading.RLock())
         self._data_dirs = None if isolation == "none" else tuple(sorted({os.path.realpath(d) for d in data_dirs}))
+        self._packages = None if isolation == "none" else tuple(packages)
         self._cluster = Cluster(uuid.uuid4().hex[:8], {"isolation": isolation, "packages": tuple(packages),
                                                        "retries": retries, "data_dirs": tuple(data_dirs)},
                                 workers=workers, address=address, actor_cpus=actor_cpus, inflight=self.inflight,
@@ -106,6 +107,11 @@ class RayPool:
     def data_dirs(self) -> tuple[str, ...] | None:
         """The host directories the nodes' sandboxes read (None: every path, there is no sandbox)."""
         return self._data_dirs
+
+    @property
+    def packages(self) -> tuple[str, ...] | None:
+        """The packages the nodes' candidates may import (None: every installed one, there is no sandbox)."""
+        return self._packages
 
     @property
     def n_workers(self) -> int:
