@@ -8,7 +8,7 @@ import pytest
 from codereward.errors import UsageError
 from codereward.results import Outcome, Result, Status, TestResult
 from codereward.rewards import get_shaper, score
-from codereward.rewards.checks import OPEN_R1, THINK_ANSWER_CODE, Checked, Threshold, WeightedSum
+from codereward.rewards.checks import OPEN_R1, THINK_ANSWER_CODE, Checked, PaVeRL, Threshold, WeightedSum
 from codereward.rewards.group import DifficultyWeighted, Gated, gate
 
 P, F = Outcome.PASSED, Outcome.WRONG_ANSWER
@@ -135,6 +135,14 @@ CHECKED_CASES = [  # (shaper, result, completion, reward)
     (WeightedSum(), result(F), "no idea", 0.0),  # text without fences is code, as it runs
     (WeightedSum(), result(F), "```text\nno idea\n```", -1.0),
     (WeightedSum(compile_error=0.5), result(Outcome.COMPILE_ERROR), CODE, -0.5),
+    # PaVeRL-SQL's accuracy_reward: 10 x acc, 0.5 when it ran and matched nothing, 0 when it failed or is short
+    (PaVeRL(), result(P, P), "```sql\nSELECT name FROM singer\n```", 10.0),
+    (PaVeRL(), result(P, F), "SELECT name, age FROM singer", 5.0),  # half the cells (one of two databases)
+    (PaVeRL(), result(Outcome.WRONG_ANSWER), "```sql\nSELECT name FROM singer\n```", 0.5),
+    (PaVeRL(), result(Outcome.RUNTIME_ERROR), "```sql\nSELECT nam FROM singer\n```", 0.0),
+    (PaVeRL(), result(Outcome.TIME_LIMIT), "```sql\nSELECT * FROM a, b, c, d\n```", 0.0),
+    (PaVeRL(), result(P), "```sql\nSELECT 1 ;\n```", 0.0),  # 10 characters: never run by PaVeRL
+    (PaVeRL(), result(error=True), "```sql\nSELECT name FROM singer\n```", None),
 ]
 
 
@@ -168,6 +176,7 @@ SPEC_CASES = {
     "checked:base=fraction,compile_error=1": Checked("fraction", compile_error=1),
     "open_r1": OPEN_R1,
     "weighted_sum:compile_error=0.2": WeightedSum(compile_error=0.2),
+    "paverl:ran=0.25": PaVeRL(ran=0.25),
 }
 
 

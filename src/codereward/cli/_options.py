@@ -133,7 +133,8 @@ RewardOpt = Annotated[str, typer.Option(
          "[b]fraction[/] (share of tests passed), [b]threshold[/]:at=0.9 (1 if that share passed), "
          "[b]verpo[/] (difficulty-weighted partial credit over a task's samples; partial=0.5, window=0), "
          "[b]checked[/]:base=NAME (no code -1, compile error -0.5, format), [b]open_r1[/] (open-r1's "
-         "code recipe). README: the formulas.")]
+         "code recipe), [b]weighted_sum[/] (open-r1's Codeforces reward), [b]subtasks[/] (IOI's score), "
+         "[b]paverl[/] (PaVeRL-SQL's). README: the formulas.")]
 IsolationOpt = Annotated[Isolation, typer.Option(
     "--isolation", rich_help_panel=RUN,
     help="[b]bwrap[/]: each sample in a bubblewrap sandbox (no network, read-only system, own pid namespace). "

@@ -105,7 +105,7 @@ def _value(text: str) -> Any:
 
 
 def _factories() -> dict[str, Callable[..., Shaper]]:
-    from .checks import OPEN_R1, Checked, Threshold, WeightedSum
+    from .checks import OPEN_R1, Checked, PaVeRL, Threshold, WeightedSum
     from .group import DifficultyWeighted
 
     def fixed(shaper: Shaper) -> Callable[[], Shaper]:
@@ -113,10 +113,11 @@ def _factories() -> dict[str, Callable[..., Shaper]]:
 
     return {"binary": fixed(binary), "fraction": fixed(fraction), "subtasks": fixed(subtasks),
             "verpo": DifficultyWeighted,
-            "threshold": Threshold, "checked": Checked, "open_r1": fixed(OPEN_R1), "weighted_sum": WeightedSum}
+            "threshold": Threshold, "checked": Checked, "open_r1": fixed(OPEN_R1), "weighted_sum": WeightedSum,
+            "paverl": PaVeRL}
 
 
-SPECS = ("binary", "fraction", "subtasks", "verpo", "threshold", "checked", "open_r1", "weighted_sum")
+SPECS = ("binary", "fraction", "subtasks", "verpo", "threshold", "checked", "open_r1", "weighted_sum", "paverl")
 _built: dict[str, Shaper] = {}
 _built_lock = threading.Lock()
 

@@ -128,6 +128,41 @@ class WeightedSum(Checked):
     name: str = "weighted_sum"
 
 
+@dataclass(frozen=True)
+class PaVeRL:
+    """PaVeRL-SQL's reward (PaVeRL-SQL/PaVeRL-SQL accuracy_reward.py): `scale` x acc, acc the share of the gold
+    result's cells the query's result matches (an SQL task compared with compare="paverl": the credit of its
+    tests); `ran` for a query that ran and matched nothing; 0 for one that failed (an SQL error, a time-out)
+    and for a query shorter than `min_chars` characters (stripped), which PaVeRL does not even run.
+
+    The query is the one the adapters judge (the last ```sql block, or the whole text without fences), where
+    PaVeRL's own reader takes only a ```sql block. With several databases (Spider's test suite) acc is the
+    mean credit, and "ran" means it ran on every one."""
+
+    scale: float = 10.0
+    ran: float = 0.5
+    min_chars: int = 16
+    name: str = "paverl"
+
+    def __call__(self, results: Sequence[Result], context: ShapeContext) -> list[float | None]:
+        texts = context.completions
+        if texts is None:
+            raise UsageError("reward 'paverl' scores nothing under 16 characters: pass score(..., completions=...) "
+                             "(the adapters, the server and the CLI do)")
+        out: list[float | None] = []
+        for r, completion in zip(results, texts, strict=True):
+            if r.status is Status.ERROR:
+                out.append(None)
+            elif len(extract_code(completion, "sql").strip()) < self.min_chars or not r.n_tests:
+                out.append(0.0)
+            elif acc := _fraction(r):
+                out.append(self.scale * acc)
+            else:
+                ran = all(t.outcome in (Outcome.PASSED, Outcome.WRONG_ANSWER) for t in r.tests)
+                out.append(self.ran if ran else 0.0)
+        return out
+
+
 # open-r1's code recipe (recipes/Qwen2.5-1.5B-Instruct/grpo/config_demo_code.yaml: reward_funcs [code, format],
 # reward_weights [1.0, 0.1]): the share of tests passed, plus 0.1 for the <think>/<answer> format. open-r1
 # charges nothing for no code or a compile error (they pass no test); `checked` does.
