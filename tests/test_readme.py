@@ -255,6 +255,12 @@ def check_eval_sql_example(p: subprocess.CompletedProcess[str], cwd: Path) -> No
     assert [t["outcome"] for t in rows[7]["tests"]] == ["runtime_error"]  # SELEC: SQLite's syntax error
 
 
+def check_eval_more_languages(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
+    rows = results(cwd / "more_results.jsonl")  # C, C++20, Go, Rust, Rust with i32, PyPy
+    assert [r["status"] for r in rows] == ["passed", "passed", "passed", "passed", "failed", "passed"]
+    assert [t["outcome"] for t in rows[4]["tests"]][-2:] == ["wrong_answer", "wrong_answer"]
+
+
 def check_eval_native_example(p: subprocess.CompletedProcess[str], cwd: Path) -> None:
     rows = results(cwd / "native_results.jsonl")  # scripts/demo.sh writes the same file name
     assert [r["status"] for r in rows] == ["passed", "failed", "passed", "passed", "passed",
@@ -262,7 +268,7 @@ def check_eval_native_example(p: subprocess.CompletedProcess[str], cwd: Path) ->
                                            "passed", "passed", "failed", "failed", "failed", "passed"]
     outcomes = [[t["outcome"] for t in r["tests"]] for r in rows]
     assert outcomes[1][-1] == "wrong_answer"  # int overflow on the 3000 x 10^9 case
-    assert outcomes[7] == ["passed", "passed", "time_limit"]  # quadratic Python on 8,000 numbers
+    assert outcomes[7] == ["passed", "passed", "time_limit"]  # quadratic Python on 15,000 numbers
     assert set(outcomes[8]) == {"memory_limit"}  # the 8 GB table
     assert outcomes[10] == ["passed", "wrong_answer", "passed", "passed"]  # the checker: 97 is prime
     assert set(outcomes[11]) == {"compile_error"}
@@ -524,6 +530,8 @@ COMMAND_CHECKS: dict[str, Callable[[subprocess.CompletedProcess[str], Path], Non
     "codereward eval --dataset spider --data-file spider/dev.json --samples spider/preds.jsonl": check_eval_spider,
     "codereward eval --tasks examples/native/tasks.jsonl --samples examples/native/samples.jsonl "
     "--out native_results.jsonl": check_eval_native_example,
+    "codereward eval --tasks examples/native/tasks.jsonl --samples examples/native/more_languages.jsonl "
+    "--out more_results.jsonl": check_eval_more_languages,
     "codereward eval --dataset codecontests --data-file code_contests/test.jsonl --language cpp "
     "--samples cc_samples.jsonl": check_eval_codecontests,
     "codereward eval --dataset livecodebench --data-file lcb/test6.jsonl --samples lcb_samples.jsonl":
