@@ -170,6 +170,16 @@ def test_the_disk_cache_serves_a_new_process(tmp_path):
     assert [r.stdout.split() for r in runs] == [["1", "False", "True"], ["0", "True", "True"]], runs[0].stderr
 
 
+def test_a_cold_compile_is_not_counted_in_the_executions_time(engine):
+    """Engine.execute (pass matrices, efficiency) compiles before the execution is handed out: a fresh C++
+    program with <bits/stdc++.h> takes ~0.6-1 s to compile, and its whole execution may take 0.5 s (nor does
+    the worker's own deadline, the time + grace + 10 s, include a compile: Go's first build takes 10-17 s)."""
+    source = "#include <bits/stdc++.h>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<'\\n';}\n"
+    t = task("cpp17", case_time=0.2, time=0.5)
+    out = engine.execute(t, source + f"// {os.urandom(8).hex()}\n")  # in no cache
+    assert out.result.status is Status.PASSED, out.result
+
+
 def test_cpu_time_not_wall_time_decides(engine):
     """A program that sleeps uses no CPU: it is stopped at the wall cap (2 x limit + 1 s), not at the limit;
     a busy loop is stopped at its CPU limit."""

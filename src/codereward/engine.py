@@ -25,7 +25,7 @@ from .executor import Execution, Executor, Job, Mode, SuitePayload, limits_of
 from .judge.prepare import AUTO, DEFAULT_AUTO, TASK_OWN, AutoTimeLimit, Prepared, TaskPrep, cost_of, trace_of
 from .judge.prepare import values as values_of
 from .judge.verdict import compile_failure, decide, merge_reruns, sandbox_error, stopped_tests, task_error
-from .languages import PreparedProgram, language_of, prepare_program
+from .languages import NativeLanguage, PreparedProgram, language_of, prepare_program
 from .results import ErrorCause, Outputs, Result, Status
 from .scheduling import run_all
 from .stats import Stats
@@ -321,6 +321,11 @@ class Engine:
         `sample`: a candidate's run, with the engine's fail-fast and audit (not a reference's); `options`:
         the Job's execution options (test_time, only, values, cost, trace_watch: executor.Job)."""
         language = language_of(task.language)
+        if prepared is None and isinstance(language, NativeLanguage):
+            # Compiled now, before the execution is handed out (a Python program is compiled meanwhile, which
+            # costs nothing; a cold C++ or Rust compile takes a second and Go's first build 10-17 s, past the
+            # worker's own deadline for the execution: time + grace + 10 s).
+            prepared = prepare_program(task, program)
         job = Job(suite, prepared.payload if prepared is not None else b"", seconds, limits_of(task.limits),
                   task.entry_point or "", mode, sample and self.fail_fast, sample and self.audit and language.audited,
                   language.profile, **(options or {}))
