@@ -1,14 +1,19 @@
-"""Native languages (C, C++, Java, Go, JavaScript on stdin/stdout): compile once against SandboxFusion's compile per
-test case, the cost of a case in a warm sandbox, each language's latency, and verdicts under load; one run.
+"""Native languages (C, C++17/20, Java, Go, Rust, JavaScript, PyPy on stdin/stdout, CPython's stdio for reference):
+compile once against SandboxFusion's compile per test case, the cost of a case in a warm sandbox, each language's
+latency (compile, first run, later runs: p50/p99), and verdicts under load; one run.
 
-    .venv/bin/python bench/native.py                      # all four parts (~8-11 min on 2 vCPUs, load 2-5)
+    .venv/bin/python bench/native.py                      # all four parts (~20-25 min on 2 vCPUs under load)
+    .venv/bin/python bench/native.py --only latency,stability   # the per-language parts (~9 min at load 10-20)
+    .venv/bin/python bench/native.py --only latency --compile-samples 3 --latency-runs 10   # quick (~1 min)
+    .venv/bin/python bench/native.py --only stability --programs 100 --rounds 2   # smaller (~2-3 min)
+    .venv/bin/python bench/native.py --only stability --stability-languages c,java,python --no-load
     .venv/bin/python bench/native.py --part compile --submissions 4   # the anchor alone ~8-12 min
     .venv/bin/python bench/native.py --part compile --submissions 2 --cases 20 --header cstdio
-    .venv/bin/python bench/native.py --part stability --no-load
 
 Every codereward figure runs with full isolation (bubblewrap sandboxes, Engine(workers=2)); each part has its
 own fresh artifact cache (a temporary directory, as CODEREWARD_ARTIFACTS would give), so every first compile
-is cold and counted. Parts (`--part compile|overhead|latency|stability|all`, default all):
+is cold and counted. Parts (`--only`/`--part`, comma-separated: compile, overhead, latency, stability; default
+all); languages whose toolchain is missing are listed as not installed and skipped:
 
 1. **compile** — compile once vs compile per test (the issue's target: >= 20x). One C++17 problem (the sum of
    N integers, N <= 2,000, |a_i| <= 10^9 at most: a 32-bit sum overflows on some cases, not all), `--cases`
@@ -35,19 +40,34 @@ is cold and counted. Parts (`--part compile|overhead|latency|stability|all`, def
    trips judge <-> candidate and the comparison) and the host's wall per case. Target: p50 <= 5 ms. The
    anchor, in the same run: `subprocess.run([binary], input=...)` of the same static binary outside any
    sandbox, the floor fork + exec costs this machine from Python.
-3. **latency** — a + b in every installed language (languages/native.py LANGUAGES whose runtime is found):
-   the cold compile (artifacts.build: the compile sandbox's own seconds, and the host's wall around it), the
-   compile of a second program right after (warm toolchain; Go: its build cache now holds the standard
-   library, ~10 s of the first), the first `Engine.run` of a 1-case task, then `--latency-runs` (20) more, one
-   at a time (`run` never dedupes): p50/p99 of the host's wall and of the case's own time in the sandbox.
-4. **stability** — verdicts under load. `--programs` (50) distinct C programs on one task (`--stability-cases`
-   (2) cases, 1 s CPU per case): half correct and fast, 30% correct but burning ~`--cpu-target` (0.3) s of
-   CPU per case (an LCG chain whose length the bench calibrates on this machine before the load, unsandboxed,
-   from the children's rusage), the rest infinite loops. One unloaded round (it compiles them all), then 3
-   rounds while 2 busy-loop processes (`python -c 'while True: pass'`) load both cores (`--no-load`: none),
-   stopped after. Printed: per round, verdicts vs the intended ones, the CPU-bound cases' wall time (CPU is
-   the limit: load stretches the wall, not the verdict) and the infinite loops' wall until time_limit; then
-   the number of programs whose verdict or any case's outcome changed across the 3 rounds (target: 0).
+3. **latency** — a + b in every installed language (every row of languages/native.py LANGUAGES whose toolchain
+   is found, then CPython's `python`), one task of 1 case per language, on one warm Engine(workers=2), one
+   call at a time. Compile: the language's first compile in the process (toolchain cold; Go's build cache
+   empty), then `--compile-samples` (8) more, each a source not in the artifact cache (a new comment): the
+   host's wall around artifacts.build and the compile sandbox's own seconds (Built.seconds); CPython's is the
+   host's compile to a code object (PYTHON.prepare). First run: the host wall of `Engine.run` of each of
+   those 9 fresh programs right after its compile (the artifact in memory, never executed). Later runs:
+   `--latency-runs` (40) more `Engine.run` of the last program (`run` never dedupes): p50/p99 of the host's
+   wall and of the case's own time in the sandbox (TestResult.time). p99 is the nearest rank: of 8 samples,
+   their max.
+4. **stability** — verdicts under load. `--programs` (200) distinct submissions spread round-robin over the
+   installed languages (`--stability-languages` to choose), one problem per language (read x and m, print
+   x*x + 7; `--stability-cases` (1) case, 1 s of CPU x the language's factor: Java and JavaScript 2 s, Go and
+   PyPy 1.5 s), kinds in a fixed pattern of 20 per language: 8 correct and fast, 5 correct but CPU-heavy (an
+   LCG chain of m steps, m calibrated per language in the sandbox, unloaded, so the case uses ~`--cpu-target`
+   (0.35) of the language's limit), 3 wrong answers (x*x + 8), 3 infinite loops, 1 sleeper (sleeps forever:
+   stopped by the wall cap, 2 x the CPU limit + 1 s). Every program that ends prints its own CPU seconds as
+   the kernel counts it for the process (clock(), getrusage, ProcessHandle, process.cpuUsage,
+   time.process_time) on a second line; the task's checker reads only the first token. All are compiled
+   first (not timed in the rounds), then judged by `Engine.execute(values=True)` (decided as `Engine.run`
+   decides, without the result cache, dedupe and the audit; it also returns each case's stdout, hence the
+   CPU) from 2 threads: one round with no busy loop (the baseline), then
+   `--rounds` (3) while `--load-procs` (2) busy loops (`python -c 'while True: pass'`) load both cores
+   (`--no-load`: none). Printed: per round its seconds, the load average before and after, verdicts and how
+   many differ from the intended ones; the flips across the loaded rounds (target 0) and against the
+   baseline; per kind (and per language for the heavy ones) the cases' wall (TestResult.time) and CPU, p50
+   and p99, unloaded vs loaded (a stopped case's CPU is the sandbox's, from its detail); the loops the wall
+   cap stopped before their CPU limit.
 
 The load average (/proc/loadavg) is printed before and after each part: another job on the machine moves the
 absolute figures, and the ratios less.
@@ -60,7 +80,6 @@ import collections
 import os
 import random
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -71,8 +90,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from codereward import Engine, Outcome, Status, Task
-from codereward.languages import artifacts
+from codereward import Engine, Outcome, Result, Status, Task
+from codereward.languages import PYTHON, artifacts, case_cpu_seconds, prepare_program
 from codereward.languages.native import LANGUAGES, NativeLanguage
 
 LIMITS = {"case_time": 1.0, "memory_mb": 256}
@@ -345,191 +364,381 @@ ADD = {
     "java": "import java.util.*;\npublic class Main {\n  public static void main(String[] x) {\n"
             "    Scanner s = new Scanner(System.in); long a = s.nextLong(), b = s.nextLong();\n"
             "    System.out.println(a + b);\n  }\n}\n",
+    "rust": "use std::io::Read;\nfn main() {\n    let mut s = String::new();\n"
+            "    std::io::stdin().read_to_string(&mut s).unwrap();\n"
+            "    let v: Vec<i64> = s.split_whitespace().map(|t| t.parse().unwrap()).collect();\n"
+            "    println!(\"{}\", v[0] + v[1]);\n}\n",
     "javascript": "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(BigInt);\n"
                   "console.log((a + b).toString());\n",
+    "pypy": "a, b = map(int, input().split())\nprint(a + b)\n",
+    "python": "a, b = map(int, input().split())\nprint(a + b)\n",
 }
+COMMENT = {"python": "#", "pypy": "#"}  # the others take //
+
+
+def installed_languages() -> tuple[list[str], list[str]]:
+    """(installed, missing): every row of LANGUAGES by whether its toolchain is found, then CPython's
+    `python` (always there: it is the host's interpreter, run in the Python sandbox's zygote)."""
+    have = [name for name, lang in LANGUAGES.items() if lang.runtime() is not None]
+    return have + ["python"], [name for name in LANGUAGES if name not in have]
+
+
+def prepare_timed(name: str, src: str) -> tuple[float, float]:
+    """Compile `src` (not cached yet): (host wall seconds, the compile sandbox's own seconds; for CPython the
+    host's compile to a code object, which is all its `prepare` does)."""
+    t0 = time.perf_counter()
+    if name == "python":
+        prepared = PYTHON.prepare(src)
+        assert prepared.compile_error is None, prepared.compile_error
+        wall = time.perf_counter() - t0
+        return wall, wall
+    built = artifacts.build(LANGUAGES[name], src)
+    assert built.error is None and not built.cached, (built.error, built.cached)
+    return time.perf_counter() - t0, built.seconds
 
 
 def part_latency(args: argparse.Namespace, tmp: str) -> None:
     print(f"\n== 3. per-language latency, a + b (load {loadavg()}) ==", flush=True)
     fresh_cache(os.path.join(tmp, "artifacts-latency"))
-    langs = [lang for name, lang in LANGUAGES.items() if lang.runtime() is not None and name in ADD]
-    missing = [name for name, lang in LANGUAGES.items() if lang.runtime() is None]
+    names, missing = installed_languages()
+    load_before = loadavg()
     rows = []
+    nonce = f"{time.time_ns():x}"
     with Engine(workers=2) as engine:
         engine.start()
-        for lang in langs:
-            src = ADD[lang.name]
-            task = stdio_task(f"add-{lang.name}", lang.name, [("3 4\n", "7\n")])
-            t0 = time.perf_counter()
-            built = artifacts.build(lang, src)
-            compile_wall = time.perf_counter() - t0
-            assert built.error is None, built.error
-            # A second, distinct program: the toolchain's files now in the page cache, Go's build cache filled.
-            comment = "// " if lang.name != "javascript" else "/* */ // "
-            second = artifacts.build(lang, src + comment + "second program\n")
-            assert second.error is None, second.error
-            t0 = time.perf_counter()
-            r = engine.run(task, src)
-            first = time.perf_counter() - t0
-            walls, cases, verdicts = [], [], {r.status.value}
-            for _ in range(args.latency_runs):
+        for name in names:
+            task = stdio_task(f"add-{name}", name, [("3 4\n", "7\n")])
+            mark = COMMENT.get(name, "//")
+            compile_wall, compile_own, first_wall, first_case, verdicts = [], [], [], [], set()
+            src = ADD[name]
+            for k in range(args.compile_samples + 1):  # sample 0: the toolchain's first compile in this process
+                src = ADD[name] + f"{mark} latency sample {k} {nonce}\n"  # a new source: a cold compile
+                wall, own = prepare_timed(name, src)
+                compile_wall.append(wall)
+                compile_own.append(own)
+                t0 = time.perf_counter()
+                r = engine.run(task, src)  # the first execution of this artifact
+                first_wall.append(time.perf_counter() - t0)
+                first_case.append(r.tests[0].time if r.tests else 0.0)
+                verdicts.add(r.status.value)
+            walls, cases = [], []
+            for _ in range(args.latency_runs):  # the last program again, warm (`run` never dedupes)
                 t0 = time.perf_counter()
                 r = engine.run(task, src)
                 walls.append(time.perf_counter() - t0)
                 cases.append(r.tests[0].time if r.tests else 0.0)
                 verdicts.add(r.status.value)
-            rows.append((lang.name, built.seconds, compile_wall, second.seconds, first, walls, cases, verdicts))
-            print(f"  {lang.name}: done", flush=True)
+            rows.append((name, compile_wall, compile_own, first_wall, first_case, walls, cases, verdicts))
+            print(f"  {name}: done (load {loadavg()})", flush=True)
     print()
-    print(f"{'language':<11} {'compile s':>9} {'(wall)':>7} {'2nd prog s':>10} {'1st run ms':>10} {'p50 ms':>8} "
-          f"{'p99 ms':>8} {'case p50':>8} {'case p99':>8}  verdicts")
-    for name, comp, comp_wall, comp2, first, walls, cases, verdicts in rows:
-        print(f"{name:<11} {comp:>9.2f} {comp_wall:>7.2f} {comp2:>10.2f} {first * 1e3:>10.1f} "
-              f"{pct(walls, .5) * 1e3:>8.1f} "
-              f"{pct(walls, .99) * 1e3:>8.1f} {pct(cases, .5) * 1e3:>8.1f} {pct(cases, .99) * 1e3:>8.1f}  "
+    print(f"{'language':<11} {'1st compile':>11} {'compile p50':>11} {'p99':>7} {'(sandbox)':>9} "
+          f"{'1st run p50':>11} {'p99':>7} {'later p50':>9} {'p99':>7} {'case p50':>8} {'p99':>7}  verdicts")
+    print(f"{'(all ms)':<11} {'':>11} {'':>11} {'':>7} {'p50':>9}")
+    for name, cw, co, fw, _fc, walls, cases, verdicts in rows:
+        warm = cw[1:]
+        print(f"{name:<11} {cw[0] * 1e3:>11.1f} {pct(warm, .5) * 1e3:>11.1f} {pct(warm, .99) * 1e3:>7.1f} "
+              f"{pct(co[1:], .5) * 1e3:>9.1f} "
+              f"{pct(fw, .5) * 1e3:>11.1f} {pct(fw, .99) * 1e3:>7.1f} {pct(walls, .5) * 1e3:>9.1f} "
+              f"{pct(walls, .99) * 1e3:>7.1f} {pct(cases, .5) * 1e3:>8.1f} {pct(cases, .99) * 1e3:>7.1f}  "
               f"{','.join(sorted(verdicts))}")
-    print(f"  compile: the compile sandbox's seconds (Built.seconds), cold, and the host's wall around it; 2nd prog: "
-          f"another program right after (warm page cache; Go's build cache filled by the first)\n"
-          f"  p50/p99: host wall of Engine.run over {args.latency_runs} runs; case: TestResult.time in the sandbox"
-          + (f"; not installed: {', '.join(missing)}" if missing else ""))
+    for name in missing:
+        print(f"{name:<11} not installed (scripts/setup.sh with CODEREWARD_LANGUAGES={name})")
+    print(f"  1st compile: the first compile of the language in this process (toolchain files cold; Go: its build "
+          f"cache empty); compile p50/p99: host wall of {args.compile_samples} more cold compiles (a new comment "
+          f"each: not in the artifact cache), (sandbox): the compile sandbox's own seconds (Built.seconds; python: "
+          f"the host's compile to a code object)\n"
+          f"  1st run: host wall of the first Engine.run of each of the {args.compile_samples + 1} fresh programs "
+          f"(sample 0's includes the task's preparation); later: {args.latency_runs} more runs of the last one; "
+          f"case: TestResult.time, the case in the sandbox, over the later runs; p99 of n samples is the "
+          f"nearest-rank quantile (of {args.compile_samples}: their max)\n"
+          f"  load average: {load_before} before, {loadavg()} after")
 
 
 # --- 4. verdict stability under load -----------------------------------------------------------------------
 
-LCG = "x=x*6364136223846793005ULL+1442695040888963407ULL;"
-FAST = ("#include <stdio.h>\nint main(void){unsigned long long x,m;if(scanf(\"%llu %llu\",&x,&m)!=2)return 1;"
-        "for(int i=0;i<1000;i++){" + LCG + "}printf(\"%llu\\n\",x);return 0;}\n")
-SLOW = ("#include <stdio.h>\nint main(void){unsigned long long x,m;if(scanf(\"%llu %llu\",&x,&m)!=2)return 1;"
-        "for(int i=0;i<1000;i++){" + LCG + "}unsigned long long w=x;"
-        "for(unsigned long long i=0;i<m;i++){w=w*2862933555777941757ULL+3037000493ULL;}"
-        "volatile unsigned long long sink=w;(void)sink;printf(\"%llu\\n\",x);return 0;}\n")
-LOOP = ("#include <stdio.h>\nint main(void){unsigned long long x,m;if(scanf(\"%llu %llu\",&x,&m)!=2)return 1;"
-        "volatile unsigned long long k=0;for(;;)k++;return 0;}\n")
+# The problem: read "x m", print x*x + 7 (x < 10^6). Every program that ends prints its own CPU seconds on a
+# second line (the checker reads only the first token): what the process used, as the kernel accounts it,
+# read by the program at its end (clock(), getrusage, process.cpuUsage, ProcessHandle, time.process_time).
+# Kinds: fast (correct), heavy (correct after an LCG chain of m steps, m calibrated per language to
+# --cpu-target of its CPU limit), wrong (x*x + 8), loop (spins forever), sleep (sleeps forever).
+CHECKER = "def check_output(stdin, output, expected):\n    return output.split()[:1] == expected.split()\n"
+KINDS = ("fast", "heavy", "wrong", "loop", "sleep")
+PATTERN = ["fast", "heavy", "fast", "wrong", "fast", "heavy", "loop", "fast", "heavy", "fast",
+           "wrong", "heavy", "fast", "loop", "fast", "heavy", "wrong", "fast", "loop", "sleep"]  # 8/5/3/3/1 of 20
+INTENDED = {"fast": "passed", "heavy": "passed", "wrong": "wrong_answer", "loop": "time_limit", "sleep": "time_limit"}
 
 
-def lcg(x: int) -> int:
-    for _ in range(1000):
-        x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
-    return x
+def stability_source(lang: str, kind: str, tag: str) -> str:
+    """A program of `kind` in `lang` (its name in the task); `tag`: a comment keeping every submission distinct."""
+    add = 8 if kind == "wrong" else 7
+    spin, sleep, heavy = kind == "loop", kind == "sleep", kind == "heavy"
+    if lang in ("c", "cpp17", "cpp20"):
+        inc = ("#include <stdio.h>\n#include <time.h>\n#include <unistd.h>\n" if lang == "c" else
+               "#include <cstdio>\n#include <ctime>\n#include <unistd.h>\n")
+        body = ("int main(void){unsigned long long x,m;if(scanf(\"%llu %llu\",&x,&m)!=2)return 1;"
+                f"unsigned long long ans=x*x+{add};")
+        if heavy:
+            body += ("unsigned w=(unsigned)x;for(unsigned long long i=0;i<m;i++)w=w*1103515245u+12345u;"
+                     "if(w==12345678u)ans++;")
+        if spin:
+            body += "volatile unsigned long long k=0;for(;;)k++;"
+        if sleep:
+            body += "for(;;)sleep(1000);"
+        body += "printf(\"%llu\\n%.6f\\n\",ans,(double)clock()/CLOCKS_PER_SEC);return 0;}\n"
+        return f"/* {tag} */\n" + inc + body
+    if lang == "java":
+        extra = ""
+        if heavy:
+            extra = ("    int w = (int) x; for (long i = 0; i < m; i++) w = w * 1103515245 + 12345;\n"
+                     "    if (w == 12345678) ans++;\n")
+        if spin:
+            extra = "    long k = 1; while (k > 0) { k++; }  // 2^63 steps: forever\n"
+        if sleep:
+            extra = ("    for (int i = 0; i < 1000; i++)\n"
+                     "      try { Thread.sleep(1000000); } catch (InterruptedException e) { }\n")
+        return (f"// {tag}\nimport java.io.*;\nimport java.util.*;\npublic class Main {{\n"
+                "  public static void main(String[] a) throws IOException {\n"
+                "    StringTokenizer t = new StringTokenizer(new BufferedReader(new InputStreamReader(System.in))"
+                ".readLine());\n"
+                "    long x = Long.parseLong(t.nextToken()), m = Long.parseLong(t.nextToken());\n"
+                f"    long ans = x * x + {add};\n{extra}"
+                "    double cpu = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9)"
+                ".orElse(-1.0);\n"
+                "    System.out.println(ans + \"\\n\" + cpu);\n  }\n}\n")
+    if lang == "go":
+        extra = ""
+        if heavy:
+            extra = "\tw := uint32(x)\n\tfor i := int64(0); i < m; i++ {\n\t\tw = w*1103515245 + 12345\n\t}\n" \
+                    "\tif w == 12345678 {\n\t\tans++\n\t}\n"
+        if spin:
+            extra = "\tk := 0\n\tfor {\n\t\tk++\n\t\tif k == -1 {\n\t\t\tbreak\n\t\t}\n\t}\n"
+        if sleep:
+            extra = "\tfor {\n\t\ttime.Sleep(1000 * time.Second)\n\t}\n"
+        imports = '"fmt"\n\t"syscall"' + ('\n\t"time"' if sleep else "")
+        return (f"// {tag}\npackage main\n\nimport (\n\t{imports}\n)\n\nfunc main() {{\n\tvar x, m int64\n"
+                f"\tfmt.Scan(&x, &m)\n\tans := x*x + {add}\n{extra}"
+                "\tvar ru syscall.Rusage\n\tsyscall.Getrusage(syscall.RUSAGE_SELF, &ru)\n"
+                "\tfmt.Printf(\"%d\\n%.6f\\n\", ans, float64(ru.Utime.Nano()+ru.Stime.Nano())/1e9)\n}\n")
+    if lang == "rust":
+        extra = ""
+        if heavy:
+            extra = ("    let mut w = x as u32;\n"
+                     "    for _ in 0..m { w = w.wrapping_mul(1103515245).wrapping_add(12345); }\n"
+                     "    if w == 12345678 { ans += 1; }\n")
+        if spin:
+            extra = "    let mut k: u64 = 0;\n    loop { unsafe { std::ptr::write_volatile(&mut k, k + 1); } }\n"
+        if sleep:
+            extra = "    loop { std::thread::sleep(std::time::Duration::from_secs(1000)); }\n"
+        return (f"// {tag}\nuse std::io::Read;\nextern \"C\" {{ fn clock() -> i64; }}\n"
+                "#[allow(unreachable_code, unused_mut)]\nfn main() {\n    let mut s = String::new();\n"
+                "    std::io::stdin().read_to_string(&mut s).unwrap();\n"
+                "    let v: Vec<u64> = s.split_whitespace().map(|t| t.parse().unwrap()).collect();\n"
+                f"    let (x, m) = (v[0], v[1]);\n    let mut ans = x * x + {add};\n{extra}"
+                "    let cpu = unsafe { clock() } as f64 / 1e6;  // glibc: CLOCKS_PER_SEC = 10^6\n"
+                "    println!(\"{}\\n{:.6}\", ans, cpu);\n}\n")
+    if lang == "javascript":
+        extra = ""
+        if heavy:
+            extra = ("let w = x | 0;\nfor (let i = 0; i < m; i++) w = (Math.imul(w, 1103515245) + 12345) | 0;\n"
+                     "if (w === 12345678) ans++;\n")
+        if spin:
+            extra = "let k = 0;\nfor (;;) { k++; }\n"
+        if sleep:
+            extra = "setTimeout(() => {}, 1e6);\nreturn;\n"
+        return (f"// {tag}\n(function () {{\nconst [x, m] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/)"
+                f".map(Number);\nlet ans = x * x + {add};\n{extra}"
+                "const u = process.cpuUsage();\nconsole.log(ans + '\\n' + ((u.user + u.system) / 1e6).toFixed(6));\n"
+                "})();\n")
+    if lang in ("python", "pypy"):
+        extra = ""
+        if heavy:
+            extra = ("w = x\nfor _ in range(m):\n    w = (w * 1103515245 + 12345) & 0xFFFFFFFF\n"
+                     "if w == 12345678:\n    ans += 1\n")
+        if spin:
+            extra = "k = 0\nwhile True:\n    k += 1\n"
+        if sleep:
+            extra = "while True:\n    time.sleep(1000)\n"
+        return (f"# {tag}\nimport sys, time\nx, m = map(int, sys.stdin.read().split())\nans = x * x + {add}\n{extra}"
+                "print(ans)\nprint('%.6f' % time.process_time())\n")
+    raise ValueError(lang)
 
 
-def calibrate(tmp: str, target: float) -> tuple[int, float]:
-    """The chain length m that makes SLOW use ~target s of CPU here (unsandboxed, children's rusage)."""
-    built = artifacts.build(LANGUAGES["c"], "/* calibration */\n" + SLOW)
-    assert built.error is None, built.error
-    binary = os.path.join(tmp, "slow-static")
-    with open(binary, "wb") as f:
-        f.write(built.artifact)
-    os.chmod(binary, 0o755)
+def problem(lang: str, m: int, n_cases: int, seed: int) -> Task:
+    rng = random.Random(seed)
+    xs = [rng.randrange(1, 10**6) for _ in range(n_cases)]
+    return Task(id=f"square-{lang}", language=lang, limits=LIMITS,
+                tests={"kind": "stdio", "cases": [{"stdin": f"{x} {m}\n", "stdout": f"{x * x + 7}\n"} for x in xs],
+                       "checker": CHECKER})
 
-    def cpu(m: int) -> float:
-        best = float("inf")
-        for _ in range(3):
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            subprocess.run([binary], input=f"1 {m}\n".encode(), capture_output=True, check=True, timeout=30)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            best = min(best, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        return best
 
-    m = 50_000_000
-    for _ in range(2):
-        m = max(1000, int(m * target / max(cpu(m), 1e-3)))
-    return m, cpu(m)
+def judged(engine: Engine, task: Task, program: str) -> tuple[Result, list[float | None]]:
+    """Judge one program (Engine.execute: the verdict `run` gives, plus each case's stdout): its result and each
+    case's CPU seconds, as the program printed it (None where it printed none: stopped, or wrong)."""
+    out = engine.execute(task, program, values=True)
+    cpus: list[float | None] = []
+    for t, v in zip(out.result.tests, out.values + [None] * len(out.result.tests)):
+        used = re.search(r"\(([0-9.]+) s CPU", t.detail) if t.outcome is Outcome.TIME_LIMIT else None
+        if used:  # stopped: the sandbox's own count, from the detail
+            cpus.append(float(used.group(1)))
+            continue
+        words = v.split() if isinstance(v, str) else []
+        try:
+            cpus.append(float(words[1]) if len(words) > 1 else None)
+        except ValueError:
+            cpus.append(None)
+    return out.result, cpus
+
+
+def calibrate_heavy(engine: Engine, lang: str, target: float, seed: int) -> tuple[int, float]:
+    """The chain length m that makes `lang`'s heavy program use ~target s of CPU per case in the sandbox
+    (measured there, unloaded: its own CPU, less what the fast program uses to start)."""
+    src = stability_source(lang, "heavy", "calibration")
+    base = statistics.median(c or 0.0 for c in judged(engine, problem(lang, 0, 3, seed),
+                                                       stability_source(lang, "fast", "calibration"))[1])
+    m = {"python": 2_000_000, "pypy": 20_000_000}.get(lang, 200_000_000)
+    used = 0.0
+    for _ in range(3):
+        result, cpus = judged(engine, problem(lang, m, 1, seed), src)
+        used = cpus[0] if cpus and cpus[0] is not None else 0.0
+        if result.status is not Status.PASSED:  # too long: past the limit
+            m, used = m // 4, 0.0
+            continue
+        m = max(1000, int(m * max(target - base, 0.01) / max(used - base, 1e-3)))
+    result, cpus = judged(engine, problem(lang, m, 1, seed), src)
+    return m, (cpus[0] or 0.0) if cpus else 0.0
 
 
 @dataclass
 class Round:
     name: str
     seconds: float
+    load: str
     verdicts: list[tuple[str, tuple[str, ...]]]  # per program: status, per-case outcomes
-    slow_walls: list[float] = field(default_factory=list)
-    loop_walls: list[float] = field(default_factory=list)
-    loop_cpus: list[float] = field(default_factory=list)  # CPU seconds when stopped (from the test's detail)
+    walls: list[list[float]] = field(default_factory=list)  # per program, per case: TestResult.time
+    cpus: list[list[float | None]] = field(default_factory=list)
 
 
 def part_stability(args: argparse.Namespace, tmp: str) -> None:
     print(f"\n== 4. verdict stability under load (load {loadavg()}) ==", flush=True)
     fresh_cache(os.path.join(tmp, "artifacts-stability"))
-    m, m_cpu = calibrate(tmp, args.cpu_target)
-    n_fast = args.programs // 2
-    n_slow = round(args.programs * 0.3)
-    kinds = ["fast"] * n_fast + ["slow"] * n_slow + ["loop"] * (args.programs - n_fast - n_slow)
-    body = {"fast": FAST, "slow": SLOW, "loop": LOOP}
-    programs = [f"/* submission {k} ({kind}) */\n" + body[kind] for k, kind in enumerate(kinds)]
-    rng = random.Random(args.seed)
-    cases = [(f"{x} {m}\n", f"{lcg(x)}\n") for x in (rng.randrange(2**63) for _ in range(args.stability_cases))]
-    task = stdio_task("lcg", "c", cases)
-    intended = {"fast": "passed", "slow": "passed", "loop": "failed"}
-    print(f"{len(programs)} C programs ({kinds.count('fast')} fast, {kinds.count('slow')} CPU-bound, "
-          f"{kinds.count('loop')} infinite loops) x {len(cases)} cases, 1 s CPU per case; CPU-bound: m = {m:,}, "
-          f"{m_cpu:.3f} s CPU per case unsandboxed, unloaded", flush=True)
-
-    def judge(engine: Engine, name: str) -> Round:
-        t0 = time.perf_counter()
-        results = engine.run_many([(task, p) for p in programs])
-        rnd = Round(name, time.perf_counter() - t0,
-                    [(r.status.value, tuple(t.outcome.value for t in r.tests)) for r in results])
-        for kind, r in zip(kinds, results):
-            if kind == "slow":
-                rnd.slow_walls += [t.time for t in r.tests if t.outcome is Outcome.PASSED]
-            elif kind == "loop":
-                for t in r.tests:
-                    if t.outcome is Outcome.TIME_LIMIT:
-                        rnd.loop_walls.append(t.time)
-                        used = re.search(r"\(([0-9.]+) s CPU", t.detail)
-                        if used:
-                            rnd.loop_cpus.append(float(used.group(1)))
-        print(f"  {name}: {rnd.seconds:.1f} s (load {loadavg()})", flush=True)
-        return rnd
-
+    names, _missing = installed_languages()
+    if args.stability_languages:
+        wanted = args.stability_languages.split(",")
+        names = [n for n in names if n in wanted]
+    limit = {n: case_cpu_seconds(n, LIMITS["case_time"]) for n in names}
+    subs = []  # (language, kind, source): languages round-robin, kinds along PATTERN within each language
+    for i in range(args.programs):
+        lang, kind = names[i % len(names)], PATTERN[(i // len(names)) % len(PATTERN)]
+        subs.append((lang, kind, stability_source(lang, kind, f"submission {i} ({kind})")))
     rounds: list[Round] = []
     load: list[subprocess.Popen[bytes]] = []
     with Engine(workers=2) as engine:
-        rounds.append(judge(engine, "round 0, no load (compiles)"))
+        engine.start()
+        t0 = time.perf_counter()
+        ms = {}
+        for n in names:
+            ms[n] = calibrate_heavy(engine, n, args.cpu_target * limit[n], args.seed)
+        calib_s = time.perf_counter() - t0
+        tasks = {n: problem(n, ms[n][0], args.stability_cases, args.seed) for n in names}
+        print(f"{len(subs)} submissions in {len(names)} languages ({', '.join(names)}) x {args.stability_cases} "
+              f"case(s), {LIMITS['case_time']:g} s CPU x the language's factor per case; "
+              + ", ".join(f"{k} {sum(s[1] == k for s in subs)}" for k in KINDS), flush=True)
+        print(f"  heavy, calibrated in the sandbox to ~{args.cpu_target:.0%} of the limit ({calib_s:.0f} s): "
+              + "; ".join(f"{n} m={ms[n][0]:,} {ms[n][1]:.2f}/{limit[n]:g} s" for n in names), flush=True)
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:  # compiled before the rounds (untimed there), 2 at a time
+            errors = [e for e in pool.map(lambda s: prepare_program(tasks[s[0]], s[2]).compile_error, subs) if e]
+        print(f"  compiled {len(subs)} programs in {time.perf_counter() - t0:.1f} s"
+              + (f"; compile errors: {errors[:3]}" if errors else ""), flush=True)
+
+        def judge(name: str) -> Round:
+            load_at = loadavg()
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(2) as pool:  # as run_many: 2 executions at a time
+                out = list(pool.map(lambda s: judged(engine, tasks[s[0]], s[2]), subs))
+            rnd = Round(name, time.perf_counter() - t0, f"{load_at} -> {loadavg()}",
+                        [(r.status.value, tuple(t.outcome.value for t in r.tests)) for r, _ in out],
+                        [[t.time for t in r.tests] for r, _ in out], [c for _, c in out])
+            print(f"  {name}: {rnd.seconds:.1f} s (load {rnd.load})", flush=True)
+            return rnd
+
+        rounds.append(judge("round 0, no busy loops"))
         try:
             if not args.no_load:
-                load = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+                load = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load_procs)]
                 time.sleep(1.0)
-            for i in range(1, 4):
-                rounds.append(judge(engine, f"round {i}, {'no load' if args.no_load else '2 busy loops'}"))
+            busy = "no busy loops" if args.no_load else f"{args.load_procs} busy loops"
+            for i in range(1, args.rounds + 1):
+                rounds.append(judge(f"round {i}, {busy}"))
         finally:
             for p in load:
                 p.kill()
                 p.wait()
 
+    def outcome_of(rnd: Round, k: int) -> str:
+        status, outcomes = rnd.verdicts[k]
+        return status if status == "passed" else next((o for o in outcomes if o != "passed"), status)
+
     print()
-    print(f"{'round':<30} {'seconds':>7} {'passed':>6} {'failed':>6} {'error':>5} {'unintended':>10} "
-          f"{'CPU-bound wall p50/max':>22} {'loop wall p50/max':>18} {'by wall cap':>11}")
+    print(f"{'round':<26} {'seconds':>7} {'load average (1, 5, 15 min)':>34} {'passed':>6} {'failed':>6} "
+          f"{'error':>5} {'unintended':>10}")
     for rnd in rounds:
         statuses = [v[0] for v in rnd.verdicts]
-        unintended = sum(s != intended[k] for s, k in zip(statuses, kinds))
-        sw = f"{pct(rnd.slow_walls, .5):.3f} / {max(rnd.slow_walls):.3f} s" if rnd.slow_walls else "-"
-        lw = f"{pct(rnd.loop_walls, .5):.2f} / {max(rnd.loop_walls):.2f} s" if rnd.loop_walls else "-"
-        print(f"{rnd.name:<30} {rnd.seconds:>7.1f} {statuses.count('passed'):>6} {statuses.count('failed'):>6} "
-              f"{statuses.count('error'):>5} {unintended:>10} {sw:>22} {lw:>18} "
-              f"{sum(c < LIMITS['case_time'] for c in rnd.loop_cpus):>5}/{len(rnd.loop_walls):<5}")
-    cap = 2 * LIMITS["case_time"] + 1  # sandboxed/native.py: WALL_FACTOR x the CPU limit + WALL_EXTRA
-    capped = [c for rnd in rounds for c in rnd.loop_cpus if c < LIMITS["case_time"]]
-    print(f"  by wall cap: infinite-loop cases stopped by the wall cap ({cap:g} s of wall) before their "
-          f"{LIMITS['case_time']:g} s of CPU (CPU from the test's detail)"
-          + (f"; the least CPU one had by then: {min(capped):.2f} s: in that round a correct program needing more "
-             f"CPU than that would have failed as well" if capped else ""))
+        unintended = sum(outcome_of(rnd, k) != INTENDED[s[1]] for k, s in enumerate(subs))
+        print(f"{rnd.name:<26} {rnd.seconds:>7.1f} {rnd.load:>34} {statuses.count('passed'):>6} "
+              f"{statuses.count('failed'):>6} {statuses.count('error'):>5} {unintended:>10}")
     loaded = rounds[1:]
-    flips = [k for k in range(len(programs)) if len({rnd.verdicts[k] for rnd in loaded}) > 1]
-    status_flips = [k for k in range(len(programs)) if len({rnd.verdicts[k][0] for rnd in loaded}) > 1]
-    vs_unloaded = [k for k in range(len(programs)) if any(rnd.verdicts[k] != rounds[0].verdicts[k] for rnd in loaded)]
-    print(f"  flips across the 3 {'unloaded' if args.no_load else 'loaded'} rounds: {len(status_flips)} verdicts, "
-          f"{len(flips)} programs with any case's outcome changed (target 0); differing from round 0: "
-          f"{len(vs_unloaded)}")
+    flips = [k for k in range(len(subs)) if len({rnd.verdicts[k] for rnd in loaded}) > 1]
+    status_flips = [k for k in range(len(subs)) if len({rnd.verdicts[k][0] for rnd in loaded}) > 1]
+    vs_unloaded = [k for k in range(len(subs)) if any(rnd.verdicts[k] != rounds[0].verdicts[k] for rnd in loaded)]
+    print(f"  flips across the {len(loaded)} {'unloaded' if args.no_load else 'loaded'} rounds: {len(status_flips)} "
+          f"verdicts, {len(flips)} submissions with any case's outcome changed (target 0); differing from round 0 "
+          f"(unloaded): {len(vs_unloaded)}")
     for k in sorted(set(flips) | set(vs_unloaded)):
-        print(f"    submission {k} ({kinds[k]}): " + "; ".join(f"{v[0]} {'/'.join(v[1])}"
-                                                             for v in (rnd.verdicts[k] for rnd in rounds)))
+        lang, kind, _ = subs[k]
+        print(f"    submission {k} ({lang}, {kind}): " + "; ".join(
+            f"{v[0]} {'/'.join(v[1])} {'/'.join(f'{w:.2f}' for w in rnd.walls[k])} s"
+            for rnd, v in ((rnd, rnd.verdicts[k]) for rnd in rounds)))
+
+    def ms_(xs: list[float]) -> str:
+        return f"{pct(xs, .5) * 1e3:.0f} / {pct(xs, .99) * 1e3:.0f}" if xs else "-"
+
+    def cells(group: list[int], rnds: list[Round]) -> tuple[list[float], list[float]]:
+        walls = [w for rnd in rnds for k in group for w in rnd.walls[k]]
+        cpus = [c for rnd in rnds for k in group for c in rnd.cpus[k] if c is not None]
+        return walls, cpus
+
+    print()
+    print("per case, wall (TestResult.time) vs CPU (the program's own count; a stopped one's from the sandbox), "
+          "p50 / p99 ms")
+    print(f"{'kind':<6} {'language':<11} {'outcome':<13} {'cases':>5} {'wall, no load':>14} {'CPU, no load':>13} "
+          f"{'wall, loaded':>13} {'CPU, loaded':>12} {'wall/CPU p50 loaded':>19}")
+    groups: list[tuple[str, str, list[int]]] = []
+    for kind in KINDS:
+        groups.append((kind, "all", [k for k, s in enumerate(subs) if s[1] == kind]))
+        if kind == "heavy":
+            groups += [(kind, n, [k for k, s in enumerate(subs) if s[1] == kind and s[0] == n]) for n in names]
+    for kind, lang, group in groups:
+        if not group:
+            continue
+        w0, c0 = cells(group, rounds[:1])
+        w1, c1 = cells(group, loaded)
+        outcomes = sorted({outcome_of(rnd, k) for rnd in rounds for k in group})
+        ratio = f"{pct(w1, .5) / pct(c1, .5):.2f}" if w1 and c1 and pct(c1, .5) > 0 else "-"
+        print(f"{kind:<6} {lang:<11} {','.join(outcomes):<13} {len(w0):>5} {ms_(w0):>14} {ms_(c0):>13} "
+              f"{ms_(w1):>13} {ms_(c1):>12} {ratio:>19}")
+    capped = sorted((c / limit[s[0]], s[0]) for rnd in rounds for k, s in enumerate(subs) if s[1] == "loop"
+                    for c in rnd.cpus[k] if c is not None and c < limit[s[0]])
+    print(f"  loop cases stopped by the wall cap (2 x the CPU limit + 1 s of wall) before their CPU limit: "
+          f"{len(capped)}" + (f" (the least CPU by then: {capped[0][0]:.0%} of the limit, {capped[0][1]}: a correct "
+                              f"program needing more would have failed too)" if capped else ""))
+PARTS = ("compile", "overhead", "latency", "stability")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--part", choices=["compile", "overhead", "latency", "stability", "all"], default="all")
+    ap.add_argument("--part", "--only", dest="part", default="all",
+                    help="which parts, comma-separated: compile, overhead, latency, stability, or all (default)")
     ap.add_argument("--submissions", type=int, default=2,
                     help="compile: distinct C++ submissions (default 2; each costs the anchor ~2-4 min here)")
     ap.add_argument("--cases", type=int, default=100, help="compile: test cases of the problem (default 100)")
@@ -537,15 +746,25 @@ def main() -> None:
                     help="compile: the submissions' header, <bits/stdc++.h> (default) or <cstdio>")
     ap.add_argument("--overhead-cases", type=int, default=200, help="overhead: cases of the echo task (default 200)")
     ap.add_argument("--overhead-runs", type=int, default=3, help="overhead: timed runs of the task (default 3)")
-    ap.add_argument("--latency-runs", type=int, default=20, help="latency: runs after the first (default 20)")
-    ap.add_argument("--programs", type=int, default=50, help="stability: C programs (default 50)")
-    ap.add_argument("--stability-cases", type=int, default=2, help="stability: cases of the task (default 2)")
-    ap.add_argument("--cpu-target", type=float, default=0.3,
-                    help="stability: CPU seconds per case of the CPU-bound programs (default 0.3)")
-    ap.add_argument("--no-load", action="store_true", help="stability: judge without the 2 busy loops")
+    ap.add_argument("--compile-samples", type=int, default=8,
+                    help="latency: cold compiles (and first runs) per language after its first (default 8)")
+    ap.add_argument("--latency-runs", type=int, default=40,
+                    help="latency: later runs of the same program per language (default 40)")
+    ap.add_argument("--programs", type=int, default=200, help="stability: submissions (default 200)")
+    ap.add_argument("--stability-cases", type=int, default=1, help="stability: cases of each task (default 1)")
+    ap.add_argument("--stability-languages", default="",
+                    help="stability: languages, comma-separated (default: every installed one)")
+    ap.add_argument("--cpu-target", type=float, default=0.35,
+                    help="stability: the heavy programs' CPU per case, a share of the language's limit (default 0.35)")
+    ap.add_argument("--rounds", type=int, default=3, help="stability: loaded rounds after the unloaded one (default 3)")
+    ap.add_argument("--load-procs", type=int, default=2, help="stability: busy-loop processes (default 2)")
+    ap.add_argument("--no-load", action="store_true", help="stability: judge without the busy loops")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    parts = ["compile", "overhead", "latency", "stability"] if args.part == "all" else [args.part]
+    parts = list(PARTS) if args.part == "all" else args.part.split(",")
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        ap.error(f"unknown part(s) {', '.join(unknown)}: choose from {', '.join(PARTS)} or all")
     print(f"{os.cpu_count()} CPUs, load average {loadavg()}; g++: "
           f"{subprocess.run(['g++', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}",
           flush=True)
