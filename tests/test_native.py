@@ -194,6 +194,29 @@ def test_cpu_time_not_wall_time_decides(engine):
     assert r.tests[0].time < 1.9
 
 
+def test_waiting_for_a_cpu_is_not_waiting(tmp_path):
+    """A program needing 0.6 s of its 1 s of CPU on a core six busy loops share gets ~1/7 of it: ~4 s of wall
+    clock, past the 3 s wall cap. Its run-queue wait is not held against it (native.wall_cap), so it passes;
+    a program that sleeps is still stopped at the cap."""
+    spin = ("#include <stdio.h>\n#include <time.h>\nint main(void){clock_t t=clock();volatile long x=0;"
+            "while(clock()-t<CLOCKS_PER_SEC*6/10)x++;puts(\"ok\");return 0;}\n")
+    hog = "import os\nos.sched_setaffinity(0, {0})\nwhile True:\n    pass\n"
+    with Engine(workers=1) as e:  # its sandbox is pinned to CPU 0 (sandbox/worker.py)
+        e.run(task("c", says("ok")), spin)  # compiled, and the sandbox warm, before the load
+        # each in a session of its own: with autogroup scheduling, a session shares a CPU fairly with the others
+        hogs = [subprocess.Popen([sys.executable, "-c", hog], start_new_session=True) for _ in range(6)]
+        try:
+            r = e.run(task("c", says("ok")), spin)
+            sleeper = e.run(task("c", says("1"), case_time=0.5),
+                            "#include <unistd.h>\nint main(void){sleep(30);return 0;}\n")
+        finally:
+            for h in hogs:
+                h.kill()
+                h.wait()
+    assert r.status is Status.PASSED and r.tests[0].time > 3.0, r.tests[0]
+    assert sleeper.tests[0].outcome is Outcome.TIME_LIMIT and sleeper.tests[0].time < 4.0, sleeper.tests[0]
+
+
 def test_a_program_inside_its_cpu_limit_passes_however_slow_the_wall(engine):
     """0.3 s of CPU against a 1 s limit passes (the machine's load cannot flip it: only CPU counts)."""
     spin = ("#include <stdio.h>\n#include <time.h>\nint main(void){clock_t t=clock();volatile long x=0;"

@@ -39,7 +39,7 @@ from ..languages.sql import DUCKDB_HINT
 from ..memo import PerTask
 from ..results import ErrorCause, Outcome, Result, Status
 from ..sandboxed import plan, sqlresult, wire
-from ..sandboxed.native import wall_cap
+from ..sandboxed.native import wall_ceiling
 from ..sandboxed.records import short
 from ..tasks.model import AssertSuite, CallSuite, CheckerProgram, PerTestLimit, SqlSuite, StdioSuite, Task
 from .sqldb import database_args
@@ -373,10 +373,10 @@ class TaskPrep:
 
     def _limit(self, task: Task, wall: float | None) -> float:
         """The execution's limit: calibrated from the reference's wall time (`auto`), the engine's, or the task's;
-        for stdio cases with their own CPU limit (`case_time`), at least every case's wall cap."""
+        for stdio cases with their own CPU limit (`case_time`), at least every case's wall ceiling."""
         if task.limits.case_time is not None and isinstance(task.tests, StdioSuite):
             cpu = case_cpu_seconds(task.language, task.limits.case_time)
-            return max(task.limits.time, len(task.tests.cases) * wall_cap(cpu) + 1.0)
+            return max(task.limits.time, len(task.tests.cases) * wall_ceiling(cpu) + 1.0)
         if self.time_limit == AUTO:
             if wall is None:
                 raise ValueError("a calibrated limit needs the reference's time")

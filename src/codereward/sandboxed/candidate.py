@@ -324,7 +324,7 @@ def _run_program(compiled: types.CodeType, stdin: str, timeout: float, limits: d
         finally:
             os._exit(1)
     case.started()
-    wall = min(timeout, native.wall_cap(cpu)) if cpu > 0 else timeout
+    wall = min(timeout, native.wall_ceiling(cpu)) if cpu > 0 else timeout
     timed_out, status, ru = case.wait(pid, t0, cpu, max(wall, 0.0))
     elapsed = time.monotonic() - t0
     status, timed_out, out, checked = case.settle(status, timed_out, int(limits["output_kb"]) * 1024)

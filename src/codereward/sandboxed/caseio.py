@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from . import seccomp
-from .native import NativeProgram, set_limits, wait_timed, wall_cap
+from .native import NativeProgram, set_limits, wait_timed, wall_ceiling
 
 
 class Case:
@@ -209,7 +209,7 @@ def _spawn(program: Checker, files: tuple[int, int, int], stdin: int | None, std
 def _verdict(pid: int, t0: float, program: Checker, fmsg: int, what: str) -> list[object]:
     """Wait for a checker or interactor (`pid`) within its time: [exit status (-signal, -1 past its time),
     its message (what it wrote, stdout and stderr)]."""
-    timed_out, status, _ = wait_timed(pid, t0, program.seconds, wall_cap(program.seconds))
+    timed_out, status, _ = wait_timed(pid, t0, program.seconds, wall_ceiling(program.seconds))
     os.lseek(fmsg, 0, os.SEEK_SET)
     message = os.read(fmsg, CHECKER_OUTPUT).decode("utf-8", errors="replace").strip()
     os.close(fmsg)

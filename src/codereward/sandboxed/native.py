@@ -11,7 +11,10 @@ sent (languages/native.py) into the execution's working directory and, per case,
   - and execs the artifact. From then on it is the candidate: it holds the input, nothing else.
 The parent times it by CPU, not by the wall: the case's limit is CPU seconds, checked as the child runs
 (/proc/<pid>/stat) and at its end (its rusage), and the wall clock only stops a program that sleeps or
-waits at WALL_FACTOR x the limit + 1 s. So a loaded machine slows a program down without failing it.
+waits, at WALL_FACTOR x the limit + 1 s (wall_cap). Time it spent ready to run but waiting for a CPU (the
+machine busy: its threads' run-queue wait, /proc/<pid>/task/*/schedstat) does not count against that cap,
+up to LOAD_ALLOWANCE x the cap in all (wall_ceiling). So a loaded machine slows a program down without
+failing it, even one that needs most of its limit.
 
 Memory limit: a program that failed (non-zero exit, or a signal) is out of memory when its peak resident
 size reached MEMORY_FULL of the limit, or its last words are a runtime's allocation failure (std::bad_alloc,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 PROGRAM_NATIVE = b"n"
 WALL_FACTOR = 2.0
 WALL_EXTRA = 1.0
+LOAD_ALLOWANCE = 3.0  # at most this many wall caps, whatever the load: the ceiling of a case's wall time
 MEMORY_FULL = 0.95
 STACK_MB = 256  # Codeforces's --stack=268435456: recursive solutions need it
 # Last words of a program that ran out of memory under its rlimit (stderr's tail), by runtime.
@@ -53,8 +57,14 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def wall_cap(cpu: float) -> float:
-    """The wall clock a process with `cpu` CPU seconds may take: past it, it is waiting, not computing."""
+    """The wall clock a process with `cpu` CPU seconds may take, less the time it waited for a CPU: past it,
+    it is waiting, not computing."""
     return WALL_FACTOR * cpu + WALL_EXTRA
+
+
+def wall_ceiling(cpu: float) -> float:
+    """The most wall clock a process with `cpu` CPU seconds may take, however long it waited for a CPU."""
+    return LOAD_ALLOWANCE * wall_cap(cpu)
 
 
 class NativeProgram:
@@ -97,16 +107,42 @@ def _proc_cpu(pid: int) -> float:
         return 0.0
 
 
+def _queued(pid: int) -> float:
+    """Seconds the busiest thread of process `pid` has waited on a run queue, ready to run while no CPU was
+    free (the second field of /proc/<pid>/task/<tid>/schedstat, in ns); 0 where the kernel does not say."""
+    most = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tids:
+        try:
+            fd = os.open(f"/proc/{pid}/task/{tid}/schedstat", os.O_RDONLY)
+            try:
+                most = max(most, int(os.read(fd, 128).split()[1]))
+            finally:
+                os.close(fd)
+        except (OSError, ValueError, IndexError):  # a thread that just ended
+            continue
+    return most / 1e9
+
+
 def wait_timed(pid: int, t0: float, cpu: float, wall: float,
                before_kill: Callable[[], None] | None = None) -> tuple[bool, int, Any]:
     """Wait for child `pid` (started at `t0`), killing it once past `cpu` CPU seconds (0: no CPU limit) or
-    `wall` seconds of wall clock (`before_kill` is called first): (timed_out, wait status, rusage). A Python
-    program's stdio run takes the same path (candidate.py)."""
+    `wall` seconds of wall clock (`before_kill` is called first): (timed_out, wait status, rusage). With a CPU
+    limit it is also killed past wall_cap(cpu) of wall clock less the time it waited for a CPU (_queued):
+    then it is sleeping or waiting, not computing. A Python program's stdio run takes the same path
+    (candidate.py)."""
     pidfd = os.pidfd_open(pid)
     timed_out = False
+    cap = wall_cap(cpu) if cpu > 0 else wall
     try:
         while True:
-            left_wall = wall - (time.monotonic() - t0)
+            elapsed = time.monotonic() - t0
+            left_wall = wall - elapsed
+            if cpu > 0 and elapsed >= cap:  # only then is its run-queue wait worth reading
+                left_wall = min(left_wall, cap - (elapsed - _queued(pid)))
             if cpu > 0:
                 used = _proc_cpu(pid)
                 if used >= cpu:
@@ -167,7 +203,7 @@ def run_case(program: NativeProgram, stdin: str, cpu: float, wall: float, limits
     case = Case(setup or CaseSetup(), stdin, answer)
     ferr = os.memfd_create("stderr")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)  # exec closes it: anything read from it is a failure to exec
-    cap_wall = min(wall, wall_cap(cpu)) if cpu > 0 else wall
+    cap_wall = min(wall, wall_ceiling(cpu)) if cpu > 0 else wall
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
