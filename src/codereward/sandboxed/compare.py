@@ -3,9 +3,10 @@
 Both sides are plain values decoded by `wire`, so `==` here can only be the builtin types' equality; a
 candidate's rigged `__eq__` never reaches this module.
 
-Stdout (`stdout_equal`): our comparators exact | lines | tokens (testlib's wcmp) | float, and compatibility
-presets that accept exactly what another judge's stdout comparison accepts (presets.py). A preset never
-raises here: input that made the original raise, and so fail the test, gives False.
+Stdout (`stdout_equal`): our comparators exact | lines | tokens (testlib's wcmp) | float, compatibility
+presets that accept exactly what another judge's stdout comparison accepts (presets.py), and testlib's
+standard checkers by their own names, wcmp, lcmp, ncmp, rcmp6... (testlib_checks.py). A preset never raises
+here: input that made the original raise, and so fail the test, gives False.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import math
 from typing import Any
 
 from .presets import PRESETS
+from .testlib_checks import CHECKERS as CHECKERS  # re-exported: the names stdout_equal knows
+from .testlib_checks import wcmp as wcmp
 
 # has_float and _close branch on a value's exact type (`type(v) is T`, as wire does), a narrowing mypy cannot
 # follow through a variable: they take plain values as Any, and what == and <= say of two of them is a bool
@@ -80,26 +83,10 @@ def _float_token_equal(g: str, e: str, atol: float, rtol: float) -> bool:
     return _close(fg, fe, atol, rtol)
 
 
-# --- tokens: testlib's wcmp ---------------------------------------------------------------------------------
-
-_WCMP_BLANKS = str.maketrans("\t\n\r", "   ")
-
-
-def _wcmp_tokens(text: str) -> list[str]:
-    return [t for t in text.translate(_WCMP_BLANKS).split(" ") if t]
-
-
-def wcmp(got: str, exp: str) -> bool:
-    """testlib's checkers/wcmp.cpp ("compare sequences of tokens"): both outputs read as tokens separated by
-    testlib's blanks, exactly `isBlanks` in testlib.h: LF, CR, space and tab; tokens equal one by one and
-    neither output has a token more. A vertical tab, form feed or any non-ASCII space (NBSP, U+3000...) is part
-    of a token, not a separator, unlike Python's `str.split()`. (testlib's refusal of a token over 32 MiB,
-    `maxTokenLength`, is not reproduced: outputs are capped far below that by default.)"""
-    return got == exp or _wcmp_tokens(got) == _wcmp_tokens(exp)
-
-
 def stdout_equal(got: str, exp: str, comparator: str, atol: float = 1e-6, rtol: float = 1e-6) -> bool:
-    """Named stdout comparators: exact | lines | tokens | float, or a compatibility preset (PRESETS).
+    """Named stdout comparators: exact | lines | tokens | float, a compatibility preset (PRESETS), or one of
+    testlib's standard checkers (CHECKERS: passes where the checker exits OK; its FAIL, a malformed answer, is
+    False too).
 
     exact: equal strings; lines: each line's trailing whitespace and trailing blank lines ignored; tokens:
     testlib's wcmp (`wcmp`); float: `str.split()` tokens equal, or both numbers within atol/rtol. A preset
@@ -113,7 +100,7 @@ def stdout_equal(got: str, exp: str, comparator: str, atol: float = 1e-6, rtol: 
     if comparator == "float":
         gt, et = got.split(), exp.split()
         return len(gt) == len(et) and all(_float_token_equal(g, e, atol, rtol) for g, e in zip(gt, et))
-    preset = PRESETS.get(comparator)
+    preset = PRESETS.get(comparator) or CHECKERS.get(comparator)
     if preset is None:
         raise ValueError(f"unknown comparator {comparator!r}")
     try:

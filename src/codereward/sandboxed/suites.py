@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from . import compare, plan, wire
+from . import compare, plan, testlib_checks, wire
 from .proxy import CandidateError, OutOfMemory, Proxy, Stopped, TestFault, safe_repr
 from .records import MAX_DETAIL, Cause, Recorder, short
 
@@ -430,6 +430,12 @@ class StdioSuite:
             got = str(out)
             if opts.values:
                 facts = {"v": wire.dumps(got).decode()}
+            if checker is None and p["comparator"] in testlib_checks.NAMES:
+                code = testlib_checks.verdict(p["comparator"], got, expected)
+                if code == testlib_checks.FAIL:  # the jury's answer does not parse: the task is broken
+                    raise SuiteBroken(f"case {i}: its expected output is no answer testlib's {p['comparator']} "
+                                      "reads (the checker's FAIL)")
+                checker = _testlib_verdict(code)
             try:
                 ok = (checker(stdin, got, expected) if checker
                       else compare.stdout_equal(got, expected, p["comparator"], p["atol"], p["rtol"]))
@@ -460,6 +466,11 @@ class StdioSuite:
                 cause = Cause.PASSED if score >= 1.0 else Cause.OUTPUT_MISMATCH
                 return cause, "" if cause is Cause.PASSED else f"checker: {message}", {"p": score}
         raise SuiteBroken(f"case {i}: the checker program failed (exit status {code}): {message}")
+
+
+def _testlib_verdict(code: int) -> Callable[[str, str, str], bool]:
+    """A checker that says what testlib's checker said already (its exit status `code`): OK passes."""
+    return lambda stdin, got, expected: code == testlib_checks.OK
 
 
 def _is_number(word: str) -> bool:

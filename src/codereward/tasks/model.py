@@ -235,7 +235,10 @@ class Grader(_Model):
 
 
 Comparator = Literal["exact", "lines", "tokens", "float", "sandboxfusion", "codecontests", "livecodebench", "apps",
-                     "open_r1", "open_r1_codeforces"]
+                     "open_r1", "open_r1_codeforces",
+                     # testlib's standard checkers (sandboxed/testlib_checks.py)
+                     "wcmp", "lcmp", "fcmp", "ncmp", "uncmp", "icmp", "hcmp", "acmp", "rcmp", "dcmp", "rncmp", "rcmp4",
+                     "rcmp6", "rcmp9", "yesno", "nyesno", "caseicmp", "casencmp", "casewcmp"]
 
 
 class StdioSuite(_Model):
@@ -251,6 +254,8 @@ class StdioSuite(_Model):
     Decimal token lists), apps (APPS testing_util's chain of lenient comparisons), open_r1 (open-r1
     code_reward: stripped lines zipped, so missing or extra trailing lines pass), open_r1_codeforces (open-r1's
     Piston codeforces package: yes/no case-insensitive, whitespace collapsed).
+    testlib's standard checkers by their names (wcmp, lcmp, ncmp, rcmp6, yesno...: testlib's checkers/*.cpp,
+    sandboxed/testlib_checks.py) pass what the checker accepts (exit 0); atol/rtol do not apply.
     `checker`, if given, is Python source defining `check_output(stdin, output, expected) -> bool`.
     """
 
