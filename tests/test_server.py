@@ -136,6 +136,27 @@ def test_evaluate_reward_specs_with_groups_and_responses(srv):
     assert r.status_code == 422 and "1 group keys for 2 samples" in r.json()["detail"]
 
 
+def test_evaluate_judges_competitive_programming_tasks(srv):
+    """The richer judge endpoint on the issue's kinds of task: a C++ IOI-style task with subtasks (reward
+    `subtasks`), a task judged by a testlib checker name, a Rust answer in a chat response, all in one call."""
+    base, _ = srv
+    cases = [{"stdin": f"{n}\n", "stdout": f"{n * (n + 1) // 2}\n"} for n in (3, 1000, 3000000000)]
+    ioi = {"id": "t/ioi", "language": "cpp", "limits": {"case_time": 1.0}, "tests": {
+        "kind": "stdio", "cases": cases, "comparator": "ncmp",
+        "subtasks": [{"name": "small", "points": 40, "tests": [0, 1]}, {"name": "big", "points": 60, "tests": [2]}]}}
+    int_sum = ("#include <cstdio>\nint main(){int n;scanf(\"%d\",&n);int s=0;for(int i=1;i<=n;i++)s+=i;"
+               "printf(\"%d\",s);}")
+    rust = ("```rust\nfn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap();\n"
+            "    let n: i64 = s.trim().parse().unwrap(); println!(\"{}\", n * (n + 1) / 2); }\n```")
+    r = httpx.post(f"{base}/v1/evaluate", timeout=300, json={"reward": "subtasks", "samples": [
+        {"task": ioi, "solution": int_sum}, {"task": {**ioi, "language": "rust"}, "response": rust}]})
+    assert r.status_code == 200, r.text
+    res = r.json()["results"]
+    assert [x["reward"] for x in res] == [0.4, 1.0]
+    assert res[0]["subtasks"] == [{"name": "small", "points": 40.0, "score": 1.0},
+                                  {"name": "big", "points": 60.0, "score": 0.0}]
+
+
 def test_efficiency_and_trace_endpoints(srv):
     base, _ = srv
     task = {**ADD_TASK, "id": "demo/add-ref", "reference": GOOD}
