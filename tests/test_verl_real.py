@@ -38,6 +38,11 @@ STDIO_LABEL = json.dumps({"inputs": ["1 2\n"], "outputs": ["3\n"]})
 GOOD = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```"
 BAD = "```python\ndef add(a, b):\n    return 3\n```"  # passes one test of two
 STDIO_GOOD = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+# A C++ task's JSON as the label; the answer is the response's last ```cpp block.
+CPP_LABEL = json.dumps({"id": "cpp/add", "language": "cpp", "limits": {"case_time": 1.0},
+                        "tests": {"kind": "stdio", "comparator": "tokens",
+                                  "cases": [{"stdin": "1 2\n", "stdout": "3\n"}, {"stdin": "4 5\n", "stdout": "9\n"}]}})
+CPP_GOOD = "```cpp\n#include <cstdio>\nint main(){long a,b;scanf(\"%ld %ld\",&a,&b);printf(\"%ld\\n\",a+b);}\n```"
 # A task that cannot be set up (its reference solution fails): an infrastructure error, never a 0.
 BROKEN = json.dumps({"entry_point": "f", "reference": "def f(x):\n    raise ValueError\n",
                      "tests": {"kind": "call", "cases": [{"args": [1]}]}})
@@ -193,7 +198,7 @@ def test_reward_loop_scores_a_dataproto_through_codereward(script_overrides, tok
     import numpy as np
     from verl.experimental.reward_loop.reward_manager import NaiveRewardManager
 
-    rows = [(GOOD, LABEL), (BAD, LABEL), (STDIO_GOOD, STDIO_LABEL), ("no code at all", LABEL)]
+    rows = [(GOOD, LABEL), (BAD, LABEL), (STDIO_GOOD, STDIO_LABEL), ("no code at all", LABEL), (CPP_GOOD, CPP_LABEL)]
 
     async def score():
         worker = reward_loop_worker([*script_overrides, f"actor_rollout_ref.model.path={tokenizer_dir}"])
@@ -203,13 +208,14 @@ def test_reward_loop_scores_a_dataproto_through_codereward(script_overrides, tok
 
     data, outputs = asyncio.run(score())
     scores = [o["reward_score"] for o in outputs]
-    assert scores == [1.0, 0.0, 1.0, 0.0]
+    assert scores == [1.0, 0.0, 1.0, 0.0, 1.0]
     infos = [o["reward_extra_info"] for o in outputs]
     assert all(set(i) == DETAIL_KEYS for i in infos)
-    assert [i["status"] for i in infos] == ["passed", "failed", "passed", "failed"] and infos[1]["pass_rate"] == 0.5
+    assert [i["status"] for i in infos] == ["passed", "failed", "passed", "failed", "passed"]
+    assert infos[1]["pass_rate"] == 0.5
     # What RewardLoopManager.compute_rm_score does next: each key stacked into one array, the score put on
     # the last response token.
-    assert np.array([i["n_tests"] for i in infos]).tolist() == [2, 2, 1, 2]
+    assert np.array([i["n_tests"] for i in infos]).tolist() == [2, 2, 1, 2, 2]
     rm_scores = NaiveRewardManager.assemble_rm_scores(data, scores)
     last = data.batch["attention_mask"][:, PROMPT_LEN:].sum(1) - 1
     assert rm_scores[range(len(rows)), last].tolist() == scores and rm_scores.sum(1).tolist() == scores
