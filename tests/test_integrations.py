@@ -408,7 +408,7 @@ def test_reward_specs_through_the_adapters():
     assert fn(prompts=["p1", "p1"], completions=[GOOD, BAD], ground_truth=[LABEL] * 2) == pytest.approx(
         [1.0, 0.5 * 0.25 / 0.75])
     assert fn.__name__ == "codereward_verpo"
-    no_code = "I would write it in Rust:\n```rust\nfn add() {}\n```"
+    no_code = "I would write it in Haskell:\n```haskell\nadd = (+)\n```"  # a language codereward does not run
     does_not_compile = "```python\ndef add(a, b)\n    return a + b\n```"
     checked = codereward_reward(reward="checked:base=fraction")
     assert checked(prompts=["p"] * 3, completions=[BAD, no_code, does_not_compile],
