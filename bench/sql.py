@@ -178,6 +178,10 @@ def duckdb_way(tmp: str, db: Path, tasks: dict[str, Task], samples: list[Sample]
     duck_s = time.perf_counter() - t0
     errors = [r.reason for r in duck_results if r.status.value == "error"]
     assert not errors, errors[:3]
+    for sample, lite, duck in zip(chosen, sqlite_results, duck_results):  # two dialects: say where they part
+        if lite.status != duck.status:
+            print(f"  SQLite {lite.status.value}, DuckDB {duck.status.value}: {sample.task_id} {sample.solution!r}: "
+                  f"{(lite.tests[0].detail or '')[:100]!r} / {(duck.tests[0].detail or '')[:100]!r}", flush=True)
     passes = (sum(r.status.value == "passed" for r in sqlite_results),
               sum(r.status.value == "passed" for r in duck_results))
     print(f"  DuckDB:       {duck_s:.2f} s ({len(chosen)} samples; SQLite on them {sqlite_s:.2f} s)", flush=True)
