@@ -725,6 +725,12 @@ def test_a_cms_checker_that_prints_no_score_is_the_tasks_error(tmp_path: Path, e
     task = load_open_r1_ioi(write_jsonl(tmp_path / "ioi.jsonl", rows))["ioi/2099/closest"]
     r = engine.run(task, CLOSEST_RIGHT)
     assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "no score" in r.reason
+    for row in rows:  # exit status 1 is testlib's wrong answer, but to CMS the checker's own failure
+        row["grader_files"] = [f if f[0] != "checker/checker.cpp" else [f[0], "int main() { return 1; }"]
+                               for f in row["grader_files"]]
+    task = load_open_r1_ioi(write_jsonl(tmp_path / "ioi1.jsonl", rows))["ioi/2099/closest"]
+    r = engine.run(task, CLOSEST_RIGHT)
+    assert r.status is Status.ERROR and r.cause is ErrorCause.TASK and "exited with 1" in r.reason, r
 
 
 def test_the_cli_reads_ioi_test_cases_from_their_own_file(tmp_path: Path) -> None:

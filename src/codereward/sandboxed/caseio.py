@@ -254,8 +254,8 @@ def _cms_verdict(verdict: list[object], fscore: int) -> list[object]:
     os.close(fscore)
     code, message = verdict
     message = str(message).replace("translate:", "")
-    if code != 0:
-        return verdict
+    if code != 0:  # CMS reads a checker's exit status as its own failure, never a verdict (1 is not WA here)
+        return [code if type(code) is int and code < 0 else 3, f"the CMS checker exited with {code}: {message}"]
     try:
         score = float(printed[0])
     except (IndexError, ValueError):
