@@ -1,6 +1,7 @@
 """The languages candidates are written in: how a program is prepared on the host, and which sandbox
-profile runs it: Python, SQL (SQLite), whose queries run inside a small Python program (sql.py), and
-C, C++, Java and JavaScript, compiled once into an artifact the native profile executes (native.py).
+profile runs it: Python, SQL (SQLite or DuckDB), whose queries run inside a small Python program (sql.py), and
+C, C++, Java, Go, Rust, JavaScript and PyPy, compiled once into an artifact the native profile executes
+(native.py).
 
     language = language_of(task.language)
     program = language.prepare(source)    # the payload the candidate process loads, and its compile error

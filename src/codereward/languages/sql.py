@@ -33,9 +33,10 @@ DUCKDB_HINT = ("pip install 'codereward[duckdb]' (scripts/setup.sh: CODEREWARD_L
                "engine's sandboxes the package: Engine(packages=('numpy', 'duckdb'))")
 # DuckDB's settings for every connection to a task's database (the host's check of a schema script uses them
 # too, judge/sqldb.py): see the module docstring. lock_configuration last: nothing can change them after.
-DUCKDB_CONFIG: dict[str, str | bool | int] = {"enable_external_access": False, "autoinstall_known_extensions": False,
-                 "autoload_known_extensions": False, "allow_community_extensions": False,
-                 "python_enable_replacements": False, "threads": 1, "temp_directory": "", "lock_configuration": True}
+DUCKDB_CONFIG: dict[str, str | bool | int] = {
+    "enable_external_access": False, "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+    "allow_community_extensions": False, "python_enable_replacements": False, "threads": 1, "temp_directory": "",
+    "lock_configuration": True}
 
 _RUNNER = '''import os
 import sqlite3
